@@ -1,0 +1,40 @@
+//! Side effects: the cloud APIs the resources call, each behind a small async interface.
+//! Nothing here decides *what* should exist — the planner does; backends make it so.
+
+pub mod aws;
+
+use std::future::Future;
+use tokio_util::sync::CancellationToken;
+
+/// Why a backend call did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// Terraform asked the provider to stop (Ctrl-C).
+    #[error("the operation was cancelled because Terraform asked the provider to stop")]
+    Cancelled,
+    /// The cloud API answered with an error (its own message is quoted).
+    #[error("{service} {operation} failed: {message}")]
+    Api {
+        /// Service name, e.g. `ECS`.
+        service: &'static str,
+        /// Operation name, e.g. `CreateCluster`.
+        operation: &'static str,
+        /// The API's own error text.
+        message: String,
+    },
+    /// A resource exists under our name but was not created by this provider.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// Runs a backend call unless Terraform cancels first.
+pub async fn cancellable<T>(
+    cancel: &CancellationToken,
+    fut: impl Future<Output = Result<T, BackendError>>,
+) -> Result<T, BackendError> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(BackendError::Cancelled),
+        r = fut => r,
+    }
+}

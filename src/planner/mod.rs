@@ -1,0 +1,109 @@
+//! The planner: a pure function from a composite resource's spec to its expansion.
+//!
+//! Every composite resource (`platform_environment`, later `platform_api_service` and
+//! `platform_database`) is planned here in three steps, with no I/O and nothing async:
+//!
+//! 1. **validate** the inputs against data tables (AWS limits, tier defaults), reporting
+//!    every [`Violation`] at once, each pointing at an attribute path with a fix;
+//! 2. **resolve** the effective settings, recording for each one its [`Source`]
+//!    (`config`, `environment` or `tier:<tier>`);
+//! 3. **expand** into [`Child`] resources under stable logical keys, with deterministic
+//!    cloud names and a monthly cost from the dated price table.
+//!
+//! Because the output depends only on the inputs, the whole expansion is known at plan
+//! time whenever the inputs are, which is what lets a reviewer read it in `terraform plan`.
+//!
+//! Modules:
+//! - [`tier`]: the three tiers and their default policy table;
+//! - [`limits`]: AWS limits that validation checks against, as data;
+//! - [`naming`]: deterministic cloud names and the platform's tags;
+//! - [`messages`]: the shared builders for every diagnostic the planner emits;
+//! - [`prices`]: the dated price table in `data/prices/aws.json` and its lookups;
+//! - [`environment`]: the `platform_environment` planner.
+
+pub mod environment;
+pub mod limits;
+pub mod messages;
+pub mod naming;
+pub mod prices;
+pub mod tier;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::value::path::AttributePath;
+
+pub use tier::Tier;
+
+/// A problem with the inputs that the user can fix, located at an attribute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where in the resource's configuration the offending value lives.
+    pub path: AttributePath,
+    /// A short Title-Case summary, e.g. `Invalid Subnet ID`.
+    pub summary: String,
+    /// What is wrong and what to change, with values in backticks.
+    pub detail: String,
+}
+
+impl Violation {
+    /// A violation at `path` with the given summary and detail.
+    pub fn new(path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            path,
+            summary: summary.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    /// Renders as `path: Summary: detail`, or `Summary: detail` for the resource itself.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.path.is_root() {
+            write!(f, "{}: ", self.path)?;
+        }
+        write!(f, "{}: {}", self.summary, self.detail)
+    }
+}
+
+/// Where an effective setting's value came from, shown to users as provenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    /// Set explicitly in this resource's configuration.
+    Config,
+    /// Inherited from the `platform_environment` context.
+    Environment,
+    /// The default of the named tier.
+    Tier(Tier),
+}
+
+impl fmt::Display for Source {
+    /// Renders as `config`, `environment` or `tier:<tier>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Config => f.write_str("config"),
+            Source::Environment => f.write_str("environment"),
+            Source::Tier(tier) => write!(f, "tier:{}", tier.as_str()),
+        }
+    }
+}
+
+/// One child cloud resource of a composite: one element of its `expansion` list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Child {
+    /// Stable logical key within the composite, e.g. `ecs_cluster`; never the cloud name.
+    pub key: String,
+    /// The cloud that hosts it: `aws`, `fly` or `cloudflare`.
+    pub provider: String,
+    /// The child's kind, shown to users as `type`, e.g. `ecs_cluster`.
+    pub kind: String,
+    /// The deterministic cloud name.
+    pub name: String,
+    /// The effective settings, rendered as strings.
+    pub settings: BTreeMap<String, String>,
+    /// For each key of `settings`, where its value came from.
+    pub settings_source: BTreeMap<String, Source>,
+    /// Estimated monthly cost in USD from the dated price table.
+    pub monthly_cost_usd: f64,
+}

@@ -1,0 +1,321 @@
+//! The dated price table (`data/prices/aws.json`) and lookups into it.
+//!
+//! Prices are data, not code, so a price update is a reviewed change to one JSON file
+//! with its date, sources and uncertainty notes beside the figures. The file is compiled
+//! in and parsed once; every lookup returns `None` for a region or instance class the
+//! table does not cover, so callers can say "no estimate" instead of guessing.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+/// Hours in a month for monthly estimates: 365 × 24 / 12, AWS's own convention.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+const AWS_PRICES_JSON: &str = include_str!("../../data/prices/aws.json");
+
+/// The whole price table: when it was taken, from where, and the figures per region.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceTable {
+    /// The date the figures were taken, `YYYY-MM-DD`.
+    pub as_of: String,
+    /// The currency of every figure.
+    pub currency: String,
+    /// Where the figures come from, in a sentence or two.
+    pub source: String,
+    /// Pricing rules that apply in every region.
+    pub rules: PriceRules,
+    /// Figures per AWS region code.
+    pub regions: BTreeMap<String, RegionPrices>,
+}
+
+/// Pricing rules that apply in every region.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceRules {
+    /// Multiplier from a Single-AZ to a Multi-AZ (one standby) RDS price.
+    pub multi_az_factor: f64,
+    /// The Multi-AZ rule in words.
+    pub multi_az: String,
+    /// Share of provisioned storage that RDS backup storage gets for free.
+    pub backup_free_fraction_of_provisioned: f64,
+    /// The backup rule in words.
+    pub backup_storage: String,
+    /// How Fargate Spot is priced, in words.
+    pub fargate_spot: String,
+    /// How an ECS cluster is priced, in words.
+    pub ecs_cluster: String,
+}
+
+/// The figures for one region.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionPrices {
+    /// Where each figure comes from and how sure it is.
+    pub notes: Vec<String>,
+    /// Amazon ECS.
+    pub ecs: EcsPrices,
+    /// AWS Fargate, Linux on x86.
+    pub fargate: FargatePrices,
+    /// Amazon RDS for PostgreSQL, on-demand.
+    pub rds_postgresql: RdsPrices,
+}
+
+/// Amazon ECS prices.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsPrices {
+    /// Monthly charge for a cluster itself (zero: tasks are billed, not clusters).
+    pub cluster_month: f64,
+}
+
+/// AWS Fargate on-demand prices for Linux on x86.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FargatePrices {
+    /// Per vCPU per hour.
+    pub linux_x86_vcpu_hour: f64,
+    /// Per GB of memory per hour.
+    pub linux_x86_gb_hour: f64,
+    /// Fraction of the on-demand price that Fargate Spot costs.
+    pub spot_price_factor: f64,
+}
+
+/// Amazon RDS for PostgreSQL on-demand prices.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RdsPrices {
+    /// Single-AZ instance-hour price per instance class.
+    pub instance_hour_single_az: BTreeMap<String, f64>,
+    /// gp3 storage per GB-month, Single-AZ.
+    pub gp3_gb_month_single_az: f64,
+    /// Backup storage beyond the free allowance, per GB-month.
+    pub backup_gb_month: f64,
+}
+
+/// The price table, parsed on first use.
+pub fn table() -> &'static PriceTable {
+    static TABLE: OnceLock<PriceTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        // The JSON is compiled in and a unit test parses it, so this cannot fail in a
+        // build whose tests passed.
+        serde_json::from_str(AWS_PRICES_JSON).expect("data/prices/aws.json must parse")
+    })
+}
+
+/// The figures for `region`, if the table covers it.
+pub fn region(region: &str) -> Option<&'static RegionPrices> {
+    table().regions.get(region)
+}
+
+/// Monthly charge for an ECS cluster itself.
+pub fn ecs_cluster_month(region_code: &str) -> Option<f64> {
+    region(region_code).map(|r| r.ecs.cluster_month)
+}
+
+/// Fargate (Linux/x86, on-demand) price per vCPU-hour.
+pub fn fargate_vcpu_hour(region_code: &str) -> Option<f64> {
+    region(region_code).map(|r| r.fargate.linux_x86_vcpu_hour)
+}
+
+/// Fargate (Linux/x86, on-demand) price per GB-hour of memory.
+pub fn fargate_gb_hour(region_code: &str) -> Option<f64> {
+    region(region_code).map(|r| r.fargate.linux_x86_gb_hour)
+}
+
+/// Fraction of the on-demand Fargate price that Fargate Spot costs.
+pub fn fargate_spot_factor(region_code: &str) -> Option<f64> {
+    region(region_code).map(|r| r.fargate.spot_price_factor)
+}
+
+/// Monthly price of one Fargate task running all month.
+pub fn fargate_task_monthly(
+    region_code: &str,
+    vcpu: f64,
+    memory_gb: f64,
+    spot: bool,
+) -> Option<f64> {
+    let f = &region(region_code)?.fargate;
+    let hourly = vcpu * f.linux_x86_vcpu_hour + memory_gb * f.linux_x86_gb_hour;
+    let factor = if spot { f.spot_price_factor } else { 1.0 };
+    Some(hourly * factor * HOURS_PER_MONTH)
+}
+
+/// RDS for PostgreSQL Single-AZ on-demand price per instance-hour.
+pub fn rds_instance_hourly(region_code: &str, instance_class: &str) -> Option<f64> {
+    region(region_code)?
+        .rds_postgresql
+        .instance_hour_single_az
+        .get(instance_class)
+        .copied()
+}
+
+/// RDS gp3 storage price per GB-month, Single-AZ.
+pub fn rds_gp3_gb_month(region_code: &str) -> Option<f64> {
+    region(region_code).map(|r| r.rds_postgresql.gp3_gb_month_single_az)
+}
+
+/// RDS backup storage price per GB-month beyond the free allowance.
+pub fn rds_backup_gb_month(region_code: &str) -> Option<f64> {
+    region(region_code).map(|r| r.rds_postgresql.backup_gb_month)
+}
+
+/// Multiplier from a Single-AZ to a Multi-AZ RDS price.
+pub fn multi_az_factor() -> f64 {
+    table().rules.multi_az_factor
+}
+
+fn deployment_factor(multi_az: bool) -> f64 {
+    if multi_az { multi_az_factor() } else { 1.0 }
+}
+
+/// Monthly instance price of an RDS for PostgreSQL DB instance.
+pub fn rds_instance_monthly(
+    region_code: &str,
+    instance_class: &str,
+    multi_az: bool,
+) -> Option<f64> {
+    let hourly = rds_instance_hourly(region_code, instance_class)?;
+    Some(hourly * deployment_factor(multi_az) * HOURS_PER_MONTH)
+}
+
+/// Monthly price of an RDS DB instance's gp3 storage.
+pub fn rds_gp3_monthly(region_code: &str, storage_gb: f64, multi_az: bool) -> Option<f64> {
+    Some(rds_gp3_gb_month(region_code)? * storage_gb * deployment_factor(multi_az))
+}
+
+/// Monthly price of RDS backup storage, after the free allowance of
+/// `provisioned_gb` × the free fraction.
+pub fn rds_backup_monthly(region_code: &str, backup_gb: f64, provisioned_gb: f64) -> Option<f64> {
+    let free = provisioned_gb * table().rules.backup_free_fraction_of_provisioned;
+    Some((backup_gb - free).max(0.0) * rds_backup_gb_month(region_code)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COVERED_REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+    const COVERED_CLASSES: [&str; 12] = [
+        "db.t3.micro",
+        "db.t3.small",
+        "db.t3.medium",
+        "db.t3.large",
+        "db.t4g.micro",
+        "db.t4g.small",
+        "db.t4g.medium",
+        "db.t4g.large",
+        "db.m5.large",
+        "db.m6g.large",
+        "db.m7g.large",
+        "db.r6g.large",
+    ];
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn the_table_parses_and_is_dated() {
+        let t: PriceTable = serde_json::from_str(AWS_PRICES_JSON).expect("valid JSON");
+        assert_eq!(t.as_of, "2026-11-01");
+        assert_eq!(t.currency, "USD");
+        assert!(!t.source.is_empty());
+        assert!(close(t.rules.multi_az_factor, 2.0));
+        assert!(close(t.rules.backup_free_fraction_of_provisioned, 1.0));
+        assert_eq!(table(), &t);
+    }
+
+    #[test]
+    fn every_covered_region_prices_every_component() {
+        for r in COVERED_REGIONS {
+            let prices = region(r).unwrap_or_else(|| panic!("{r} is covered"));
+            assert!(!prices.notes.is_empty(), "{r} explains its figures");
+            assert_eq!(ecs_cluster_month(r), Some(0.0), "{r}: clusters are free");
+            for class in COVERED_CLASSES {
+                let hourly =
+                    rds_instance_hourly(r, class).unwrap_or_else(|| panic!("{r} prices {class}"));
+                assert!((0.01..1.0).contains(&hourly), "{r} {class}: {hourly}");
+            }
+            let vcpu = fargate_vcpu_hour(r).expect("vCPU price");
+            let gb = fargate_gb_hour(r).expect("GB price");
+            assert!(vcpu > gb && gb > 0.0, "{r}: vCPU {vcpu}, GB {gb}");
+            let spot = fargate_spot_factor(r).expect("spot factor");
+            assert!((0.3..1.0).contains(&spot), "{r}: Spot saves at most 70 %");
+            assert!(rds_gp3_gb_month(r).is_some_and(|p| p > 0.05 && p < 0.5));
+            assert!(rds_backup_gb_month(r).is_some_and(|p| p > 0.0));
+        }
+    }
+
+    #[test]
+    fn bigger_classes_cost_more() {
+        for r in COVERED_REGIONS {
+            for family in ["db.t3", "db.t4g"] {
+                let sizes = ["micro", "small", "medium", "large"];
+                let prices: Vec<f64> = sizes
+                    .iter()
+                    .map(|s| rds_instance_hourly(r, &format!("{family}.{s}")).expect("priced"))
+                    .collect();
+                assert!(
+                    prices.windows(2).all(|w| w[0] < w[1]),
+                    "{r} {family}: {prices:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_regions_and_classes_have_no_price() {
+        assert_eq!(rds_instance_hourly("us-east-1", "db.x99.huge"), None);
+        assert_eq!(rds_instance_hourly("mars-north-1", "db.t3.micro"), None);
+        assert_eq!(fargate_vcpu_hour("mars-north-1"), None);
+        assert_eq!(rds_gp3_monthly("mars-north-1", 20.0, false), None);
+    }
+
+    #[test]
+    fn multi_az_doubles_instance_and_storage() {
+        let single = rds_instance_monthly("us-east-1", "db.t3.micro", false).unwrap();
+        let multi = rds_instance_monthly("us-east-1", "db.t3.micro", true).unwrap();
+        assert!(close(single, 0.018 * 730.0), "{single}");
+        assert!(close(multi, 2.0 * single), "{multi}");
+        let storage = rds_gp3_monthly("us-east-1", 20.0, true).unwrap();
+        assert!(close(storage, 2.0 * 20.0 * 0.115), "{storage}");
+    }
+
+    #[test]
+    fn backup_storage_is_free_up_to_the_provisioned_size() {
+        assert_eq!(rds_backup_monthly("us-east-1", 80.0, 100.0), Some(0.0));
+        assert_eq!(rds_backup_monthly("us-east-1", 100.0, 100.0), Some(0.0));
+        let excess = rds_backup_monthly("us-east-1", 150.0, 100.0).unwrap();
+        assert!(close(excess, 50.0 * 0.095), "{excess}");
+    }
+
+    #[test]
+    fn fargate_task_month_matches_published_examples() {
+        // 1 vCPU + 2 GB on-demand in us-east-1 is quoted at about $36.04 a month.
+        let on_demand = fargate_task_monthly("us-east-1", 1.0, 2.0, false).unwrap();
+        assert!((on_demand - 36.04).abs() < 0.01, "{on_demand}");
+        let spot = fargate_task_monthly("us-east-1", 1.0, 2.0, true).unwrap();
+        assert!(close(spot, on_demand * 0.33), "{spot}");
+    }
+
+    #[test]
+    fn production_database_in_ireland_is_priced_sanely() {
+        // The seed (001) budgets a Multi-AZ db.t3.medium with 100 GB gp3 in the EU at
+        // about $150 for the instance and $13 for storage per month.
+        let instance = rds_instance_monthly("eu-west-1", "db.t3.medium", true).unwrap();
+        let storage = rds_gp3_monthly("eu-west-1", 100.0, true).unwrap();
+        let total = instance + storage;
+        eprintln!(
+            "eu-west-1 Multi-AZ db.t3.medium + 100 GB gp3: instance ${instance:.2} + \
+             storage ${storage:.2} = ${total:.2} per month (seed: $150 + $13 = $163, \
+             ours is {:+.1} %)",
+            (total - 163.0) / 163.0 * 100.0
+        );
+        assert!((100.0..130.0).contains(&instance), "instance {instance}");
+        assert!((20.0..30.0).contains(&storage), "storage {storage}");
+        assert!((120.0..200.0).contains(&total), "total {total}");
+    }
+}

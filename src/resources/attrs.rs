@@ -1,0 +1,122 @@
+//! Reading typed inputs out of a configuration [`Value`] and building state values, with
+//! diagnostics that name the attribute. Shared by every resource.
+
+use crate::diagnostics::Diagnostic;
+use crate::planner::Child;
+use crate::value::{AttributePath, Number, Type, Value};
+use std::collections::BTreeMap;
+
+/// The attribute of an object, or null.
+pub fn get<'a>(v: &'a Value, name: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    v.get(name).unwrap_or(&NULL)
+}
+
+/// An optional string.
+pub fn opt_string(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+
+/// An optional bool.
+pub fn opt_bool(v: &Value) -> Option<bool> {
+    v.as_bool()
+}
+
+/// An optional whole number; a fraction is an error at `path`.
+pub fn opt_int(v: &Value, path: AttributePath) -> Result<Option<i64>, Diagnostic> {
+    match v.as_number() {
+        None => Ok(None),
+        Some(n) => n.as_i64().map(Some).ok_or_else(|| {
+            Diagnostic::error(
+                "Whole Number Required",
+                format!("`{n}` is not a whole number. Write an integer, e.g. `{}`.", n.as_f64().round()),
+            )
+            .at(path)
+        }),
+    }
+}
+
+/// A list of strings (null → empty).
+pub fn strings(v: &Value) -> Vec<String> {
+    v.as_list()
+        .map(|l| l.iter().filter_map(|e| e.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// A map of strings (null → empty).
+pub fn string_map(v: &Value) -> BTreeMap<String, String> {
+    v.as_map()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, e)| Some((k.clone(), e.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A string value.
+pub fn s(v: impl Into<String>) -> Value {
+    Value::string(v)
+}
+
+/// A whole-number value.
+pub fn int(n: i64) -> Value {
+    Value::Number(Number::from(n))
+}
+
+/// A money value, rounded to cents so plans stay stable.
+pub fn money(usd: f64) -> Value {
+    let cents = (usd * 100.0).round() / 100.0;
+    Value::Number(Number::from_f64(cents).unwrap_or_else(Number::zero))
+}
+
+/// A list of strings.
+pub fn string_list(items: &[String]) -> Value {
+    Value::list(items.iter().map(|i| s(i.clone())))
+}
+
+/// A map of strings.
+pub fn map_of(m: &BTreeMap<String, String>) -> Value {
+    Value::map(m.iter().map(|(k, v)| (k.clone(), s(v.clone()))))
+}
+
+/// The object type of one `expansion` element.
+pub fn child_type() -> Type {
+    Type::object([
+        ("key", Type::String),
+        ("provider", Type::String),
+        ("type", Type::String),
+        ("name", Type::String),
+        ("settings", Type::map(Type::String)),
+        ("settings_source", Type::map(Type::String)),
+        ("tags", Type::map(Type::String)),
+        ("monthly_cost_usd", Type::Number),
+    ])
+}
+
+/// One `expansion` element.
+pub fn child_value(c: &Child, tags: &BTreeMap<String, String>) -> Value {
+    Value::object([
+        ("key", s(c.key.clone())),
+        ("provider", s(c.provider.clone())),
+        ("type", s(c.kind.clone())),
+        ("name", s(c.name.clone())),
+        ("settings", map_of(&c.settings)),
+        (
+            "settings_source",
+            Value::map(c.settings_source.iter().map(|(k, v)| (k.clone(), s(v.to_string())))),
+        ),
+        ("tags", map_of(tags)),
+        ("monthly_cost_usd", money(c.monthly_cost_usd)),
+    ])
+}
+
+/// Replaces attributes of an object value.
+pub fn with(mut obj: Value, updates: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+    if let Value::Object(m) = &mut obj {
+        for (k, v) in updates {
+            m.insert(k.to_string(), v);
+        }
+    }
+    obj
+}

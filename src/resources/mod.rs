@@ -1,0 +1,108 @@
+//! The resources users write in HCL. Each file converts between Terraform values and the
+//! planner's native types, calls the pure planner, and calls a backend for side effects.
+//! This module holds what every resource shares: the [`Resource`] trait and its requests.
+
+mod attrs;
+pub mod environment;
+
+use crate::diagnostics::Diagnostics;
+use crate::provider::ProviderConfig;
+use crate::schema::Schema;
+use crate::value::{AttributePath, Value};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// What every call gets besides its own request.
+#[derive(Clone)]
+pub struct CallContext {
+    /// The configured provider (credentials, endpoints, default tags).
+    pub config: Arc<ProviderConfig>,
+    /// Cancelled when Terraform sends StopProvider.
+    pub cancel: CancellationToken,
+    /// Whether the client supports write-only attributes (Terraform ≥ 1.11).
+    pub write_only_allowed: bool,
+}
+
+/// A plan request, in native values.
+pub struct PlanRequest {
+    /// State before the change; null when creating.
+    pub prior_state: Value,
+    /// Terraform's proposal: the configuration merged over the prior state; null when destroying.
+    pub proposed_new_state: Value,
+    /// The configuration as written.
+    pub config: Value,
+    /// Private data saved with the prior state.
+    pub prior_private: Vec<u8>,
+}
+
+/// A plan answer.
+pub struct PlanOutcome {
+    /// The state the apply will produce, with unknowns where it cannot be known yet.
+    pub planned_state: Value,
+    /// Attributes whose change forces replacement.
+    pub requires_replace: Vec<AttributePath>,
+    /// Private data passed on to apply.
+    pub planned_private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// An apply request, in native values.
+pub struct ApplyRequest {
+    /// State before the change; null when creating.
+    pub prior_state: Value,
+    /// The planned state; null when destroying.
+    pub planned_state: Value,
+    /// The configuration as written (write-only values only appear here).
+    pub config: Value,
+    /// Private data from the plan.
+    pub planned_private: Vec<u8>,
+}
+
+/// An apply answer: the new state is returned even on failure, so nothing created is lost.
+pub struct ApplyOutcome {
+    /// The state after the change (null when destroyed).
+    pub new_state: Value,
+    /// Private data to save with the state.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// A refresh answer.
+pub struct ReadOutcome {
+    /// The state as it is in the cloud; null when the resource is gone.
+    pub new_state: Value,
+    /// Private data to save with the state.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// One composite resource type.
+#[async_trait::async_trait]
+pub trait Resource: Send + Sync {
+    /// The type name users write, e.g. `platform_environment`.
+    fn type_name(&self) -> &'static str;
+    /// The schema Terraform sees.
+    fn schema(&self) -> &Schema;
+    /// Checks a configuration that may still hold unknowns.
+    fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics;
+    /// Plans a create, update or destroy. Pure: no cloud calls.
+    fn plan(&self, req: PlanRequest, ctx: &CallContext) -> PlanOutcome;
+    /// Carries out a planned change.
+    async fn apply(&self, req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome;
+    /// Refreshes a state from the cloud.
+    async fn read(&self, state: Value, private: Vec<u8>, ctx: &CallContext) -> ReadOutcome;
+    /// Builds a state from an import ID.
+    async fn import(&self, id: &str, ctx: &CallContext) -> (Option<Value>, Diagnostics);
+    /// Upgrades a state written by an older schema version; the default keeps it as is.
+    fn upgrade(&self, _from_version: i64, state: Value) -> Result<Value, Diagnostics> {
+        Ok(state)
+    }
+}
+
+/// Every resource this provider offers.
+pub fn all() -> Vec<Arc<dyn Resource>> {
+    vec![Arc::new(environment::EnvironmentResource::new())]
+}
