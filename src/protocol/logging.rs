@@ -60,11 +60,7 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
 }
 
 /// Renders one event as an hclog JSON line (with the trailing newline).
-pub fn render(
-    level: &Level,
-    target: &str,
-    record: impl FnOnce(&mut dyn Visit),
-) -> String {
+pub fn render(level: &Level, target: &str, record: impl FnOnce(&mut dyn Visit)) -> String {
     let mut fields = FieldCollector::default();
     record(&mut fields);
     let mut obj = serde_json::Map::new();
@@ -113,7 +109,8 @@ impl Visit for FieldCollector {
         if field.name() == "message" {
             self.message = Some(value.to_string());
         } else {
-            self.fields.push((field.name().to_string(), value.to_string()));
+            self.fields
+                .push((field.name().to_string(), value.to_string()));
         }
     }
 
@@ -142,7 +139,11 @@ mod tests {
             (None, Some("1"), Some(Level::TRACE)),
         ];
         for (provider, global, want) in cases {
-            assert_eq!(level_from_env(provider, global), want, "{provider:?} {global:?}");
+            assert_eq!(
+                level_from_env(provider, global),
+                want,
+                "{provider:?} {global:?}"
+            );
         }
     }
 

@@ -37,13 +37,21 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 struct Conn(Box<dyn Io>);
 
 impl AsyncRead for Conn {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut *self.0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut *self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -126,12 +134,16 @@ pub async fn serve(platform: Arc<Platform>, opts: Options) -> anyhow::Result<()>
 
     let shutdown = Arc::new(Notify::new());
     let server = tonic::transport::Server::builder()
-        .add_service(tfplugin6::provider_server::ProviderServer::new(ProviderService::new(platform))
-            .max_decoding_message_size(256 * 1024 * 1024)
-            .max_encoding_message_size(256 * 1024 * 1024))
-        .add_service(plugin::grpc_controller_server::GrpcControllerServer::new(Controller {
-            shutdown: shutdown.clone(),
-        }))
+        .add_service(
+            tfplugin6::provider_server::ProviderServer::new(ProviderService::new(platform))
+                .max_decoding_message_size(256 * 1024 * 1024)
+                .max_encoding_message_size(256 * 1024 * 1024),
+        )
+        .add_service(plugin::grpc_controller_server::GrpcControllerServer::new(
+            Controller {
+                shutdown: shutdown.clone(),
+            },
+        ))
         .add_service(plugin::grpc_stdio_server::GrpcStdioServer::new(Stdio))
         .add_service(health::health_server::HealthServer::new(Health));
 
@@ -215,11 +227,15 @@ async fn accept_loop(
                 let acceptor = acceptor.clone();
                 // Handshakes run on their own so one slow client cannot block the others.
                 tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        .await
+                    {
                         Ok(Ok(tls)) => {
                             let _ = tx.send(Ok(Conn(Box::new(tls)))).await;
                         }
-                        Ok(Err(e)) => tracing::warn!(error = %e, "refused a connection that did not present Terraform's client certificate"),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "refused a connection that did not present Terraform's client certificate")
+                        }
                         Err(_) => tracing::warn!("TLS handshake timed out"),
                     }
                 });
@@ -235,7 +251,10 @@ fn ignore_interrupts() {
             let mut count = 0u64;
             while sig.recv().await.is_some() {
                 count += 1;
-                tracing::trace!(count, "ignoring SIGINT; Terraform sends StopProvider instead");
+                tracing::trace!(
+                    count,
+                    "ignoring SIGINT; Terraform sends StopProvider instead"
+                );
             }
         });
     }

@@ -184,7 +184,9 @@ mod tests {
     #[test]
     fn verifies_p521_signatures() {
         // Terraform signs with its P-521 key; the provider must offer that scheme.
-        let schemes = crypto().signature_verification_algorithms.supported_schemes();
+        let schemes = crypto()
+            .signature_verification_algorithms
+            .supported_schemes();
         assert!(schemes.contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
     }
 }

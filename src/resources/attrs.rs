@@ -29,7 +29,10 @@ pub fn opt_int(v: &Value, path: AttributePath) -> Result<Option<i64>, Diagnostic
         Some(n) => n.as_i64().map(Some).ok_or_else(|| {
             Diagnostic::error(
                 "Whole Number Required",
-                format!("`{n}` is not a whole number. Write an integer, e.g. `{}`.", n.as_f64().round()),
+                format!(
+                    "`{n}` is not a whole number. Write an integer, e.g. `{}`.",
+                    n.as_f64().round()
+                ),
             )
             .at(path)
         }),
@@ -39,7 +42,11 @@ pub fn opt_int(v: &Value, path: AttributePath) -> Result<Option<i64>, Diagnostic
 /// A list of strings (null → empty).
 pub fn strings(v: &Value) -> Vec<String> {
     v.as_list()
-        .map(|l| l.iter().filter_map(|e| e.as_str().map(str::to_string)).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(|e| e.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -104,7 +111,11 @@ pub fn child_value(c: &Child, tags: &BTreeMap<String, String>) -> Value {
         ("settings", map_of(&c.settings)),
         (
             "settings_source",
-            Value::map(c.settings_source.iter().map(|(k, v)| (k.clone(), s(v.to_string())))),
+            Value::map(
+                c.settings_source
+                    .iter()
+                    .map(|(k, v)| (k.clone(), s(v.to_string()))),
+            ),
         ),
         ("tags", map_of(tags)),
         ("monthly_cost_usd", money(c.monthly_cost_usd)),

@@ -3,11 +3,15 @@
 //! import.
 
 use super::attrs::{self, get, int, map_of, s, string_list, with};
-use super::{ApplyOutcome, ApplyRequest, CallContext, PlanOutcome, PlanRequest, ReadOutcome, Resource};
+use super::{
+    ApplyOutcome, ApplyRequest, CallContext, PlanOutcome, PlanRequest, ReadOutcome, Resource,
+};
 use crate::backends::aws::ecs::{self, DesiredCluster, ObservedCluster};
 use crate::backends::{BackendError, cancellable};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::planner::environment::{self as env_planner, EnvironmentInput, EnvironmentPlan, NetworkInput, PolicyInput};
+use crate::planner::environment::{
+    self as env_planner, EnvironmentInput, EnvironmentPlan, NetworkInput, PolicyInput,
+};
 use crate::planner::naming;
 use crate::schema::{Attribute, Block, Mode, Nesting, Schema};
 use crate::value::{AttributePath, Type, Value};
@@ -44,15 +48,51 @@ impl Default for EnvironmentResource {
 
 fn policy_fields() -> Vec<(&'static str, Type, &'static str)> {
     vec![
-        ("min_instances", Type::Number, "Minimum running instances of each service. Tier default: 1 / 1 / 2."),
-        ("max_instances", Type::Number, "Maximum instances autoscaling may reach. Tier default: 2 / 4 / 10."),
-        ("target_cpu_percent", Type::Number, "CPU utilisation autoscaling aims for, 1–100. Tier default: 70."),
-        ("backup_retention_days", Type::Number, "Database backup retention, 0–35 days. Tier default: 1 / 7 / 30."),
-        ("multi_az", Type::Bool, "Run databases Multi-AZ. Tier default: off / off / on."),
-        ("deletion_protection", Type::Bool, "Protect databases from deletion. Tier default: off / off / on."),
-        ("final_snapshot", Type::Bool, "Take a final snapshot when a database is destroyed. Tier default: off / on / on."),
-        ("log_retention_days", Type::Number, "CloudWatch log retention in days (one of CloudWatch's allowed values). Tier default: 7 / 14 / 30."),
-        ("container_insights", Type::Bool, "ECS Container Insights on the cluster. Tier default: off / on / on."),
+        (
+            "min_instances",
+            Type::Number,
+            "Minimum running instances of each service. Tier default: 1 / 1 / 2.",
+        ),
+        (
+            "max_instances",
+            Type::Number,
+            "Maximum instances autoscaling may reach. Tier default: 2 / 4 / 10.",
+        ),
+        (
+            "target_cpu_percent",
+            Type::Number,
+            "CPU utilisation autoscaling aims for, 1–100. Tier default: 70.",
+        ),
+        (
+            "backup_retention_days",
+            Type::Number,
+            "Database backup retention, 0–35 days. Tier default: 1 / 7 / 30.",
+        ),
+        (
+            "multi_az",
+            Type::Bool,
+            "Run databases Multi-AZ. Tier default: off / off / on.",
+        ),
+        (
+            "deletion_protection",
+            Type::Bool,
+            "Protect databases from deletion. Tier default: off / off / on.",
+        ),
+        (
+            "final_snapshot",
+            Type::Bool,
+            "Take a final snapshot when a database is destroyed. Tier default: off / on / on.",
+        ),
+        (
+            "log_retention_days",
+            Type::Number,
+            "CloudWatch log retention in days (one of CloudWatch's allowed values). Tier default: 7 / 14 / 30.",
+        ),
+        (
+            "container_insights",
+            Type::Bool,
+            "ECS Container Insights on the cluster. Tier default: off / on / on.",
+        ),
     ]
 }
 
@@ -140,7 +180,10 @@ fn schema() -> Schema {
 // ---------------------------------------------------------------------------------------
 
 /// Reads the planner input from a wholly known configuration.
-fn input(config: &Value, default_tags: &BTreeMap<String, String>) -> Result<EnvironmentInput, Diagnostics> {
+fn input(
+    config: &Value,
+    default_tags: &BTreeMap<String, String>,
+) -> Result<EnvironmentInput, Diagnostics> {
     let mut diags = Diagnostics::new();
     let net = get(config, "network");
     let network = (!net.is_null()).then(|| NetworkInput {
@@ -150,11 +193,14 @@ fn input(config: &Value, default_tags: &BTreeMap<String, String>) -> Result<Envi
     });
     let pol = get(config, "policy");
     let mut int = |name: &str| {
-        attrs::opt_int(get(pol, name), AttributePath::attr("policy").then_attr(name))
-            .unwrap_or_else(|d| {
-                diags.push(d);
-                None
-            })
+        attrs::opt_int(
+            get(pol, name),
+            AttributePath::attr("policy").then_attr(name),
+        )
+        .unwrap_or_else(|d| {
+            diags.push(d);
+            None
+        })
     };
     let policy = PolicyInput {
         min_instances: int("min_instances"),
@@ -176,7 +222,11 @@ fn input(config: &Value, default_tags: &BTreeMap<String, String>) -> Result<Envi
         tags: attrs::string_map(get(config, "tags")),
         default_tags: default_tags.clone(),
     };
-    if diags.has_errors() { Err(diags) } else { Ok(input) }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(input)
+    }
 }
 
 fn violations(v: Vec<crate::planner::Violation>) -> Diagnostics {
@@ -199,7 +249,10 @@ fn context_value(plan: &EnvironmentPlan) -> Value {
             "network",
             Value::object([
                 ("subnet_ids", string_list(&c.network.subnet_ids)),
-                ("security_group_ids", string_list(&c.network.security_group_ids)),
+                (
+                    "security_group_ids",
+                    string_list(&c.network.security_group_ids),
+                ),
                 ("assign_public_ip", Value::Bool(c.network.assign_public_ip)),
             ]),
         ),
@@ -209,8 +262,14 @@ fn context_value(plan: &EnvironmentPlan) -> Value {
                 ("min_instances", int(p.min_instances)),
                 ("max_instances", int(p.max_instances)),
                 ("target_cpu_percent", int(p.target_cpu_percent)),
-                ("scale_out_cooldown_seconds", int(p.scale_out_cooldown_seconds)),
-                ("scale_in_cooldown_seconds", int(p.scale_in_cooldown_seconds)),
+                (
+                    "scale_out_cooldown_seconds",
+                    int(p.scale_out_cooldown_seconds),
+                ),
+                (
+                    "scale_in_cooldown_seconds",
+                    int(p.scale_in_cooldown_seconds),
+                ),
                 ("db_instance_class", s(p.db_instance_class.clone())),
                 ("db_storage_gb", int(p.db_storage_gb)),
                 ("multi_az", Value::Bool(p.multi_az)),
@@ -224,7 +283,11 @@ fn context_value(plan: &EnvironmentPlan) -> Value {
         ),
         (
             "policy_source",
-            Value::map(c.policy_source.iter().map(|(k, v)| (k.clone(), s(v.to_string())))),
+            Value::map(
+                c.policy_source
+                    .iter()
+                    .map(|(k, v)| (k.clone(), s(v.to_string()))),
+            ),
         ),
         ("tags", map_of(&c.tags)),
     ])
@@ -245,7 +308,12 @@ fn cluster_tags(plan: &EnvironmentPlan, input: &EnvironmentInput) -> BTreeMap<St
 }
 
 /// The state a plan leads to; `arn` is unknown until the cluster exists.
-fn state_value(config: &Value, plan: &EnvironmentPlan, input: &EnvironmentInput, arn: Value) -> Value {
+fn state_value(
+    config: &Value,
+    plan: &EnvironmentPlan,
+    input: &EnvironmentInput,
+    arn: Value,
+) -> Value {
     let tags = cluster_tags(plan, input);
     let expansion = Value::list(plan.children.iter().map(|c| attrs::child_value(c, &tags)));
     with(
@@ -256,7 +324,10 @@ fn state_value(config: &Value, plan: &EnvironmentPlan, input: &EnvironmentInput,
             ("cluster_arn", arn),
             ("context", context_value(plan)),
             ("expansion", expansion),
-            ("estimated_monthly_cost_usd", attrs::money(plan.estimated_monthly_cost_usd)),
+            (
+                "estimated_monthly_cost_usd",
+                attrs::money(plan.estimated_monthly_cost_usd),
+            ),
         ],
     )
 }
@@ -264,7 +335,12 @@ fn state_value(config: &Value, plan: &EnvironmentPlan, input: &EnvironmentInput,
 /// The desired cluster, read off the planned `ecs_cluster` child.
 fn desired_cluster(plan: &EnvironmentPlan, input: &EnvironmentInput) -> DesiredCluster {
     let child = plan.children.iter().find(|c| c.kind == "ecs_cluster");
-    let setting = |k: &str| child.and_then(|c| c.settings.get(k)).cloned().unwrap_or_default();
+    let setting = |k: &str| {
+        child
+            .and_then(|c| c.settings.get(k))
+            .cloned()
+            .unwrap_or_default()
+    };
     DesiredCluster {
         name: plan.context.cluster_name.clone(),
         container_insights: setting("container_insights") == "enabled",
@@ -294,16 +370,27 @@ fn observe(state: Value, cluster: &ObservedCluster) -> Value {
                     let mut settings = attrs::string_map(get(child, "settings"));
                     settings.insert(
                         "container_insights".into(),
-                        if cluster.container_insights { "enabled" } else { "disabled" }.into(),
+                        if cluster.container_insights {
+                            "enabled"
+                        } else {
+                            "disabled"
+                        }
+                        .into(),
                     );
                     settings.insert("capacity_providers".into(), providers.join(","));
                     settings.insert(
                         "default_capacity_provider".into(),
-                        cluster.default_capacity_provider.clone().unwrap_or_default(),
+                        cluster
+                            .default_capacity_provider
+                            .clone()
+                            .unwrap_or_default(),
                     );
                     with(
                         child.clone(),
-                        [("settings", map_of(&settings)), ("tags", map_of(&cluster.tags))],
+                        [
+                            ("settings", map_of(&settings)),
+                            ("tags", map_of(&cluster.tags)),
+                        ],
                     )
                 })
                 .collect(),
@@ -312,7 +399,10 @@ fn observe(state: Value, cluster: &ObservedCluster) -> Value {
     };
     with(
         state,
-        [("cluster_arn", s(cluster.arn.clone())), ("expansion", expansion)],
+        [
+            ("cluster_arn", s(cluster.arn.clone())),
+            ("expansion", expansion),
+        ],
     )
 }
 
@@ -332,9 +422,18 @@ fn encode_network(n: &NetworkInput) -> String {
 }
 
 fn decode_network(text: &str) -> NetworkInput {
-    let mut n = NetworkInput { subnet_ids: vec![], security_group_ids: vec![], assign_public_ip: None };
+    let mut n = NetworkInput {
+        subnet_ids: vec![],
+        security_group_ids: vec![],
+        assign_public_ip: None,
+    };
     for (k, v) in text.split(' ').filter_map(|kv| kv.split_once('=')) {
-        let list = || v.split('/').filter(|x| !x.is_empty()).map(str::to_string).collect();
+        let list = || {
+            v.split('/')
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
         match k {
             "subnets" => n.subnet_ids = list(),
             "sgs" => n.security_group_ids = list(),
@@ -378,7 +477,10 @@ fn policy_value_from_tag(text: Option<&String>) -> Value {
     let Some(text) = text.filter(|t| !t.is_empty()) else {
         return Value::Null;
     };
-    let found: BTreeMap<&str, &str> = text.split(' ').filter_map(|kv| kv.split_once('=')).collect();
+    let found: BTreeMap<&str, &str> = text
+        .split(' ')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
     Value::object(policy_fields().into_iter().map(|(name, ty, _)| {
         let v = match (found.get(name), ty) {
             (Some(v), Type::Bool) => v.parse().map(Value::Bool).unwrap_or(Value::Null),
@@ -396,7 +498,10 @@ fn network_value_from_tag(text: Option<&String>) -> Value {
     Value::object([
         ("subnet_ids", string_list(&n.subnet_ids)),
         ("security_group_ids", string_list(&n.security_group_ids)),
-        ("assign_public_ip", n.assign_public_ip.map(Value::Bool).unwrap_or(Value::Null)),
+        (
+            "assign_public_ip",
+            n.assign_public_ip.map(Value::Bool).unwrap_or(Value::Null),
+        ),
     ])
 }
 
@@ -408,12 +513,16 @@ fn backend_diag(action: &str, e: BackendError) -> Diagnostic {
     match e {
         BackendError::Cancelled => Diagnostic::error(
             "Operation Cancelled",
-            format!("{action} was cancelled because Terraform asked the provider to stop. Run the command again to finish; the state records what exists."),
+            format!(
+                "{action} was cancelled because Terraform asked the provider to stop. Run the command again to finish; the state records what exists."
+            ),
         ),
         BackendError::Conflict(m) => Diagnostic::error("Cluster Name Already Taken", m),
         e @ BackendError::Api { .. } => Diagnostic::error(
             format!("Could Not {action}"),
-            format!("{e}. Check the AWS credentials, region and the message above, then run the command again."),
+            format!(
+                "{e}. Check the AWS credentials, region and the message above, then run the command again."
+            ),
         ),
     }
 }
@@ -477,7 +586,9 @@ impl Resource for EnvironmentResource {
                     ("id", name.clone()),
                     (
                         "cluster_name",
-                        name.as_str().map(|n| s(naming::cluster_name(n))).unwrap_or(Value::Unknown),
+                        name.as_str()
+                            .map(|n| s(naming::cluster_name(n)))
+                            .unwrap_or(Value::Unknown),
                     ),
                     ("cluster_arn", arn),
                     ("context", Value::Unknown),
@@ -509,28 +620,52 @@ impl Resource for EnvironmentResource {
             diagnostics: Diagnostics::from_error(d),
         };
         if req.planned_state.is_null() {
-            let name = get(&prior, "cluster_name").as_str().unwrap_or_default().to_string();
-            let region = get(&prior, "region").as_str().unwrap_or_default().to_string();
+            let name = get(&prior, "cluster_name")
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let region = get(&prior, "region")
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             let client = ctx.config.aws.ecs(&region).await;
             return match cancellable(&ctx.cancel, ecs::delete(&client, &name)).await {
-                Ok(()) => ApplyOutcome { new_state: Value::Null, private: vec![], diagnostics: Diagnostics::new() },
+                Ok(()) => ApplyOutcome {
+                    new_state: Value::Null,
+                    private: vec![],
+                    diagnostics: Diagnostics::new(),
+                },
                 Err(e) => fail(prior, backend_diag("Delete The ECS Cluster", e)),
             };
         }
         let input = match input(&req.config, &ctx.config.default_tags) {
             Ok(i) => i,
-            Err(d) => return ApplyOutcome { new_state: prior, private: req.planned_private, diagnostics: d },
+            Err(d) => {
+                return ApplyOutcome {
+                    new_state: prior,
+                    private: req.planned_private,
+                    diagnostics: d,
+                };
+            }
         };
         let plan = match env_planner::plan(&input) {
             Ok(p) => p,
-            Err(v) => return ApplyOutcome { new_state: prior, private: req.planned_private, diagnostics: violations(v) },
+            Err(v) => {
+                return ApplyOutcome {
+                    new_state: prior,
+                    private: req.planned_private,
+                    diagnostics: violations(v),
+                };
+            }
         };
         let desired = desired_cluster(&plan, &input);
         let client = ctx.config.aws.ecs(&input.region).await;
         let owner = (naming::TAG_ENVIRONMENT, input.name.as_str());
         let result = cancellable(&ctx.cancel, async {
             match ecs::find(&client, &desired.name).await? {
-                Some(observed) if !prior.is_null() => ecs::update(&client, &observed, &desired).await,
+                Some(observed) if !prior.is_null() => {
+                    ecs::update(&client, &observed, &desired).await
+                }
                 _ => ecs::create(&client, &desired, owner).await,
             }
         })
@@ -547,21 +682,44 @@ impl Resource for EnvironmentResource {
     }
 
     async fn read(&self, state: Value, private: Vec<u8>, ctx: &CallContext) -> ReadOutcome {
-        let name = get(&state, "cluster_name").as_str().unwrap_or_default().to_string();
-        let region = get(&state, "region").as_str().unwrap_or_default().to_string();
+        let name = get(&state, "cluster_name")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let region = get(&state, "region")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let client = ctx.config.aws.ecs(&region).await;
         match cancellable(&ctx.cancel, ecs::find(&client, &name)).await {
             Ok(None) => {
                 tracing::info!(cluster = %name, "cluster is gone; it will be planned for creation");
-                ReadOutcome { new_state: Value::Null, private, diagnostics: Diagnostics::new() }
+                ReadOutcome {
+                    new_state: Value::Null,
+                    private,
+                    diagnostics: Diagnostics::new(),
+                }
             }
-            Ok(Some(cluster)) => ReadOutcome { new_state: observe(state, &cluster), private, diagnostics: Diagnostics::new() },
-            Err(e) => ReadOutcome { new_state: state, private, diagnostics: Diagnostics::from_error(backend_diag("Read The ECS Cluster", e)) },
+            Ok(Some(cluster)) => ReadOutcome {
+                new_state: observe(state, &cluster),
+                private,
+                diagnostics: Diagnostics::new(),
+            },
+            Err(e) => ReadOutcome {
+                new_state: state,
+                private,
+                diagnostics: Diagnostics::from_error(backend_diag("Read The ECS Cluster", e)),
+            },
         }
     }
 
     async fn import(&self, id: &str, ctx: &CallContext) -> (Option<Value>, Diagnostics) {
-        let err = |summary: &str, detail: String| (None, Diagnostics::from_error(Diagnostic::error(summary, detail)));
+        let err = |summary: &str, detail: String| {
+            (
+                None,
+                Diagnostics::from_error(Diagnostic::error(summary, detail)),
+            )
+        };
         let name = id.trim();
         let Some(region) = ctx.config.aws.default_region().await else {
             return err("No Region For Import", "Import looks the cluster up in the provider's region, and none is set. Set `region` in the provider block or `AWS_REGION`.".into());
@@ -570,11 +728,31 @@ impl Resource for EnvironmentResource {
         let client = ctx.config.aws.ecs(&region).await;
         let cluster = match cancellable(&ctx.cancel, ecs::find(&client, &cluster_name)).await {
             Ok(Some(c)) => c,
-            Ok(None) => return err("Environment Not Found", format!("There is no ECS cluster `{cluster_name}` in `{region}`. Check the environment name (the import ID is the `name`, e.g. `prod`) and the provider's region.")),
-            Err(e) => return (None, Diagnostics::from_error(backend_diag("Read The ECS Cluster", e))),
+            Ok(None) => {
+                return err(
+                    "Environment Not Found",
+                    format!(
+                        "There is no ECS cluster `{cluster_name}` in `{region}`. Check the environment name (the import ID is the `name`, e.g. `prod`) and the provider's region."
+                    ),
+                );
+            }
+            Err(e) => {
+                return (
+                    None,
+                    Diagnostics::from_error(backend_diag("Read The ECS Cluster", e)),
+                );
+            }
         };
-        if cluster.tags.get(naming::TAG_MANAGED_BY).map(String::as_str) != Some(naming::MANAGED_BY) {
-            return err("Cluster Not Managed By This Provider", format!("The ECS cluster `{cluster_name}` has no `{}` = `{}` tag, so it was not created by `platform_environment`. Only clusters this provider created can be imported.", naming::TAG_MANAGED_BY, naming::MANAGED_BY));
+        if cluster.tags.get(naming::TAG_MANAGED_BY).map(String::as_str) != Some(naming::MANAGED_BY)
+        {
+            return err(
+                "Cluster Not Managed By This Provider",
+                format!(
+                    "The ECS cluster `{cluster_name}` has no `{}` = `{}` tag, so it was not created by `platform_environment`. Only clusters this provider created can be imported.",
+                    naming::TAG_MANAGED_BY,
+                    naming::MANAGED_BY
+                ),
+            );
         }
         let default_tags = &ctx.config.default_tags;
         let user_tags: BTreeMap<String, String> = cluster
@@ -585,11 +763,27 @@ impl Resource for EnvironmentResource {
             .collect();
         let config = Value::object([
             ("name", s(name)),
-            ("tier", s(cluster.tags.get(TAG_TIER).cloned().unwrap_or_default())),
+            (
+                "tier",
+                s(cluster.tags.get(TAG_TIER).cloned().unwrap_or_default()),
+            ),
             ("region", s(region)),
-            ("network", network_value_from_tag(cluster.tags.get(TAG_NETWORK))),
-            ("policy", policy_value_from_tag(cluster.tags.get(TAG_POLICY))),
-            ("tags", if user_tags.is_empty() { Value::Null } else { map_of(&user_tags) }),
+            (
+                "network",
+                network_value_from_tag(cluster.tags.get(TAG_NETWORK)),
+            ),
+            (
+                "policy",
+                policy_value_from_tag(cluster.tags.get(TAG_POLICY)),
+            ),
+            (
+                "tags",
+                if user_tags.is_empty() {
+                    Value::Null
+                } else {
+                    map_of(&user_tags)
+                },
+            ),
         ]);
         let input = match input(&config, default_tags) {
             Ok(i) => i,
@@ -617,13 +811,21 @@ mod tests {
             assign_public_ip: Some(true),
         };
         assert_eq!(decode_network(&encode_network(&n)), n);
-        let bare = NetworkInput { subnet_ids: vec![], security_group_ids: vec![], assign_public_ip: None };
+        let bare = NetworkInput {
+            subnet_ids: vec![],
+            security_group_ids: vec![],
+            assign_public_ip: None,
+        };
         assert_eq!(decode_network(&encode_network(&bare)), bare);
     }
 
     #[test]
     fn policy_record_round_trips() {
-        let p = PolicyInput { min_instances: Some(3), multi_az: Some(false), ..PolicyInput::default() };
+        let p = PolicyInput {
+            min_instances: Some(3),
+            multi_az: Some(false),
+            ..PolicyInput::default()
+        };
         let v = policy_value_from_tag(Some(&encode_policy(&p)));
         assert_eq!(get(&v, "min_instances"), &int(3));
         assert_eq!(get(&v, "multi_az"), &Value::Bool(false));

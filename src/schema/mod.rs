@@ -170,7 +170,11 @@ impl Block {
 
     /// Every attribute, depth first, with its path of names; for docs and checks.
     pub fn walk(&self) -> Vec<(Vec<String>, &Attribute)> {
-        fn go<'a>(prefix: &[String], attrs: &'a [Attribute], out: &mut Vec<(Vec<String>, &'a Attribute)>) {
+        fn go<'a>(
+            prefix: &[String],
+            attrs: &'a [Attribute],
+            out: &mut Vec<(Vec<String>, &'a Attribute)>,
+        ) {
             for a in attrs {
                 let mut path = prefix.to_vec();
                 path.push(a.name.clone());

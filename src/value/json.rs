@@ -210,7 +210,10 @@ impl Decoder {
             return Err(invalid(self, format!("unexpected key `{key}`")));
         }
         let (Some(value), Some(type_json)) = (fields.get("value"), fields.get("type")) else {
-            return Err(invalid(self, "expected both `value` and `type`".to_string()));
+            return Err(invalid(
+                self,
+                "expected both `value` and `type`".to_string(),
+            ));
         };
         let ty = Type::from_json(type_json).map_err(|error| DecodeError::InvalidType {
             path: self.path.clone(),
@@ -347,10 +350,19 @@ mod tests {
             (Value::from(-3), Type::Number),
             (num("0.1"), Type::Number),
             (Value::string("héllo \"quoted\""), Type::String),
-            (Value::list([Value::string("a"), Value::Null]), Type::list(Type::String)),
+            (
+                Value::list([Value::string("a"), Value::Null]),
+                Type::list(Type::String),
+            ),
             (Value::list([]), Type::list(Type::String)),
-            (Value::set([Value::from(1), Value::from(2)]), Type::set(Type::Number)),
-            (Value::map([("k", Value::Bool(false))]), Type::map(Type::Bool)),
+            (
+                Value::set([Value::from(1), Value::from(2)]),
+                Type::set(Type::Number),
+            ),
+            (
+                Value::map([("k", Value::Bool(false))]),
+                Type::map(Type::Bool),
+            ),
             (
                 Value::object([
                     ("name", Value::string("web")),
@@ -409,7 +421,10 @@ mod tests {
             (num("-0.5"), "-0.5"),
             (num("0.1"), "0.1"),
             (Value::from(i64::MIN), "-9223372036854775808"),
-            (Value::Number(Number::from(u64::MAX)), "18446744073709551615"),
+            (
+                Value::Number(Number::from(u64::MAX)),
+                "18446744073709551615",
+            ),
         ];
         for (value, want) in cases {
             assert_eq!(text(encode(&value, &Type::Number).unwrap()), want);
@@ -429,7 +444,11 @@ mod tests {
         ];
         for literal in cases {
             let want = num(literal);
-            assert_eq!(decode(literal.as_bytes(), &Type::Number), Ok(want.clone()), "{literal}");
+            assert_eq!(
+                decode(literal.as_bytes(), &Type::Number),
+                Ok(want.clone()),
+                "{literal}"
+            );
             let bytes = encode(&want, &Type::Number).unwrap();
             assert_eq!(decode(&bytes, &Type::Number), Ok(want), "{literal}");
         }
@@ -502,10 +521,16 @@ mod tests {
                 r#"{"network":{"subnet_ids":["a",[true]]}}"#,
                 "at `network.subnet_ids[1]`: expected string, found array",
             ),
-            (r#"{"pair":[true,false]}"#, "at `pair`: expected a tuple of 1 elements, found 2"),
+            (
+                r#"{"pair":[true,false]}"#,
+                "at `pair`: expected a tuple of 1 elements, found 2",
+            ),
             (r#"{"n":"abc"}"#, "at `n`: `abc` is not a valid number"),
             (r#"{"n":true}"#, "at `n`: expected number, found bool"),
-            (r#"{"flag":"yes"}"#, "at `flag`: expected bool, found string"),
+            (
+                r#"{"flag":"yes"}"#,
+                "at `flag`: expected bool, found string",
+            ),
             (
                 r#"{"any":"x"}"#,
                 "at `any`: invalid dynamic value: expected an object with `value` and `type`, found string",
@@ -536,7 +561,10 @@ mod tests {
             decode(b"{\"n\": 1", &ty),
             Err(DecodeError::Json { .. })
         ));
-        assert!(matches!(decode(b"{} {}", &ty), Err(DecodeError::Json { .. })));
+        assert!(matches!(
+            decode(b"{} {}", &ty),
+            Err(DecodeError::Json { .. })
+        ));
         assert!(matches!(decode(b"", &ty), Err(DecodeError::Json { .. })));
     }
 
@@ -549,22 +577,29 @@ mod tests {
         ]);
         let cases = [
             (Value::Unknown, AttributePath::root()),
-            (Value::object([("a", Value::Unknown)]), AttributePath::attr("a")),
             (
-                Value::object([(
-                    "l",
-                    Value::list([Value::map([("k", Value::Unknown)])]),
-                )]),
+                Value::object([("a", Value::Unknown)]),
+                AttributePath::attr("a"),
+            ),
+            (
+                Value::object([("l", Value::list([Value::map([("k", Value::Unknown)])]))]),
                 AttributePath::attr("l").then_index(0).then_key("k"),
             ),
-            (Value::object([("d", Value::Unknown)]), AttributePath::attr("d")),
+            (
+                Value::object([("d", Value::Unknown)]),
+                AttributePath::attr("d"),
+            ),
             (
                 Value::object([("d", Value::list([Value::Unknown]))]),
                 AttributePath::attr("d").then_index(0),
             ),
         ];
         for (value, path) in cases {
-            assert_eq!(encode(&value, &ty), Err(EncodeError::Unknown { path }), "{value:?}");
+            assert_eq!(
+                encode(&value, &ty),
+                Err(EncodeError::Unknown { path }),
+                "{value:?}"
+            );
         }
     }
 
@@ -574,13 +609,19 @@ mod tests {
         for _ in 0..MAX_DEPTH + 1 {
             ty = Type::list(ty);
         }
-        let json = format!("{}true{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let json = format!(
+            "{}true{}",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
         assert!(matches!(
             decode(json.as_bytes(), &ty),
             Err(DecodeError::TooDeep { .. })
         ));
         let json = format!("{}true{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
-        let Type::List(inner) = ty else { unreachable!() };
+        let Type::List(inner) = ty else {
+            unreachable!()
+        };
         assert!(decode(json.as_bytes(), &inner).is_ok());
         // Nested dynamic wrappers count too (and serde_json's own limit holds for input).
         let mut json = "true".to_string();
@@ -607,6 +648,12 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2000,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
             for ty in fuzz_types() {

@@ -19,7 +19,7 @@ pub mod msgpack;
 pub mod number;
 pub mod path;
 pub mod ty;
-// The brief's layout names the value module `value` inside `value`.
+// `value::value` is the agreed layout: the `Value` type lives in its own file.
 #[allow(clippy::module_inception)]
 pub mod value;
 
@@ -63,9 +63,7 @@ mod tests {
         prop_oneof![
             any::<i64>().prop_map(Number::from),
             any::<u64>().prop_map(Number::from),
-            (proptest::num::f64::NORMAL
-                | proptest::num::f64::SUBNORMAL
-                | proptest::num::f64::ZERO)
+            (proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO)
                 .prop_filter_map("finite", Number::from_f64),
             ("-?[0-9]{1,30}(\\.[0-9]{1,10})?", -500i64..500)
                 .prop_filter_map("parses", |(d, e)| format!("{d}e{e}").parse().ok()),
@@ -104,7 +102,9 @@ mod tests {
                     .map(|t| value_for(t, unknowns, depth))
                     .collect();
                 attrs
-                    .prop_map(move |values| Value::Object(names.iter().cloned().zip(values).collect()))
+                    .prop_map(move |values| {
+                        Value::Object(names.iter().cloned().zip(values).collect())
+                    })
                     .boxed()
             }
             Type::Tuple(types) => types
@@ -136,6 +136,11 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
         #[test]
         fn msgpack_round_trips_generated_values((ty, value) in typed_value(true)) {
             let bytes = msgpack::encode(&value, &ty).expect("conforming values encode");

@@ -9,8 +9,9 @@
 //!   (`"0.1"`, `"1e400"`). Decoding accepts every int and float width and numeric strings.
 //! * Lists, sets and tuples are arrays; maps are maps with string keys; objects are maps
 //!   holding every attribute of the type in sorted order (absent ones as `nil`).
-//! * At a dynamic position a known or null-but-typed value is the pair
-//!   `[type JSON as bin, value]`; an unknown is the bare extension and a null is `nil`.
+//! * At a dynamic position a known value is the pair `[type JSON as bin, value]`; an
+//!   unknown is the bare extension and a null is `nil`. Decoding also accepts the type
+//!   JSON as a str, and a typed null or unknown inside the pair.
 //!
 //! Decoding tolerates object attributes missing from the input (they decode as null) but
 //! rejects attribute names the type does not have.
@@ -474,7 +475,9 @@ impl<'a> Decoder<'a> {
             Type::Tuple(types) => self
                 .sequence(ty, Some(types.len()), |i| &types[i])
                 .map(Value::Tuple),
-            Type::Map(element) => self.entries(ty, |_| Some(element), PathStep::Key).map(Value::Map),
+            Type::Map(element) => self
+                .entries(ty, |_| Some(element), PathStep::Key)
+                .map(Value::Map),
             Type::Object(object) => self
                 .entries(ty, |name| object.attrs.get(name), PathStep::Attr)
                 .map(Value::Object),
@@ -863,7 +866,11 @@ mod tests {
             ("da 00 01 78", Type::String, Value::string("x")),
             ("db 00 00 00 01 78", Type::String, Value::string("x")),
             // array16/array32/map16/map32 headers.
-            ("dc 00 01 c3", Type::list(Type::Bool), Value::list([Value::Bool(true)])),
+            (
+                "dc 00 01 c3",
+                Type::list(Type::Bool),
+                Value::list([Value::Bool(true)]),
+            ),
             (
                 "dd 00 00 00 01 c3",
                 Type::set(Type::Bool),
@@ -914,7 +921,11 @@ mod tests {
             // Any extension is unknown.
             ("d5 05 01 02", Type::String, Value::Unknown),
             ("d6 7f 01 02 03 04", Type::Bool, Value::Unknown),
-            ("d7 00 00 00 00 00 00 00 00 00", Type::Number, Value::Unknown),
+            (
+                "d7 00 00 00 00 00 00 00 00 00",
+                Type::Number,
+                Value::Unknown,
+            ),
             (
                 "d8 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
                 Type::Number,
@@ -925,7 +936,11 @@ mod tests {
             ("c9 00 00 00 00 09", Type::Dynamic, Value::Unknown),
         ];
         for (bytes, ty, want) in cases {
-            assert_eq!(decode(&hex(bytes), &ty), Ok(want), "decoding {bytes} as {ty}");
+            assert_eq!(
+                decode(&hex(bytes), &ty),
+                Ok(want),
+                "decoding {bytes} as {ty}"
+            );
         }
     }
 
@@ -966,16 +981,17 @@ mod tests {
             ("pair", Type::tuple([Type::String, Type::Number])),
             ("any", Type::Dynamic),
         ]);
-        let full = |name: Value, items: Value, tags: Value, zones: Value, pair: Value, any: Value| {
-            Value::object([
-                ("name", name),
-                ("items", items),
-                ("tags", tags),
-                ("zones", zones),
-                ("pair", pair),
-                ("any", any),
-            ])
-        };
+        let full =
+            |name: Value, items: Value, tags: Value, zones: Value, pair: Value, any: Value| {
+                Value::object([
+                    ("name", name),
+                    ("items", items),
+                    ("tags", tags),
+                    ("zones", zones),
+                    ("pair", pair),
+                    ("any", any),
+                ])
+            };
         let known_item = || {
             Value::object([
                 ("id", Value::string("i")),
@@ -1107,9 +1123,12 @@ mod tests {
             }
         }
         assert_eq!(
-            decode(&encode(&Value::from(i64::MIN), &Type::Number).unwrap(), &Type::Number)
-                .ok()
-                .and_then(|v| v.as_number().and_then(Number::as_i64)),
+            decode(
+                &encode(&Value::from(i64::MIN), &Type::Number).unwrap(),
+                &Type::Number
+            )
+            .ok()
+            .and_then(|v| v.as_number().and_then(Number::as_i64)),
             Some(i64::MIN)
         );
         let max = Value::Number(Number::from(u64::MAX));
@@ -1128,9 +1147,16 @@ mod tests {
             Value::string("s"),
             Value::list([Value::string("a"), Value::Null]),
             Value::list([Value::string("a"), Value::from(1)]),
+            Value::list([
+                Value::list([Value::Bool(true), Value::from(1)]),
+                Value::list([Value::from(1)]),
+            ]),
             Value::set([Value::from(1)]),
             Value::map([("k", Value::list([]))]),
-            Value::object([("a", Value::Null), ("b", Value::object([("c", Value::Bool(false))]))]),
+            Value::object([
+                ("a", Value::Null),
+                ("b", Value::object([("c", Value::Bool(false))])),
+            ]),
             Value::tuple([Value::Null, Value::Unknown, Value::string("t")]),
             Value::list([]),
             Value::object::<&str>([]),
@@ -1148,7 +1174,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_input_with_paths() {
-        let net = Type::object([("network", Type::object([("subnet_ids", Type::list(Type::String))]))]);
+        let net = Type::object([(
+            "network",
+            Type::object([("subnet_ids", Type::list(Type::String))]),
+        )]);
         let cases: Vec<(&str, Type, &str)> = vec![
             (
                 "81 a7 6e 65 74 77 6f 72 6b 81 aa 73 75 62 6e 65 74 5f 69 64 73 92 a1 61 c3",
@@ -1168,15 +1197,27 @@ mod tests {
             ("c3", Type::String, "expected string, found bool"),
             ("a1 78", Type::Number, "`x` is not a valid number"),
             ("a1 78", Type::Bool, "expected bool, found string"),
-            ("01", Type::list(Type::Bool), "expected list of bool, found integer"),
-            ("90", Type::map(Type::Bool), "expected map of bool, found array"),
+            (
+                "01",
+                Type::list(Type::Bool),
+                "expected list of bool, found integer",
+            ),
+            (
+                "90",
+                Type::map(Type::Bool),
+                "expected map of bool, found array",
+            ),
             ("80", Type::tuple([]), "expected tuple, found map"),
             (
                 "92 c3 c3",
                 Type::tuple([Type::Bool]),
                 "expected a tuple of 1 elements, found 2",
             ),
-            ("81 01 c3", Type::map(Type::Bool), "expected string key, found integer"),
+            (
+                "81 01 c3",
+                Type::map(Type::Bool),
+                "expected string key, found integer",
+            ),
             (
                 "82 a1 6b c3 a1 6b c2",
                 Type::map(Type::Bool),
@@ -1191,8 +1232,16 @@ mod tests {
             ("", Type::Bool, "unexpected end of input"),
             ("a2 78", Type::String, "unexpected end of input"),
             ("92 c3", Type::list(Type::Bool), "unexpected end of input"),
-            ("dd ff ff ff ff", Type::list(Type::Bool), "unexpected end of input"),
-            ("df ff ff ff ff", Type::map(Type::Bool), "unexpected end of input"),
+            (
+                "dd ff ff ff ff",
+                Type::list(Type::Bool),
+                "unexpected end of input",
+            ),
+            (
+                "df ff ff ff ff",
+                Type::map(Type::Bool),
+                "unexpected end of input",
+            ),
             ("db ff ff ff ff", Type::String, "unexpected end of input"),
             ("c9 ff ff ff ff 00", Type::String, "unexpected end of input"),
             ("cb 00", Type::Number, "unexpected end of input"),
@@ -1240,18 +1289,20 @@ mod tests {
     fn depth_is_limited() {
         let nested = |levels: usize| {
             let mut ty = Type::Bool;
-            let mut bytes = Vec::new();
             for _ in 0..levels {
                 ty = Type::list(ty);
-                bytes.push(0x91);
             }
+            let mut bytes = vec![0x91; levels];
             bytes.push(0xc3);
             (ty, bytes)
         };
         let (ty, bytes) = nested(MAX_DEPTH);
         assert!(decode(&bytes, &ty).is_ok(), "{MAX_DEPTH} levels are fine");
         let (ty, bytes) = nested(MAX_DEPTH + 1);
-        assert!(matches!(decode(&bytes, &ty), Err(DecodeError::TooDeep { .. })));
+        assert!(matches!(
+            decode(&bytes, &ty),
+            Err(DecodeError::TooDeep { .. })
+        ));
         // Dynamic values nesting dynamic types cannot recurse without bound either.
         let mut bytes = Vec::new();
         for _ in 0..1000 {
@@ -1266,7 +1317,10 @@ mod tests {
 
     #[test]
     fn encode_errors_name_the_path() {
-        let ty = Type::object([("ids", Type::list(Type::String)), ("pair", Type::tuple([Type::Bool]))]);
+        let ty = Type::object([
+            ("ids", Type::list(Type::String)),
+            ("pair", Type::tuple([Type::Bool])),
+        ]);
         let cases = vec![
             (
                 Value::object([("ids", Value::list([Value::string("a"), Value::from(1)]))]),
@@ -1330,6 +1384,12 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2000,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
             for ty in fuzz_types() {

@@ -225,9 +225,9 @@ impl Type {
                 (Some("set"), 2) => Ok(Self::set(inner(&parts[1])?)),
                 (Some("map"), 2) => Ok(Self::map(inner(&parts[1])?)),
                 (Some("tuple"), 2) => match &parts[1] {
-                    Json::Array(elements) => {
-                        Ok(Self::Tuple(elements.iter().map(inner).collect::<Result<_, _>>()?))
-                    }
+                    Json::Array(elements) => Ok(Self::Tuple(
+                        elements.iter().map(inner).collect::<Result<_, _>>()?,
+                    )),
                     _ => Err(unsupported(json)),
                 },
                 (Some("object"), 2 | 3) => {
@@ -313,7 +313,11 @@ mod tests {
         ];
         for (ty, want) in cases {
             assert_eq!(String::from_utf8(ty.to_json_bytes()).unwrap(), want);
-            assert_eq!(Type::from_json_bytes(want.as_bytes()), Ok(ty.clone()), "{want}");
+            assert_eq!(
+                Type::from_json_bytes(want.as_bytes()),
+                Ok(ty.clone()),
+                "{want}"
+            );
         }
     }
 
@@ -337,7 +341,10 @@ mod tests {
         ];
         for text in cases {
             assert!(
-                matches!(Type::from_json_bytes(text.as_bytes()), Err(TypeError::Unsupported { .. })),
+                matches!(
+                    Type::from_json_bytes(text.as_bytes()),
+                    Err(TypeError::Unsupported { .. })
+                ),
                 "{text} should be unsupported"
             );
         }
@@ -357,7 +364,9 @@ mod tests {
         let ok = format!("{}\"string\"{}", "[\"list\",".repeat(60), "]".repeat(60));
         assert!(Type::from_json_bytes(ok.as_bytes()).is_ok());
         let long = format!(r#""{}""#, "x".repeat(500));
-        let message = Type::from_json_bytes(long.as_bytes()).unwrap_err().to_string();
+        let message = Type::from_json_bytes(long.as_bytes())
+            .unwrap_err()
+            .to_string();
         assert!(message.len() < 100, "quoted JSON is shortened: {message}");
     }
 
@@ -377,7 +386,10 @@ mod tests {
         assert_eq!(Type::String.with_optional(["a"]), Type::String);
         assert!(Type::Bool.is_primitive());
         assert!(!Type::Dynamic.is_primitive());
-        assert_eq!(Type::list(Type::set(Type::Number)).to_string(), "list of set of number");
+        assert_eq!(
+            Type::list(Type::set(Type::Number)).to_string(),
+            "list of set of number"
+        );
         assert_eq!(ty.to_string(), "object");
     }
 }

@@ -96,7 +96,9 @@ impl Value {
         match self {
             Self::Unknown => false,
             Self::Null | Self::Bool(_) | Self::Number(_) | Self::String(_) => true,
-            Self::List(vs) | Self::Set(vs) | Self::Tuple(vs) => vs.iter().all(Self::is_wholly_known),
+            Self::List(vs) | Self::Set(vs) | Self::Tuple(vs) => {
+                vs.iter().all(Self::is_wholly_known)
+            }
             Self::Map(m) | Self::Object(m) => m.values().all(Self::is_wholly_known),
         }
     }
@@ -168,69 +170,102 @@ impl Value {
 
     /// The most specific type this value conforms to, for encoding it at a dynamic position.
     ///
-    /// Null and unknown infer `dynamic`. A collection's element type is the unification
-    /// of its elements' types (where `dynamic` gives way to anything more specific);
-    /// elements that do not unify, or an empty collection, give `dynamic` elements.
+    /// Null and unknown infer `dynamic`. A collection's element type unifies its
+    /// elements' types: nulls, unknowns and empty collections give way to anything more
+    /// specific, and where elements genuinely disagree (a string and a number, objects
+    /// with different attributes) that position becomes `dynamic`.
     pub fn infer_type(&self) -> Type {
+        Inferred::of(self).into_type()
+    }
+}
+
+/// A type being inferred, where [`Inferred::Any`] (from nulls, unknowns and empty
+/// collections) still gives way to anything and [`Inferred::Dynamic`] (from elements that
+/// disagree) absorbs everything.
+#[derive(Debug, Clone, PartialEq)]
+enum Inferred {
+    /// No constraint yet.
+    Any,
+    /// Elements disagree: any value.
+    Dynamic,
+    /// `bool`.
+    Bool,
+    /// `number`.
+    Number,
+    /// `string`.
+    String,
+    /// `list(element)`.
+    List(Box<Inferred>),
+    /// `set(element)`.
+    Set(Box<Inferred>),
+    /// `map(element)`.
+    Map(Box<Inferred>),
+    /// `object({...})`.
+    Object(BTreeMap<String, Inferred>),
+    /// `tuple([...])`.
+    Tuple(Vec<Inferred>),
+}
+
+impl Inferred {
+    /// The inferred type of `value`.
+    fn of(value: &Value) -> Self {
+        match value {
+            Value::Unknown | Value::Null => Self::Any,
+            Value::Bool(_) => Self::Bool,
+            Value::Number(_) => Self::Number,
+            Value::String(_) => Self::String,
+            Value::List(vs) => Self::List(Box::new(Self::unify_all(vs.iter()))),
+            Value::Set(vs) => Self::Set(Box::new(Self::unify_all(vs.iter()))),
+            Value::Map(m) => Self::Map(Box::new(Self::unify_all(m.values()))),
+            Value::Object(m) => {
+                Self::Object(m.iter().map(|(k, v)| (k.clone(), Self::of(v))).collect())
+            }
+            Value::Tuple(vs) => Self::Tuple(vs.iter().map(Self::of).collect()),
+        }
+    }
+
+    /// The unified type of all `values`.
+    fn unify_all<'a>(values: impl Iterator<Item = &'a Value>) -> Self {
+        values.fold(Self::Any, |unified, value| unified.unify(Self::of(value)))
+    }
+
+    /// The most specific type that values of both `self` and `other` conform to.
+    fn unify(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Any, t) | (t, Self::Any) => t,
+            (Self::List(x), Self::List(y)) => Self::List(Box::new(x.unify(*y))),
+            (Self::Set(x), Self::Set(y)) => Self::Set(Box::new(x.unify(*y))),
+            (Self::Map(x), Self::Map(y)) => Self::Map(Box::new(x.unify(*y))),
+            (Self::Object(x), Self::Object(y)) if x.keys().eq(y.keys()) => Self::Object(
+                x.into_iter()
+                    .zip(y.into_values())
+                    .map(|((name, xt), yt)| (name, xt.unify(yt)))
+                    .collect(),
+            ),
+            (Self::Tuple(xs), Self::Tuple(ys)) if xs.len() == ys.len() => {
+                Self::Tuple(xs.into_iter().zip(ys).map(|(x, y)| x.unify(y)).collect())
+            }
+            (x, y) if x == y => x,
+            _ => Self::Dynamic,
+        }
+    }
+
+    /// The cty type, with unconstrained positions as `dynamic`.
+    fn into_type(self) -> Type {
         match self {
-            Self::Unknown | Self::Null => Type::Dynamic,
-            Self::Bool(_) => Type::Bool,
-            Self::Number(_) => Type::Number,
-            Self::String(_) => Type::String,
-            Self::List(vs) => Type::list(unify_all(vs.iter())),
-            Self::Set(vs) => Type::set(unify_all(vs.iter())),
-            Self::Map(m) => Type::map(unify_all(m.values())),
-            Self::Object(m) => Type::Object(ObjectType {
-                attrs: m.iter().map(|(k, v)| (k.clone(), v.infer_type())).collect(),
+            Self::Any | Self::Dynamic => Type::Dynamic,
+            Self::Bool => Type::Bool,
+            Self::Number => Type::Number,
+            Self::String => Type::String,
+            Self::List(t) => Type::list(t.into_type()),
+            Self::Set(t) => Type::set(t.into_type()),
+            Self::Map(t) => Type::map(t.into_type()),
+            Self::Object(attrs) => Type::Object(ObjectType {
+                attrs: attrs.into_iter().map(|(k, t)| (k, t.into_type())).collect(),
                 optional: Default::default(),
             }),
-            Self::Tuple(vs) => Type::Tuple(vs.iter().map(Self::infer_type).collect()),
+            Self::Tuple(ts) => Type::Tuple(ts.into_iter().map(Self::into_type).collect()),
         }
-    }
-}
-
-/// The unified type of all `values`, or `dynamic` when there are none or they conflict.
-fn unify_all<'a>(values: impl Iterator<Item = &'a Value>) -> Type {
-    let mut unified = Type::Dynamic;
-    for value in values {
-        match unify(&unified, &value.infer_type()) {
-            Some(t) => unified = t,
-            None => return Type::Dynamic,
-        }
-    }
-    unified
-}
-
-/// The most specific type both `a` and `b` conform to, treating `dynamic` as a wildcard.
-fn unify(a: &Type, b: &Type) -> Option<Type> {
-    match (a, b) {
-        (Type::Dynamic, t) | (t, Type::Dynamic) => Some(t.clone()),
-        (Type::List(x), Type::List(y)) => Some(Type::list(unify(x, y)?)),
-        (Type::Set(x), Type::Set(y)) => Some(Type::set(unify(x, y)?)),
-        (Type::Map(x), Type::Map(y)) => Some(Type::map(unify(x, y)?)),
-        (Type::Object(x), Type::Object(y)) => {
-            if !x.attrs.keys().eq(y.attrs.keys()) {
-                return None;
-            }
-            let attrs = x
-                .attrs
-                .iter()
-                .zip(y.attrs.values())
-                .map(|((name, xt), yt)| Some((name.clone(), unify(xt, yt)?)))
-                .collect::<Option<_>>()?;
-            Some(Type::Object(ObjectType {
-                attrs,
-                optional: Default::default(),
-            }))
-        }
-        (Type::Tuple(xs), Type::Tuple(ys)) if xs.len() == ys.len() => Some(Type::Tuple(
-            xs.iter()
-                .zip(ys)
-                .map(|(x, y)| unify(x, y))
-                .collect::<Option<_>>()?,
-        )),
-        (x, y) if x == y => Some(x.clone()),
-        _ => None,
     }
 }
 
@@ -295,14 +330,18 @@ mod tests {
         let v = sample();
         assert_eq!(v.get("name").and_then(Value::as_str), Some("web"));
         assert_eq!(
-            v.get("port").and_then(Value::as_number).and_then(Number::as_i64),
+            v.get("port")
+                .and_then(Value::as_number)
+                .and_then(Number::as_i64),
             Some(8080)
         );
         assert_eq!(v.get("public").and_then(Value::as_bool), Some(true));
         assert_eq!(v.get("missing"), None);
         assert!(v.get("gone").is_some_and(Value::is_null));
         assert_eq!(
-            v.get("tags").and_then(|t| t.get("env")).and_then(Value::as_str),
+            v.get("tags")
+                .and_then(|t| t.get("env"))
+                .and_then(Value::as_str),
             Some("prod")
         );
         let subnets = v
@@ -320,7 +359,10 @@ mod tests {
         assert_eq!(Value::Null.as_map(), None);
         assert_eq!(Value::Null.as_number(), None);
         assert_eq!(Value::string("x").get("a"), None);
-        assert_eq!(Value::set([Value::Null]).as_list(), Some(&[Value::Null][..]));
+        assert_eq!(
+            Value::set([Value::Null]).as_list(),
+            Some(&[Value::Null][..])
+        );
         assert_eq!(Value::tuple([]).as_list(), Some(&[][..]));
     }
 
@@ -365,11 +407,21 @@ mod tests {
                 Type::list(Type::Dynamic),
             ),
             (
+                Value::list([
+                    Value::list([Value::string("a")]),
+                    Value::list([Value::from(1)]),
+                ]),
+                Type::list(Type::list(Type::Dynamic)),
+            ),
+            (
                 Value::set([Value::from(1), Value::from(2)]),
                 Type::set(Type::Number),
             ),
             (
-                Value::map([("a", Value::list([])), ("b", Value::list([Value::Bool(true)]))]),
+                Value::map([
+                    ("a", Value::list([])),
+                    ("b", Value::list([Value::Bool(true)])),
+                ]),
                 Type::map(Type::list(Type::Bool)),
             ),
             (
@@ -400,6 +452,26 @@ mod tests {
             (
                 Value::tuple([Value::string("a"), Value::from(1)]),
                 Type::tuple([Type::String, Type::Number]),
+            ),
+            // A disagreement inside one element is not overridden by a later element.
+            (
+                Value::list([
+                    Value::list([Value::Bool(true), Value::from(1)]),
+                    Value::list([Value::from(1)]),
+                ]),
+                Type::list(Type::list(Type::Dynamic)),
+            ),
+            (
+                Value::list([
+                    Value::list([Value::from(1)]),
+                    Value::list([Value::Bool(true), Value::from(1)]),
+                    Value::list([]),
+                ]),
+                Type::list(Type::list(Type::Dynamic)),
+            ),
+            (
+                Value::set([Value::from(1), Value::string("x"), Value::from(2)]),
+                Type::set(Type::Dynamic),
             ),
             (
                 Value::object([("a", Value::string("x")), ("b", Value::Null)]),

@@ -36,7 +36,10 @@ impl Plugin {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .expect("read handshake");
-        Plugin { child, line: line.trim_end().to_string() }
+        Plugin {
+            child,
+            line: line.trim_end().to_string(),
+        }
     }
 
     fn fields(&self) -> Vec<String> {
@@ -90,11 +93,17 @@ where
     Resp: prost::Message + Default + Send + Sync + 'static,
 {
     let mut grpc = tonic::client::Grpc::new(ch);
-    grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-    let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
-    grpc.unary(tonic::Request::new(req), http::uri::PathAndQuery::from_static(path), codec)
+    grpc.ready()
         .await
-        .map(|r| r.into_inner())
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+    grpc.unary(
+        tonic::Request::new(req),
+        http::uri::PathAndQuery::from_static(path),
+        codec,
+    )
+    .await
+    .map(|r| r.into_inner())
 }
 
 #[test]
@@ -104,7 +113,11 @@ fn refuses_to_run_without_the_cookie() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty(), "stdout must stay empty: {:?}", out.stdout);
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must stay empty: {:?}",
+        out.stdout
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     assert!(err.contains("plugin for Terraform"), "{err}");
@@ -131,7 +144,11 @@ fn handshake_line_is_the_only_stdout() {
 fn honours_the_socket_dir_and_tcp_port_range() {
     let dir = tempfile::tempdir().unwrap();
     let p = Plugin::start(&[("PLUGIN_UNIX_SOCKET_DIR", dir.path().to_str().unwrap())]);
-    assert!(p.socket().starts_with(dir.path().to_str().unwrap()), "{}", p.line);
+    assert!(
+        p.socket().starts_with(dir.path().to_str().unwrap()),
+        "{}",
+        p.line
+    );
     drop(p);
     // An unusable socket directory falls back to TCP on loopback within the range.
     let p = Plugin::start(&[
@@ -153,9 +170,14 @@ async fn shutdown_makes_the_process_exit() {
     let _: plugin::Empty = call(ch, "/plugin.GRPCController/Shutdown", plugin::Empty {})
         .await
         .unwrap();
-    let status = p.wait_exit(Duration::from_secs(3)).expect("exited promptly");
+    let status = p
+        .wait_exit(Duration::from_secs(3))
+        .expect("exited promptly");
     assert!(status.success());
-    assert!(!std::path::Path::new(&p.socket()).exists(), "socket removed");
+    assert!(
+        !std::path::Path::new(&p.socket()).exists(),
+        "socket removed"
+    );
 }
 
 #[tokio::test]
@@ -165,24 +187,36 @@ async fn health_service_reports_plugin_serving() {
     let resp: health::HealthCheckResponse = call(
         p.channel().await,
         "/grpc.health.v1.Health/Check",
-        health::HealthCheckRequest { service: "plugin".into() },
+        health::HealthCheckRequest {
+            service: "plugin".into(),
+        },
     )
     .await
     .unwrap();
-    assert_eq!(resp.status, health::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        resp.status,
+        health::health_check_response::ServingStatus::Serving as i32
+    );
 }
 
 #[tokio::test]
 async fn malformed_dynamic_value_is_a_diagnostic_and_the_server_lives_on() {
     let p = Plugin::start(&[]);
     let ch = p.channel().await;
-    for garbage in [vec![0xc1u8], vec![0x81, 0xa4], vec![0xdd, 0xff, 0xff, 0xff, 0xff]] {
+    for garbage in [
+        vec![0xc1u8],
+        vec![0x81, 0xa4],
+        vec![0xdd, 0xff, 0xff, 0xff, 0xff],
+    ] {
         let resp: tf::plan_resource_change::Response = call(
             ch.clone(),
             "/tfplugin6.Provider/PlanResourceChange",
             tf::plan_resource_change::Request {
                 type_name: "platform_environment".into(),
-                config: Some(tf::DynamicValue { msgpack: garbage, json: vec![] }),
+                config: Some(tf::DynamicValue {
+                    msgpack: garbage,
+                    json: vec![],
+                }),
                 ..Default::default()
             },
         )
@@ -191,23 +225,38 @@ async fn malformed_dynamic_value_is_a_diagnostic_and_the_server_lives_on() {
         assert_eq!(resp.diagnostics.len(), 1);
         assert_eq!(resp.diagnostics[0].summary, "Invalid Value From Terraform");
     }
-    let meta: tf::get_metadata::Response =
-        call(ch, "/tfplugin6.Provider/GetMetadata", tf::get_metadata::Request {})
-            .await
-            .unwrap();
-    assert!(meta.resources.iter().any(|r| r.type_name == "platform_environment"));
+    let meta: tf::get_metadata::Response = call(
+        ch,
+        "/tfplugin6.Provider/GetMetadata",
+        tf::get_metadata::Request {},
+    )
+    .await
+    .unwrap();
+    assert!(
+        meta.resources
+            .iter()
+            .any(|r| r.type_name == "platform_environment")
+    );
 }
 
 #[tokio::test]
 async fn unimplemented_rpcs_answer_instead_of_hanging() {
     let p = Plugin::start(&[]);
     let ch = p.channel().await;
-    let r: Result<tf::get_functions::Response, _> =
-        call(ch.clone(), "/tfplugin6.Provider/GetFunctions", tf::get_functions::Request {}).await;
+    let r: Result<tf::get_functions::Response, _> = call(
+        ch.clone(),
+        "/tfplugin6.Provider/GetFunctions",
+        tf::get_functions::Request {},
+    )
+    .await;
     assert!(r.unwrap().functions.is_empty());
     let r: Result<tf::read_data_source::Response, _> = tokio::time::timeout(
         Duration::from_secs(5),
-        call(ch, "/tfplugin6.Provider/ReadDataSource", tf::read_data_source::Request::default()),
+        call(
+            ch,
+            "/tfplugin6.Provider/ReadDataSource",
+            tf::read_data_source::Request::default(),
+        ),
     )
     .await
     .expect("answered in time");
@@ -247,7 +296,10 @@ async fn stop_provider_cancels_a_slow_apply_and_keeps_serving() {
             .keys()
             .map(|k| (k.clone(), config.get(k).cloned().unwrap_or(Value::Null))),
     );
-    let dv = |v: &Value| tf::DynamicValue { msgpack: msgpack::encode(v, &ty).unwrap(), json: vec![] };
+    let dv = |v: &Value| tf::DynamicValue {
+        msgpack: msgpack::encode(v, &ty).unwrap(),
+        json: vec![],
+    };
     let _: tf::configure_provider::Response = call(
         ch.clone(),
         "/tfplugin6.Provider/ConfigureProvider",
@@ -281,24 +333,37 @@ async fn stop_provider_cancels_a_slow_apply_and_keeps_serving() {
         },
     ));
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert!(!apply.is_finished(), "the apply should be stuck on the silent endpoint");
+    assert!(
+        !apply.is_finished(),
+        "the apply should be stuck on the silent endpoint"
+    );
     let started = Instant::now();
-    let _: tf::stop_provider::Response =
-        call(ch.clone(), "/tfplugin6.Provider/StopProvider", tf::stop_provider::Request {})
-            .await
-            .unwrap();
+    let _: tf::stop_provider::Response = call(
+        ch.clone(),
+        "/tfplugin6.Provider/StopProvider",
+        tf::stop_provider::Request {},
+    )
+    .await
+    .unwrap();
     let resp = tokio::time::timeout(Duration::from_secs(5), apply)
         .await
         .expect("apply returned after StopProvider")
         .unwrap()
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(resp.diagnostics[0].summary, "Operation Cancelled", "{:?}", resp.diagnostics);
+    assert_eq!(
+        resp.diagnostics[0].summary, "Operation Cancelled",
+        "{:?}",
+        resp.diagnostics
+    );
     // The server keeps serving after a stop.
-    let meta: tf::get_metadata::Response =
-        call(ch, "/tfplugin6.Provider/GetMetadata", tf::get_metadata::Request {})
-            .await
-            .unwrap();
+    let meta: tf::get_metadata::Response = call(
+        ch,
+        "/tfplugin6.Provider/GetMetadata",
+        tf::get_metadata::Request {},
+    )
+    .await
+    .unwrap();
     assert!(!meta.resources.is_empty());
 }
 
@@ -307,7 +372,9 @@ mod mtls {
     use super::*;
     use base64::Engine as _;
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+    use rustls::pki_types::{
+        CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime,
+    };
     use rustls::{DigitallySignedStruct, SignatureScheme};
 
     #[derive(Debug)]
@@ -325,14 +392,36 @@ mod mtls {
             if end_entity.as_ref() == self.0.as_slice() {
                 Ok(ServerCertVerified::assertion())
             } else {
-                Err(rustls::Error::General("unexpected server certificate".into()))
+                Err(rustls::Error::General(
+                    "unexpected server certificate".into(),
+                ))
             }
         }
-        fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(m, c, d, &self.1.signature_verification_algorithms)
+        fn verify_tls12_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                m,
+                c,
+                d,
+                &self.1.signature_verification_algorithms,
+            )
         }
-        fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(m, c, d, &self.1.signature_verification_algorithms)
+        fn verify_tls13_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                m,
+                c,
+                d,
+                &self.1.signature_verification_algorithms,
+            )
         }
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
             self.1.signature_verification_algorithms.supported_schemes()
@@ -387,16 +476,27 @@ mod mtls {
     }
 
     async fn metadata(ch: Channel) -> Result<tf::get_metadata::Response, tonic::Status> {
-        call(ch, "/tfplugin6.Provider/GetMetadata", tf::get_metadata::Request {}).await
+        call(
+            ch,
+            "/tfplugin6.Provider/GetMetadata",
+            tf::get_metadata::Request {},
+        )
+        .await
     }
 
     #[tokio::test]
     async fn accepts_only_terraforms_certificate() {
         let (pem, der, key) = terraform_like_cert();
         let p = Plugin::start(&[("PLUGIN_CLIENT_CERT", pem.as_str())]);
-        assert!(!p.fields()[5].is_empty(), "server certificate in the handshake: {}", p.line);
+        assert!(
+            !p.fields()[5].is_empty(),
+            "server certificate in the handshake: {}",
+            p.line
+        );
 
-        let ok = connect(&p, Some((der, key))).await.expect("pinned client connects");
+        let ok = connect(&p, Some((der, key)))
+            .await
+            .expect("pinned client connects");
         assert!(metadata(ok).await.is_ok(), "the pinned client is served");
 
         let refused_without = match connect(&p, None).await {
@@ -410,6 +510,9 @@ mod mtls {
             Err(_) => true,
             Ok(ch) => metadata(ch).await.is_err(),
         };
-        assert!(refused_other, "a client with another certificate is refused");
+        assert!(
+            refused_other,
+            "a client with another certificate is refused"
+        );
     }
 }

@@ -232,7 +232,11 @@ pub async fn update(
 pub async fn delete(client: &Client, name: &str) -> Result<(), BackendError> {
     match client.delete_cluster().cluster(name).send().await {
         Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().map(|s| s.is_cluster_not_found_exception()) == Some(true) => {
+        Err(e)
+            if e.as_service_error()
+                .map(|s| s.is_cluster_not_found_exception())
+                == Some(true) =>
+        {
             Ok(())
         }
         Err(e) => Err(api_error("DeleteCluster", e)),

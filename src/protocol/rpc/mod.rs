@@ -37,7 +37,9 @@ impl ProviderService {
 fn unknown_type(type_name: &str) -> Vec<tf::Diagnostic> {
     vec![super::convert::diagnostic(Diagnostic::error(
         "Unknown Resource Type",
-        format!("This provider has no resource type `{type_name}`. The resource types are `platform_environment`, `platform_api_service` and `platform_database`; check the spelling."),
+        format!(
+            "This provider has no resource type `{type_name}`. The resource types are `platform_environment`, `platform_api_service` and `platform_database`; check the spelling."
+        ),
     ))]
 }
 
@@ -45,7 +47,10 @@ type Rpc<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl tf::provider_server::Provider for ProviderService {
-    async fn get_metadata(&self, _: Request<tf::get_metadata::Request>) -> Rpc<tf::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _: Request<tf::get_metadata::Request>,
+    ) -> Rpc<tf::get_metadata::Response> {
         Ok(Response::new(get_metadata::handle(&self.platform)))
     }
 
@@ -60,35 +65,49 @@ impl tf::provider_server::Provider for ProviderService {
         &self,
         req: Request<tf::validate_provider_config::Request>,
     ) -> Rpc<tf::validate_provider_config::Response> {
-        Ok(Response::new(validate_provider_config::handle(req.into_inner())))
+        Ok(Response::new(validate_provider_config::handle(
+            req.into_inner(),
+        )))
     }
 
     async fn configure_provider(
         &self,
         req: Request<tf::configure_provider::Request>,
     ) -> Rpc<tf::configure_provider::Response> {
-        Ok(Response::new(configure_provider::handle(&self.platform, req.into_inner())))
+        Ok(Response::new(configure_provider::handle(
+            &self.platform,
+            req.into_inner(),
+        )))
     }
 
     async fn validate_resource_config(
         &self,
         req: Request<tf::validate_resource_config::Request>,
     ) -> Rpc<tf::validate_resource_config::Response> {
-        Ok(Response::new(validate_resource_config::handle(&self.platform, req.into_inner())))
+        Ok(Response::new(validate_resource_config::handle(
+            &self.platform,
+            req.into_inner(),
+        )))
     }
 
     async fn upgrade_resource_state(
         &self,
         req: Request<tf::upgrade_resource_state::Request>,
     ) -> Rpc<tf::upgrade_resource_state::Response> {
-        Ok(Response::new(upgrade_resource_state::handle(&self.platform, req.into_inner())))
+        Ok(Response::new(upgrade_resource_state::handle(
+            &self.platform,
+            req.into_inner(),
+        )))
     }
 
     async fn plan_resource_change(
         &self,
         req: Request<tf::plan_resource_change::Request>,
     ) -> Rpc<tf::plan_resource_change::Response> {
-        Ok(Response::new(plan_resource_change::handle(&self.platform, req.into_inner())))
+        Ok(Response::new(plan_resource_change::handle(
+            &self.platform,
+            req.into_inner(),
+        )))
     }
 
     async fn apply_resource_change(
@@ -104,7 +123,9 @@ impl tf::provider_server::Provider for ProviderService {
         &self,
         req: Request<tf::read_resource::Request>,
     ) -> Rpc<tf::read_resource::Response> {
-        Ok(Response::new(read_resource::handle(&self.platform, req.into_inner()).await))
+        Ok(Response::new(
+            read_resource::handle(&self.platform, req.into_inner()).await,
+        ))
     }
 
     async fn import_resource_state(

@@ -4,7 +4,9 @@ use crate::protocol::convert;
 use crate::protocol::proto::tfplugin6 as tf;
 use crate::provider;
 
-pub(super) fn handle(req: tf::validate_provider_config::Request) -> tf::validate_provider_config::Response {
+pub(super) fn handle(
+    req: tf::validate_provider_config::Request,
+) -> tf::validate_provider_config::Response {
     let ty = provider::schema().block.value_type();
     let diagnostics = match convert::decode(req.config.as_ref(), &ty, "provider configuration") {
         Err(d) => vec![convert::diagnostic(d)],

@@ -20,7 +20,9 @@ pub(super) fn handle(
         .is_some_and(|c| c.write_only_attributes_allowed);
     let diagnostics = match convert::decode(req.config.as_ref(), &ty, "configuration") {
         Err(d) => vec![convert::diagnostic(d)],
-        Ok(config) => convert::diagnostics(resource.validate(&config, &platform.context(write_only))),
+        Ok(config) => {
+            convert::diagnostics(resource.validate(&config, &platform.context(write_only)))
+        }
     };
     tf::validate_resource_config::Response { diagnostics }
 }
