@@ -47,7 +47,7 @@ pub struct HclogLayer {
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
-        *metadata.level() <= self.max
+        *metadata.level() <= limit_for(metadata.target(), self.max)
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
@@ -78,6 +78,19 @@ pub fn render(level: &Level, target: &str, record: impl FnOnce(&mut dyn Visit)) 
     let mut line = serde_json::Value::Object(obj).to_string();
     line.push('\n');
     line
+}
+
+/// The most verbose level logged for a target: ours follow the setting; dependencies
+/// (h2, hyper, the AWS SDK) log frame by frame at DEBUG, so they stay at WARN, or INFO
+/// when the user asked for TRACE.
+pub fn limit_for(target: &str, max: Level) -> Level {
+    if target.starts_with(env!("CARGO_CRATE_NAME")) {
+        max
+    } else if max == Level::TRACE {
+        Level::INFO
+    } else {
+        max.min(Level::WARN)
+    }
 }
 
 fn hclog_level(level: &Level) -> &'static str {
@@ -145,6 +158,15 @@ mod tests {
                 "{provider:?} {global:?}"
             );
         }
+    }
+
+    #[test]
+    fn dependencies_stay_quiet_unless_tracing() {
+        let ours = concat!(env!("CARGO_CRATE_NAME"), "::resources");
+        assert_eq!(limit_for(ours, Level::DEBUG), Level::DEBUG);
+        assert_eq!(limit_for("h2::codec", Level::DEBUG), Level::WARN);
+        assert_eq!(limit_for("h2::codec", Level::ERROR), Level::ERROR);
+        assert_eq!(limit_for("aws_smithy_runtime", Level::TRACE), Level::INFO);
     }
 
     #[test]

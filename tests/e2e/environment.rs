@@ -319,3 +319,110 @@ resource "platform_environment" "bad" {
     }
     assert!(!out.stderr.contains("panic"), "{}", out.stderr);
 }
+
+#[test]
+fn tf_log_shows_provider_lines_at_their_level() {
+    let tf = find("1.15.5").expect("Terraform 1.15.5");
+    let moto = Moto::start();
+    let mut wd = Workdir::new(BIN, &config("logs"));
+    wd.use_moto(&moto);
+    let out = wd.run_with_env(&tf, &["plan", "-no-color"], &[("TF_LOG", "DEBUG")]);
+    out.expect_success();
+    let ours: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-platform"))
+        .collect();
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("[INFO]") && l.contains("configuring the provider")),
+        "INFO line missing:\n{}",
+        ours.join("\n")
+    );
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("[DEBUG]") && l.contains("serving")),
+        "DEBUG line missing:\n{}",
+        ours.join("\n")
+    );
+    // Dependencies' frame-by-frame debug output stays out of the user's log.
+    assert!(
+        !ours.iter().any(|l| l.contains("h2::")),
+        "h2 noise in the log"
+    );
+    // With TF_LOG=ERROR, Terraform shows none of our INFO or DEBUG lines.
+    let quiet = wd.run_with_env(&tf, &["plan", "-no-color"], &[("TF_LOG", "ERROR")]);
+    assert!(
+        !quiet.stderr.contains("configuring the provider"),
+        "{}",
+        quiet.stderr
+    );
+}
+
+fn create_cluster_out_of_band(moto: &Moto, name: &str, tags: &[(&str, &str)]) {
+    runtime().block_on(async {
+        ecs(moto)
+            .await
+            .create_cluster()
+            .cluster_name(name)
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(*k).value(*v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .expect("CreateCluster");
+    });
+}
+
+#[test]
+fn a_retried_apply_adopts_the_cluster_it_made_and_refuses_a_strangers() {
+    let tf = find("1.15.5").expect("Terraform 1.15.5");
+    let moto = Moto::start();
+
+    // As if an earlier apply created the cluster and crashed before saving state.
+    create_cluster_out_of_band(
+        &moto,
+        "crashed-cluster",
+        &[
+            ("platform:environment", "crashed"),
+            ("managed-by", "terraform-provider-platform"),
+        ],
+    );
+    let mut wd = Workdir::new(BIN, &config("crashed"));
+    wd.use_moto(&moto);
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let adopted = describe(&moto, "crashed-cluster").unwrap();
+    assert_eq!(
+        adopted.tags.get("team").map(String::as_str),
+        Some("scoring"),
+        "brought to the config"
+    );
+    assert!(adopted.insights);
+    wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // A cluster of the same name that someone else made is never taken over.
+    create_cluster_out_of_band(&moto, "taken-cluster", &[("owner", "another-team")]);
+    let mut other = Workdir::new(BIN, &config("taken"));
+    other.use_moto(&moto);
+    let out = other.run(&tf, &["apply", "-no-color", "-auto-approve"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("Cluster Name Already Taken"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("terraform import"),
+        "says how to proceed: {}",
+        out.stderr
+    );
+    let untouched = describe(&moto, "taken-cluster").unwrap();
+    assert!(
+        !untouched.tags.contains_key("managed-by"),
+        "the stranger's cluster is untouched"
+    );
+}
