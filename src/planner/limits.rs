@@ -57,6 +57,31 @@ pub const MAX_TAGS_PER_RESOURCE: usize = 50;
 /// Tag keys starting with this prefix, in any letter case, belong to AWS.
 pub const AWS_RESERVED_TAG_PREFIX: &str = "aws:";
 
+/// Allocated gp3 storage for RDS for PostgreSQL, in GiB (20 GiB to 64 TiB).
+pub const RDS_GP3_STORAGE_GIB: IntRange = IntRange {
+    min: 20,
+    max: 65_536,
+};
+
+/// RDS grows allocated storage only by at least this share of the current size, in percent.
+pub const RDS_MIN_STORAGE_INCREASE_PERCENT: i64 = 10;
+
+/// RDS for PostgreSQL allows at most this many read replicas per source instance.
+pub const RDS_MAX_READ_REPLICAS: usize = 15;
+
+/// RDS DB instance identifiers are 1 to 63 letters, digits or hyphens.
+pub const RDS_INSTANCE_IDENTIFIER_MAX_CHARS: usize = 63;
+
+/// RDS DB snapshot identifiers are 1 to 255 letters, digits or hyphens.
+pub const RDS_SNAPSHOT_IDENTIFIER_MAX_CHARS: usize = 255;
+
+/// The smallest storage size, in GiB, that RDS accepts as an increase from `current`:
+/// at least [`RDS_MIN_STORAGE_INCREASE_PERCENT`] more, rounded up to a whole GiB.
+pub fn min_storage_increase(current: i64) -> i64 {
+    let step = (current * RDS_MIN_STORAGE_INCREASE_PERCENT + 99) / 100;
+    current + step.max(1)
+}
+
 /// The allowed log retention closest to `days`.
 ///
 /// On a tie the longer value wins: suggesting to keep logs a little longer than asked
@@ -98,6 +123,29 @@ mod tests {
         for (days, want) in cases {
             assert_eq!(nearest_log_retention(days), want, "nearest to {days}");
         }
+    }
+
+    #[test]
+    fn storage_must_grow_by_at_least_ten_percent_rounded_up() {
+        let cases = [
+            (20, 22),
+            (21, 24),
+            (100, 110),
+            (101, 112),
+            (1, 2),
+            (65_000, 71_500),
+        ];
+        for (current, want) in cases {
+            assert_eq!(min_storage_increase(current), want, "from {current}");
+        }
+    }
+
+    #[test]
+    fn gp3_storage_spans_20_gib_to_64_tib() {
+        assert!(RDS_GP3_STORAGE_GIB.contains(20));
+        assert!(RDS_GP3_STORAGE_GIB.contains(64 * 1024));
+        assert!(!RDS_GP3_STORAGE_GIB.contains(19));
+        assert!(!RDS_GP3_STORAGE_GIB.contains(64 * 1024 + 1));
     }
 
     #[test]

@@ -159,6 +159,192 @@ pub fn tag_value_too_long(path: AttributePath, key: &str, length: usize, max: us
     Violation::new(path, "Tag Value Too Long", detail)
 }
 
+/// Two attributes that may not both be set.
+pub fn conflicting(path: AttributePath, this: &str, other: &str, why: &str) -> Violation {
+    let detail =
+        format!("`{this}` and `{other}` cannot both be set: {why}. Remove one of the two.");
+    Violation::new(path, "Conflicting Attributes", detail)
+}
+
+/// An attribute that must be set because another one is.
+pub fn required_with(
+    path: AttributePath,
+    missing: &str,
+    because: &str,
+    example: &str,
+) -> Violation {
+    let detail =
+        format!("`{missing}` must be set when {because}. Add it, for example `{example}`.");
+    Violation::new(path, "Missing Required Attribute", detail)
+}
+
+/// An attribute that does nothing without a companion attribute.
+pub fn needs_companion(path: AttributePath, attr: &str, companion: &str, why: &str) -> Violation {
+    let detail = format!(
+        "`{attr}` {why}, so it has no effect without `{companion}`. Set `{companion}` too, \
+         or remove `{attr}`."
+    );
+    Violation::new(path, "Missing Companion Attribute", detail)
+}
+
+/// A database that would be created with no master password at all.
+pub fn no_master_password(path: AttributePath) -> Violation {
+    let detail = "RDS needs a master password to create the instance, but \
+                  `manage_master_password = false` turns off the one RDS keeps in Secrets \
+                  Manager and no `master_password_wo` is set. Remove \
+                  `manage_master_password = false`, or set `master_password_wo` together with \
+                  `master_password_wo_version`.";
+    Violation::new(path, "Missing Master Password", detail)
+}
+
+/// An extension that the chosen engine version does not offer yet.
+///
+/// `requirement` completes "it needs ..."; `suggestion` is a version that has it.
+pub fn extension_needs_newer_engine(
+    path: AttributePath,
+    extension: &str,
+    engine_version: &str,
+    requirement: &str,
+    suggestion: &str,
+) -> Violation {
+    let detail = format!(
+        "RDS for PostgreSQL `{engine_version}` does not offer the `{extension}` extension: \
+         it needs {requirement}. Set `engine_version` to `{suggestion}` or later, or remove \
+         `{extension}`."
+    );
+    Violation::new(path, "Extension Needs Newer PostgreSQL", detail)
+}
+
+/// An extension written under a name that is not its `CREATE EXTENSION` name.
+pub fn misnamed_extension(path: AttributePath, given: &str, name: &str, why: &str) -> Violation {
+    let detail = format!(
+        "`{given}` is not an extension name: {why}. Write `{name}`, the name \
+         `CREATE EXTENSION` takes."
+    );
+    Violation::new(path, "Unknown Extension Name", detail)
+}
+
+/// An extension that RDS for PostgreSQL does not offer at all.
+pub fn extension_not_offered(path: AttributePath, name: &str, alternative: &str) -> Violation {
+    let detail = format!(
+        "RDS for PostgreSQL does not offer the `{name}` extension, so `CREATE EXTENSION \
+         {name}` would fail on the instance. Remove `{name}`; {alternative}."
+    );
+    Violation::new(path, "Extension Not Available On RDS", detail)
+}
+
+/// A storage size outside what the storage type allows, quoting the value as written.
+pub fn storage_out_of_range(
+    path: AttributePath,
+    given: &str,
+    gib: i64,
+    storage_type: &str,
+    range: IntRange,
+) -> Violation {
+    let detail = format!(
+        "`{path}` is `{given}` ({gib} GiB), but {storage_type} storage on RDS for PostgreSQL \
+         must be between `{}` and `{}` GiB. Set it to a value in that range.",
+        range.min, range.max
+    );
+    Violation::new(path, "Value Out Of Range", detail)
+}
+
+/// A storage size smaller than what the instance already has.
+pub fn storage_decrease(
+    path: AttributePath,
+    prior: i64,
+    next: i64,
+    smallest_growth: i64,
+) -> Violation {
+    let detail = format!(
+        "`{path}` would go from `{prior}` to `{next}` GiB, but RDS cannot shrink allocated \
+         storage. Keep `{prior}` or grow to at least `{smallest_growth}`; to move to a smaller \
+         volume, restore a snapshot into a new database."
+    );
+    Violation::new(path, "Storage Cannot Shrink", detail)
+}
+
+/// A storage increase smaller than the step RDS requires.
+pub fn storage_increase_too_small(
+    path: AttributePath,
+    prior: i64,
+    next: i64,
+    minimum: i64,
+    percent: i64,
+) -> Violation {
+    let detail = format!(
+        "`{path}` would grow from `{prior}` to `{next}` GiB, but RDS grows storage only by at \
+         least {percent} %. Set it to at least `{minimum}`, or keep `{prior}`."
+    );
+    Violation::new(path, "Storage Increase Too Small", detail)
+}
+
+/// Read replicas on a database whose automated backups are off.
+pub fn replicas_need_backups(
+    path: AttributePath,
+    retention_from: &str,
+    replicas: usize,
+) -> Violation {
+    let detail = format!(
+        "`backup_retention_days` is `0` ({retention_from}), but RDS creates read replicas only \
+         from an instance with automated backups, and `read_replicas` has {replicas}. Set \
+         `backup_retention_days` to at least `1`, or remove the read replicas."
+    );
+    Violation::new(path, "Backups Required For Replicas", detail)
+}
+
+/// A derived cloud identifier longer than AWS allows.
+pub fn identifier_too_long(
+    path: AttributePath,
+    what: &str,
+    identifier: &str,
+    max: usize,
+    fix: &str,
+) -> Violation {
+    let detail = format!(
+        "The {what} `{identifier}` is {} characters long, but RDS allows at most {max}. {fix}",
+        identifier.chars().count()
+    );
+    Violation::new(path, "Name Too Long", detail)
+}
+
+/// A change that would replace a production database without `allow_replacement`.
+pub fn replacement_blocked(path: AttributePath, identifier: &str, reason: &str) -> Violation {
+    let detail = format!(
+        "Applying this would replace the production database `{identifier}`: {reason}. \
+         Replacing deletes the instance (after a final snapshot when `final_snapshot` is on) \
+         and creates an empty one. To keep the database, revert the change to `{path}`. To \
+         replace it on purpose, set `allow_replacement = true` for this apply, and \
+         `deletion_protection = false` if it is on."
+    );
+    Violation::new(path, "Database Replacement Blocked", detail)
+}
+
+/// A change that would replace a database whose deletion protection stays on.
+pub fn replacement_needs_unprotected(
+    path: AttributePath,
+    identifier: &str,
+    reason: &str,
+) -> Violation {
+    let detail = format!(
+        "This change replaces the database `{identifier}` ({reason}), but its deletion \
+         protection is on, so RDS refuses to delete the old instance. Revert the change, or \
+         set `deletion_protection = false` in the same apply."
+    );
+    Violation::new(path, "Deletion Protection Prevents Replacement", detail)
+}
+
+/// A destroy that the database's protection refuses; `steps` says how to proceed.
+pub fn deletion_blocked(
+    path: AttributePath,
+    identifier: &str,
+    why: &str,
+    steps: &str,
+) -> Violation {
+    let detail = format!("Destroying would delete the database `{identifier}`, but {why}. {steps}");
+    Violation::new(path, "Database Deletion Blocked", detail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,11 @@ pub fn table() -> &'static PriceTable {
     })
 }
 
+/// The date the figures were taken, `YYYY-MM-DD`, for notes that quote the table.
+pub fn as_of() -> &'static str {
+    &table().as_of
+}
+
 /// The figures for `region`, if the table covers it.
 pub fn region(region: &str) -> Option<&'static RegionPrices> {
     table().regions.get(region)
@@ -226,6 +231,7 @@ mod tests {
         assert!(close(t.rules.multi_az_factor, 2.0));
         assert!(close(t.rules.backup_free_fraction_of_provisioned, 1.0));
         assert_eq!(table(), &t);
+        assert_eq!(as_of(), "2026-11-01");
     }
 
     #[test]

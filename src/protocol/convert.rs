@@ -46,15 +46,29 @@ pub fn path(p: &AttributePath) -> tf::AttributePath {
 pub fn schema(s: &Schema) -> tf::Schema {
     tf::Schema {
         version: s.version,
-        block: Some(tf::schema::Block {
-            version: s.version,
-            attributes: s.block.attributes.iter().map(attribute).collect(),
-            block_types: vec![],
-            description: s.block.description.clone(),
-            description_kind: tf::StringKind::Markdown as i32,
-            deprecated: false,
-            ..Default::default()
-        }),
+        block: Some(block(&s.block, s.version)),
+    }
+}
+
+fn block(b: &crate::schema::Block, version: i64) -> tf::schema::Block {
+    tf::schema::Block {
+        version,
+        attributes: b.attributes.iter().map(attribute).collect(),
+        block_types: b
+            .blocks
+            .iter()
+            .map(|nested| tf::schema::NestedBlock {
+                type_name: nested.name.clone(),
+                block: Some(block(&nested.block, version)),
+                nesting: tf::schema::nested_block::NestingMode::Single as i32,
+                min_items: 0,
+                max_items: 0,
+            })
+            .collect(),
+        description: b.description.clone(),
+        description_kind: tf::StringKind::Markdown as i32,
+        deprecated: false,
+        ..Default::default()
     }
 }
 

@@ -137,6 +137,7 @@ fn schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
+            blocks: vec![],
             description: "An environment (development, staging or production): an ECS cluster and the policy every service and database in it inherits. Pass its `context` to `platform_api_service` and `platform_database`.".into(),
             attributes: vec![
                 Attribute::new("name", Type::String, Mode::Required, "Environment name: lowercase letters, digits and hyphens, starting with a letter, at most 20 characters. Changing it replaces the environment."),

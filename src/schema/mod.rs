@@ -15,13 +15,25 @@ pub struct Schema {
     pub block: Block,
 }
 
-/// A block: a set of attributes with a description.
-#[derive(Debug, Clone)]
+/// A block: a set of attributes (and nested blocks) with a description.
+#[derive(Debug, Clone, Default)]
 pub struct Block {
     /// Markdown description of the whole block.
     pub description: String,
     /// The attributes, in display order.
     pub attributes: Vec<Attribute>,
+    /// Nested blocks, written `name { ... }` in HCL (used for provider settings, like the
+    /// AWS provider's `endpoints { }`).
+    pub blocks: Vec<NestedBlock>,
+}
+
+/// A nested block of a block; only single blocks are needed so far.
+#[derive(Debug, Clone)]
+pub struct NestedBlock {
+    /// Block type name as written in HCL.
+    pub name: String,
+    /// The block's own schema.
+    pub block: Block,
 }
 
 /// How an attribute is typed: a plain cty type, or nested attributes.
@@ -156,13 +168,19 @@ fn object_type(attrs: &[Attribute]) -> Type {
 }
 
 impl Block {
-    /// The cty object type of the block's value (no optional markers at the top level).
+    /// The cty object type of the block's value (no optional markers at the top level);
+    /// a single nested block is an object, null when absent.
     pub fn value_type(&self) -> Type {
         Type::Object(ObjectType {
             attrs: self
                 .attributes
                 .iter()
                 .map(|a| (a.name.clone(), a.value_type()))
+                .chain(
+                    self.blocks
+                        .iter()
+                        .map(|b| (b.name.clone(), b.block.value_type())),
+                )
                 .collect(),
             optional: BTreeSet::new(),
         })
@@ -186,6 +204,12 @@ impl Block {
         }
         let mut out = Vec::new();
         go(&[], &self.attributes, &mut out);
+        for b in &self.blocks {
+            for (mut path, a) in b.block.walk() {
+                path.insert(0, b.name.clone());
+                out.push((path, a));
+            }
+        }
         out
     }
 }
@@ -197,6 +221,7 @@ mod tests {
     fn sample() -> Block {
         Block {
             description: "sample".into(),
+            blocks: vec![],
             attributes: vec![
                 Attribute::new("name", Type::String, Mode::Required, "The name."),
                 Attribute::nested(

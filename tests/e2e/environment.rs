@@ -426,3 +426,25 @@ fn a_retried_apply_adopts_the_cluster_it_made_and_refuses_a_strangers() {
         "the stranger's cluster is untouched"
     );
 }
+
+#[test]
+fn the_endpoints_block_points_the_provider_at_an_emulator() {
+    let tf = find("1.15.5").expect("Terraform 1.15.5");
+    let moto = Moto::start();
+    let tf_config = config("endpoints").replace(
+        "provider \"platform\" {",
+        &format!(
+            "provider \"platform\" {{\n  endpoints {{\n    ecs = \"{}\"\n  }}",
+            moto.endpoint()
+        ),
+    );
+    // Without the block, AWS calls would go to a closed port.
+    let mut wd = Workdir::new(BIN, &tf_config);
+    wd.without_moto();
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert_eq!(
+        describe(&moto, "endpoints-cluster").unwrap().status,
+        "ACTIVE"
+    );
+}

@@ -516,3 +516,66 @@ mod mtls {
         );
     }
 }
+
+#[tokio::test]
+async fn sigint_is_ignored() {
+    let p = Plugin::start(&[]);
+    let status = Command::new("kill")
+        .args(["-INT", &p.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let meta: tf::get_metadata::Response = call(
+        p.channel().await,
+        "/tfplugin6.Provider/GetMetadata",
+        tf::get_metadata::Request {},
+    )
+    .await
+    .expect("still serving after SIGINT");
+    assert!(!meta.resources.is_empty());
+}
+
+#[test]
+fn debug_mode_serves_without_the_cookie_and_prints_the_reattach_value() {
+    let mut child = Command::new(BIN)
+        .arg("--debug")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut text = String::new();
+    let started = Instant::now();
+    while !text.contains("TF_REATTACH_PROVIDERS") && started.elapsed() < Duration::from_secs(10) {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        text.push_str(&line);
+    }
+    let _ = child.kill();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let _ = child.wait();
+    assert!(out.is_empty(), "stdout stays clean in debug mode: {out}");
+    let json = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("export TF_REATTACH_PROVIDERS='"))
+        .and_then(|l| l.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("no reattach value in: {text}"));
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let entry = &v["registry.terraform.io/hostmatrix/platform"];
+    assert_eq!(entry["Protocol"], "grpc");
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert!(
+        std::path::Path::new(entry["Addr"]["String"].as_str().unwrap()).exists()
+            || entry["Addr"]["Network"] == "tcp"
+    );
+}
