@@ -2,9 +2,12 @@
 //! one `platform_environment`, as PlanResourceChange does it. Prints figures; never fails
 //! on speed. Run: `cargo bench --bench plan`.
 
+// A benchmark reports its figures on stdout; the lint guards the provider's handshake.
+#![allow(clippy::print_stdout)]
+
 use std::time::Instant;
 use terraform_provider_platform::provider::Platform;
-use terraform_provider_platform::resources::{PlanRequest, Resource};
+use terraform_provider_platform::resources::PlanRequest;
 use terraform_provider_platform::value::{Type, Value, msgpack};
 
 fn main() {

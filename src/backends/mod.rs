@@ -2,6 +2,7 @@
 //! Nothing here decides *what* should exist — the planner does; backends make it so.
 
 pub mod aws;
+pub mod wait;
 
 use std::future::Future;
 use tokio_util::sync::CancellationToken;

@@ -82,6 +82,238 @@ pub fn min_storage_increase(current: i64) -> i64 {
     current + step.max(1)
 }
 
+/// `platform_api_service` names: `<environment>-<name>` must stay one DNS label of at
+/// most 63 characters (`<app>.fly.dev`, `<script>.<subdomain>.workers.dev`), and an
+/// environment name takes up to 20 of them plus the hyphen.
+pub const SERVICE_NAME_LENGTH: IntRange = IntRange { min: 1, max: 42 };
+
+/// A TCP port a container listens on.
+pub const PORT: IntRange = IntRange { min: 1, max: 65535 };
+
+/// Seconds between health checks: ECS container health checks accept 5 to 300.
+pub const HEALTH_CHECK_INTERVAL_SECONDS: IntRange = IntRange { min: 5, max: 300 };
+
+// ---- AWS Fargate task sizes ------------------------------------------------------------
+
+/// The memory a Fargate task may have at one CPU size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FargateMemory {
+    /// Exactly these values, in MiB.
+    List(&'static [u32]),
+    /// From `min` to `max` MiB inclusive, in steps of `step`.
+    Range {
+        /// Smallest allowed memory, MiB.
+        min: u32,
+        /// Largest allowed memory, MiB.
+        max: u32,
+        /// Allowed increment, MiB.
+        step: u32,
+    },
+}
+
+/// One row of the Fargate task size table: a CPU size and the memory it allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FargateSize {
+    /// Task CPU in ECS CPU units (1024 per vCPU).
+    pub cpu_units: u32,
+    /// The task memory values allowed with that CPU.
+    pub memory: FargateMemory,
+}
+
+/// Supported Fargate (Linux) task CPU and memory combinations, from the Amazon ECS
+/// developer guide ("Task CPU and memory", and `RegisterTaskDefinition`'s `memory`). The
+/// 8 and 16 vCPU sizes need Linux platform version 1.4.0 or later, which `LATEST` is.
+pub const FARGATE_SIZES: [FargateSize; 7] = [
+    FargateSize {
+        cpu_units: 256,
+        memory: FargateMemory::List(&[512, 1024, 2048]),
+    },
+    FargateSize {
+        cpu_units: 512,
+        memory: FargateMemory::Range {
+            min: 1024,
+            max: 4096,
+            step: 1024,
+        },
+    },
+    FargateSize {
+        cpu_units: 1024,
+        memory: FargateMemory::Range {
+            min: 2048,
+            max: 8192,
+            step: 1024,
+        },
+    },
+    FargateSize {
+        cpu_units: 2048,
+        memory: FargateMemory::Range {
+            min: 4096,
+            max: 16384,
+            step: 1024,
+        },
+    },
+    FargateSize {
+        cpu_units: 4096,
+        memory: FargateMemory::Range {
+            min: 8192,
+            max: 30720,
+            step: 1024,
+        },
+    },
+    FargateSize {
+        cpu_units: 8192,
+        memory: FargateMemory::Range {
+            min: 16384,
+            max: 61440,
+            step: 4096,
+        },
+    },
+    FargateSize {
+        cpu_units: 16384,
+        memory: FargateMemory::Range {
+            min: 32768,
+            max: 122_880,
+            step: 8192,
+        },
+    },
+];
+
+impl FargateSize {
+    /// Every memory value allowed with this CPU, ascending, in MiB.
+    pub fn memory_options(&self) -> Vec<u32> {
+        match self.memory {
+            FargateMemory::List(values) => values.to_vec(),
+            FargateMemory::Range { min, max, step } => (min..=max).step_by(step as usize).collect(),
+        }
+    }
+
+    /// True when `memory_mb` is allowed with this CPU.
+    pub fn allows(&self, memory_mb: u32) -> bool {
+        self.memory_options().contains(&memory_mb)
+    }
+
+    /// The smallest memory allowed with this CPU.
+    pub fn min_memory(&self) -> u32 {
+        self.memory_options().first().copied().unwrap_or_default()
+    }
+
+    /// The allowed memory in words: `` `512`, `1024` or `2048` MiB `` or
+    /// `` `4096` to `16384` MiB in steps of `1024` ``.
+    pub fn describe_memory(&self) -> String {
+        match self.memory {
+            FargateMemory::List(values) => {
+                let (last, rest) = values.split_last().unwrap_or((&0, &[]));
+                let rest: Vec<String> = rest.iter().map(|v| format!("`{v}`")).collect();
+                format!("{} or `{last}` MiB", rest.join(", "))
+            }
+            FargateMemory::Range { min, max, step } => {
+                format!("`{min}` to `{max}` MiB in steps of `{step}`")
+            }
+        }
+    }
+
+    /// The allowed memory nearest to `memory_mb`; on a tie the larger wins, because a
+    /// task with a little more memory than asked still runs.
+    pub fn nearest_memory(&self, memory_mb: u32) -> u32 {
+        let mut best = self.min_memory();
+        for option in self.memory_options() {
+            if option.abs_diff(memory_mb) <= best.abs_diff(memory_mb) {
+                best = option;
+            }
+        }
+        best
+    }
+}
+
+/// The Fargate table row for `cpu_units`, if Fargate offers that CPU size.
+pub fn fargate_size(cpu_units: u32) -> Option<&'static FargateSize> {
+    FARGATE_SIZES.iter().find(|s| s.cpu_units == cpu_units)
+}
+
+/// The smallest Fargate CPU size at or above `cpu_units` (the largest if none is), so a
+/// suggestion never gives a service less CPU than it asked for.
+pub fn fargate_size_at_least(cpu_units: u32) -> &'static FargateSize {
+    FARGATE_SIZES
+        .iter()
+        .find(|s| s.cpu_units >= cpu_units)
+        .unwrap_or(&FARGATE_SIZES[FARGATE_SIZES.len() - 1])
+}
+
+/// The smallest Fargate CPU size that allows exactly `memory_mb`, if any does.
+pub fn fargate_size_for_memory(memory_mb: u32) -> Option<&'static FargateSize> {
+    FARGATE_SIZES.iter().find(|s| s.allows(memory_mb))
+}
+
+// ---- Fly.io Machines guest sizes -------------------------------------------------------
+
+/// Fly.io machine memory must be a multiple of this many MB.
+pub const FLY_MEMORY_STEP_MB: u32 = 256;
+
+/// The guest limits of one Fly.io CPU kind, per the Machines API and Fly's "Machine
+/// sizing" guide: memory between `min_mb_per_cpu` and `max_mb_per_cpu` times the CPUs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlyCpuKindLimits {
+    /// `shared` or `performance`, as the Machines API spells `guest.cpu_kind`.
+    pub kind: &'static str,
+    /// The CPU counts of Fly's presets of this kind (`shared-cpu-1x` … `-8x`,
+    /// `performance-1x` … `-16x`).
+    pub cpus: &'static [u32],
+    /// Minimum memory per CPU, MB.
+    pub min_mb_per_cpu: u32,
+    /// Maximum memory per CPU, MB.
+    pub max_mb_per_cpu: u32,
+    /// The preset name prefix, e.g. `shared-cpu` for `shared-cpu-1x`.
+    pub preset_prefix: &'static str,
+}
+
+/// Shared CPUs: burstable, 256 MB to 2 GB per CPU.
+pub const FLY_SHARED: FlyCpuKindLimits = FlyCpuKindLimits {
+    kind: "shared",
+    cpus: &[1, 2, 4, 8],
+    min_mb_per_cpu: 256,
+    max_mb_per_cpu: 2048,
+    preset_prefix: "shared-cpu",
+};
+
+/// Performance (dedicated) CPUs: 2 GB to 8 GB per CPU.
+pub const FLY_PERFORMANCE: FlyCpuKindLimits = FlyCpuKindLimits {
+    kind: "performance",
+    cpus: &[1, 2, 4, 8, 16],
+    min_mb_per_cpu: 2048,
+    max_mb_per_cpu: 8192,
+    preset_prefix: "performance",
+};
+
+impl FlyCpuKindLimits {
+    /// True when this kind runs `cpus` CPUs with `memory_mb` of memory.
+    pub fn allows(&self, cpus: u32, memory_mb: u32) -> bool {
+        self.cpus.contains(&cpus)
+            && memory_mb.is_multiple_of(FLY_MEMORY_STEP_MB)
+            && (self.min_mb_per_cpu * cpus..=self.max_mb_per_cpu * cpus).contains(&memory_mb)
+    }
+}
+
+// ---- Cloudflare Workers ----------------------------------------------------------------
+
+/// Memory of one Worker isolate, MB, on every plan.
+pub const WORKERS_MEMORY_MB: i64 = 128;
+
+/// CPU time a Worker invocation may use by default on the Paid plan, ms.
+pub const WORKERS_DEFAULT_CPU_MS: i64 = 30_000;
+
+/// The most CPU time a Worker invocation may be configured to use (`limits.cpu_ms`), ms.
+pub const WORKERS_MAX_CPU_MS: i64 = 300_000;
+
+/// Largest Worker upload, uncompressed, on every plan (64 MiB since May 2026, which
+/// replaced the former 3 MB / 10 MB compressed limits).
+pub const WORKERS_MAX_SCRIPT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Environment variables (plain text and secrets together) per Worker, Paid plan.
+pub const WORKERS_MAX_ENV_VARS: usize = 128;
+
+/// Largest value of one Worker environment variable, bytes.
+pub const WORKERS_MAX_ENV_VAR_BYTES: usize = 5 * 1024;
+
 /// The allowed log retention closest to `days`.
 ///
 /// On a tie the longer value wins: suggesting to keep logs a little longer than asked
@@ -154,5 +386,90 @@ mod tests {
         assert!(BACKUP_RETENTION_DAYS.contains(35));
         assert!(!BACKUP_RETENTION_DAYS.contains(36));
         assert!(!BACKUP_RETENTION_DAYS.contains(-1));
+    }
+
+    #[test]
+    fn fargate_table_matches_the_ecs_developer_guide() {
+        // (cpu units, memory values in GiB) as the guide lists them, written out by hand.
+        let gib = |v: &[u32]| v.iter().map(|g| g * 1024).collect::<Vec<u32>>();
+        let expected: [(u32, Vec<u32>); 7] = [
+            (256, vec![512, 1024, 2048]),
+            (512, gib(&[1, 2, 3, 4])),
+            (1024, gib(&[2, 3, 4, 5, 6, 7, 8])),
+            (2048, gib(&(4..=16).collect::<Vec<u32>>())),
+            (4096, gib(&(8..=30).collect::<Vec<u32>>())),
+            (8192, gib(&(16..=60).step_by(4).collect::<Vec<u32>>())),
+            (16384, gib(&(32..=120).step_by(8).collect::<Vec<u32>>())),
+        ];
+        for (cpu, memory) in expected {
+            let row = fargate_size(cpu).unwrap_or_else(|| panic!("{cpu} is a Fargate size"));
+            assert_eq!(row.memory_options(), memory, "{cpu} CPU units");
+        }
+        assert_eq!(fargate_size(384), None);
+        assert_eq!(fargate_size(32768), None);
+    }
+
+    #[test]
+    fn fargate_lookups_suggest_sizes_that_exist() {
+        assert!(fargate_size(256).is_some_and(|s| s.allows(2048) && !s.allows(1536)));
+        assert_eq!(
+            fargate_size(1024).map(|s| s.nearest_memory(1000)),
+            Some(2048)
+        );
+        assert_eq!(
+            fargate_size(256).map(|s| s.nearest_memory(1536)),
+            Some(2048)
+        );
+        assert_eq!(
+            fargate_size(8192).map(|s| s.nearest_memory(18432)),
+            Some(20480)
+        );
+        assert_eq!(fargate_size_at_least(300).cpu_units, 512);
+        assert_eq!(fargate_size_at_least(1024).cpu_units, 1024);
+        assert_eq!(fargate_size_at_least(99_999).cpu_units, 16384);
+        assert_eq!(
+            fargate_size_for_memory(4096).map(|s| s.cpu_units),
+            Some(512)
+        );
+        assert_eq!(
+            fargate_size_for_memory(20480).map(|s| s.cpu_units),
+            Some(4096)
+        );
+        assert_eq!(fargate_size_for_memory(1536), None);
+        assert_eq!(
+            fargate_size(256).map(|s| s.describe_memory()),
+            Some("`512`, `1024` or `2048` MiB".to_string())
+        );
+        assert_eq!(
+            fargate_size(2048).map(|s| s.describe_memory()),
+            Some("`4096` to `16384` MiB in steps of `1024`".to_string())
+        );
+    }
+
+    #[test]
+    fn fly_guest_limits_follow_the_machine_sizing_guide() {
+        let cases = [
+            (FLY_SHARED, 1, 256, true),
+            (FLY_SHARED, 1, 2048, true),
+            (FLY_SHARED, 1, 2304, false),
+            (FLY_SHARED, 4, 8192, true),
+            (FLY_SHARED, 4, 768, false),
+            (FLY_SHARED, 1, 300, false),
+            (FLY_SHARED, 16, 4096, false),
+            (FLY_SHARED, 3, 1024, false),
+            (FLY_PERFORMANCE, 1, 2048, true),
+            (FLY_PERFORMANCE, 1, 1024, false),
+            (FLY_PERFORMANCE, 4, 32768, true),
+            (FLY_PERFORMANCE, 4, 33024, false),
+            (FLY_PERFORMANCE, 16, 131_072, true),
+        ];
+        for (kind, cpus, memory, ok) in cases {
+            assert_eq!(
+                kind.allows(cpus, memory),
+                ok,
+                "{} {cpus} x {memory}",
+                kind.kind
+            );
+        }
     }
 }

@@ -159,13 +159,6 @@ pub fn tag_value_too_long(path: AttributePath, key: &str, length: usize, max: us
     Violation::new(path, "Tag Value Too Long", detail)
 }
 
-/// Two attributes that may not both be set.
-pub fn conflicting(path: AttributePath, this: &str, other: &str, why: &str) -> Violation {
-    let detail =
-        format!("`{this}` and `{other}` cannot both be set: {why}. Remove one of the two.");
-    Violation::new(path, "Conflicting Attributes", detail)
-}
-
 /// An attribute that must be set because another one is.
 pub fn required_with(
     path: AttributePath,
@@ -345,6 +338,167 @@ pub fn deletion_blocked(
     Violation::new(path, "Database Deletion Blocked", detail)
 }
 
+/// A host that cannot meet a requirement, naming the host to use instead.
+///
+/// `problem` is a full sentence naming the host and the requirement; `extra` completes
+/// "Use `host = "<alternative>"` instead…", e.g. ", with a container `image`".
+pub fn host_cannot_meet(
+    path: AttributePath,
+    problem: &str,
+    alternative: &str,
+    extra: &str,
+) -> Violation {
+    let detail = format!("{problem} Use `host = \"{alternative}\"` instead{extra}.");
+    Violation::new(path, "Host Cannot Meet Requirement", detail)
+}
+
+/// A host that meets a requirement only with setup this provider does not do (a warning).
+pub fn host_needs_setup(path: AttributePath, problem: &str, setup: &str) -> Violation {
+    let detail = format!("{problem} {setup}");
+    Violation::new(path, "Extra Setup Needed", detail)
+}
+
+/// A size (CPU, memory) that a host does not offer, with valid sizes to copy.
+pub fn unsupported_size(
+    path: AttributePath,
+    summary: &str,
+    problem: &str,
+    suggestions: &[String],
+) -> Violation {
+    let detail = match suggestions {
+        [] => problem.to_string(),
+        [only] => format!("{problem} Use {only}."),
+        [rest @ .., last] => format!("{problem} Use {}, or {last}.", rest.join(", ")),
+    };
+    Violation::new(path, summary, detail)
+}
+
+/// A quantity (CPU, memory) that could not be read; `message` says what is accepted.
+pub fn invalid_quantity(path: AttributePath, summary: &str, message: &str) -> Violation {
+    Violation::new(path, summary, message)
+}
+
+/// Two attributes that must not both be set.
+pub fn conflicting_attributes(
+    path: AttributePath,
+    first: &str,
+    second: &str,
+    why: &str,
+) -> Violation {
+    let detail = format!("`{first}` and `{second}` are both set, but {why}. Remove one of them.");
+    Violation::new(path, "Conflicting Attributes", detail)
+}
+
+/// Neither of two attributes, one of which is required, is set.
+pub fn missing_one_of(path: AttributePath, first: &str, second: &str, why: &str) -> Violation {
+    let detail = format!("Neither `{first}` nor `{second}` is set, but {why}. Set one of them.");
+    Violation::new(path, "Missing Value", detail)
+}
+
+/// A required setting that is missing and cannot be defaulted.
+pub fn missing_setting(path: AttributePath, why: &str, fix: &str) -> Violation {
+    Violation::new(path, "Missing Value", format!("{why}. {fix}"))
+}
+
+/// A secret that is not a reference. The value is never quoted: it may be the secret.
+pub fn not_a_secret_reference(path: AttributePath, accepted: &str) -> Violation {
+    let detail = format!(
+        "`{path}` is not a secret reference, so it may be a secret value; it is not \
+         repeated here. Secrets must be references: {accepted}. Store the value there and \
+         put its reference in `{path}`."
+    );
+    Violation::new(path, "Secret Is Not A Reference", detail)
+}
+
+/// A secret reference the chosen host cannot resolve.
+pub fn unusable_secret_reference(path: AttributePath, why: &str, fix: &str) -> Violation {
+    Violation::new(path, "Unusable Secret Reference", format!("{why}. {fix}"))
+}
+
+/// A name set both as a plain variable and as a secret.
+pub fn duplicate_name(path: AttributePath, name: &str, other: &str) -> Violation {
+    let detail = format!(
+        "`{name}` is also set in `{other}`, but a service sees one variable per name. Keep \
+         it in only one of them."
+    );
+    Violation::new(path, "Duplicate Name", detail)
+}
+
+/// A setting that has no effect on the chosen host (a warning).
+pub fn ignored_setting(path: AttributePath, host: &str, why: &str) -> Violation {
+    let detail =
+        format!("`{path}` has no effect on {host}: {why}. Remove it to silence this warning.");
+    Violation::new(path, "Setting Ignored", detail)
+}
+
+/// A minimum instance count above the maximum in a service's `scaling` block.
+pub fn scaling_min_exceeds_max(
+    path: AttributePath,
+    min: i64,
+    min_from: &str,
+    max: i64,
+    max_from: &str,
+) -> Violation {
+    let detail = format!(
+        "The minimum instance count `{min}` ({min_from}) is greater than the maximum \
+         `{max}` ({max_from}). Set `scaling.max` to at least `{min}`, or lower \
+         `scaling.min` to at most `{max}`."
+    );
+    Violation::new(path, "Minimum Instances Exceed Maximum", detail)
+}
+
+/// More entries than a cloud allows, naming the cloud.
+pub fn too_many_for(
+    path: AttributePath,
+    what: &str,
+    count: usize,
+    max: usize,
+    cloud: &str,
+) -> Violation {
+    let detail = format!(
+        "There are {count} {what}, but {cloud} allows at most {max}. Remove {} of them.",
+        count.saturating_sub(max)
+    );
+    Violation::new(path, "Too Many Values", detail)
+}
+
+/// A value larger than a cloud allows, naming the cloud.
+pub fn too_large(
+    path: AttributePath,
+    what: &str,
+    size: usize,
+    max: usize,
+    cloud: &str,
+) -> Violation {
+    let detail = format!(
+        "The {what} is {size} bytes, but {cloud} allows at most {max} bytes. Make it smaller."
+    );
+    Violation::new(path, "Value Too Large", detail)
+}
+
+/// A Fargate service region other than its environment's.
+pub fn region_outside_environment(
+    path: AttributePath,
+    region: &str,
+    environment_region: &str,
+) -> Violation {
+    let detail = format!(
+        "`{region}` is not the environment's region `{environment_region}`, but an AWS ECS \
+         Fargate service runs in its environment's cluster. Remove `regions`, or set it to \
+         `[\"{environment_region}\"]`."
+    );
+    Violation::new(path, "Region Outside The Environment", detail)
+}
+
+/// A child whose cost the dated price table cannot estimate (a warning).
+pub fn no_price_estimate(path: AttributePath, what: &str, region: &str) -> Violation {
+    let detail = format!(
+        "The price table has no figures for {what} in `{region}`, so its estimated cost \
+         shows as `0`. The plan is otherwise unaffected."
+    );
+    Violation::new(path, "No Price Estimate", detail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +533,46 @@ mod tests {
         assert_eq!(at.to_string(), "name: S: d");
         let root = Violation::new(AttributePath::root(), "S", "d");
         assert_eq!(root.to_string(), "S: d");
+    }
+
+    #[test]
+    fn host_errors_name_the_alternative() {
+        let v = host_cannot_meet(
+            AttributePath::attr("requirements").then_attr("long_lived_connections"),
+            "Cloudflare Workers cannot hold connections open.",
+            "fly",
+            ", with a container `image`",
+        );
+        assert_eq!(v.summary, "Host Cannot Meet Requirement");
+        assert!(
+            v.detail
+                .ends_with("Use `host = \"fly\"` instead, with a container `image`."),
+            "{}",
+            v.detail
+        );
+    }
+
+    #[test]
+    fn size_suggestions_read_as_a_list() {
+        let path = AttributePath::attr("memory");
+        let one = unsupported_size(path.clone(), "S", "Bad.", &["`a`".to_string()]);
+        assert_eq!(one.detail, "Bad. Use `a`.");
+        let two = unsupported_size(path, "S", "Bad.", &["`a`".into(), "`b`".into()]);
+        assert_eq!(two.detail, "Bad. Use `a`, or `b`.");
+    }
+
+    #[test]
+    fn a_secret_that_is_not_a_reference_is_never_quoted() {
+        let v = not_a_secret_reference(
+            AttributePath::attr("secrets").then_key("DB_PASSWORD"),
+            "an ARN",
+        );
+        assert_eq!(v.summary, "Secret Is Not A Reference");
+        assert!(
+            v.detail.contains(r#"`secrets["DB_PASSWORD"]`"#),
+            "{}",
+            v.detail
+        );
+        assert!(v.detail.contains("not repeated"), "{}", v.detail);
     }
 }

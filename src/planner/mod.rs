@@ -21,12 +21,16 @@
 //! - [`prices`]: the dated price table in `data/prices/aws.json` and its lookups;
 //! - [`environment`]: the `platform_environment` planner.
 
+pub mod api_service;
+pub mod database;
 pub mod environment;
 pub mod limits;
 pub mod messages;
 pub mod naming;
+pub mod placement;
 pub mod prices;
 pub mod tier;
+pub mod units;
 
 use std::collections::BTreeMap;
 use std::fmt;

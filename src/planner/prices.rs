@@ -1,4 +1,5 @@
-//! The dated price table (`data/prices/aws.json`) and lookups into it.
+//! The dated price tables (`data/prices/aws.json`, `fly.json`, `cloudflare.json`) and
+//! lookups into them.
 //!
 //! Prices are data, not code, so a price update is a reviewed change to one JSON file
 //! with its date, sources and uncertainty notes beside the figures. The file is compiled
@@ -198,6 +199,134 @@ pub fn rds_backup_monthly(region_code: &str, backup_gb: f64, provisioned_gb: f64
     Some((backup_gb - free).max(0.0) * rds_backup_gb_month(region_code)?)
 }
 
+// ---- Fly.io Machines ---------------------------------------------------------------------
+
+const FLY_PRICES_JSON: &str = include_str!("../../data/prices/fly.json");
+
+/// Fly.io Machine prices (`data/prices/fly.json`): when, from where, and the rates.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlyPriceTable {
+    /// The date the figures were taken, `YYYY-MM-DD`.
+    pub as_of: String,
+    /// The currency of every figure.
+    pub currency: String,
+    /// Where the figures come from.
+    pub source: String,
+    /// How sure each figure is and what it leaves out.
+    pub notes: Vec<String>,
+    /// Rates for a started Machine.
+    pub machines: FlyMachinePrices,
+    /// Fly's own monthly prices for some presets, which the rates must reproduce.
+    pub published_presets: Vec<FlyPublishedPreset>,
+}
+
+/// Monthly rates for a Machine running all month.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlyMachinePrices {
+    /// Per shared CPU per month.
+    pub shared_cpu_month: f64,
+    /// Per performance CPU per month.
+    pub performance_cpu_month: f64,
+    /// Per GB of memory per month.
+    pub memory_gb_month: f64,
+}
+
+/// One published preset price.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlyPublishedPreset {
+    /// The preset name, e.g. `shared-cpu-1x`.
+    pub size: String,
+    /// The preset's memory in MB.
+    pub memory_mb: u32,
+    /// Fly's monthly price for it.
+    pub month: f64,
+}
+
+/// The Fly.io price table, parsed on first use.
+pub fn fly_table() -> &'static FlyPriceTable {
+    static TABLE: OnceLock<FlyPriceTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        // Compiled in and parsed by a unit test, like the AWS table.
+        serde_json::from_str(FLY_PRICES_JSON).expect("data/prices/fly.json must parse")
+    })
+}
+
+/// Monthly price of one Fly.io Machine with `cpus` CPUs of `cpu_kind` (`shared` or
+/// `performance`) and `memory_mb` of memory, running all month; `None` for another kind.
+pub fn fly_machine_monthly(cpu_kind: &str, cpus: u32, memory_mb: u32) -> Option<f64> {
+    let rates = &fly_table().machines;
+    let per_cpu = match cpu_kind {
+        "shared" => rates.shared_cpu_month,
+        "performance" => rates.performance_cpu_month,
+        _ => return None,
+    };
+    Some(f64::from(cpus) * per_cpu + f64::from(memory_mb) / 1024.0 * rates.memory_gb_month)
+}
+
+// ---- Cloudflare Workers ------------------------------------------------------------------
+
+const CLOUDFLARE_PRICES_JSON: &str = include_str!("../../data/prices/cloudflare.json");
+
+/// Cloudflare Workers prices (`data/prices/cloudflare.json`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudflarePriceTable {
+    /// The date the figures were taken, `YYYY-MM-DD`.
+    pub as_of: String,
+    /// The currency of every figure.
+    pub currency: String,
+    /// Where the figures come from.
+    pub source: String,
+    /// How sure each figure is and what it leaves out.
+    pub notes: Vec<String>,
+    /// The Workers Paid plan, Standard usage model.
+    pub workers_paid: WorkersPaidPrices,
+}
+
+/// The Workers Paid plan: a monthly base with included usage, then usage rates.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkersPaidPrices {
+    /// Monthly base charge per account.
+    pub base_month: f64,
+    /// Requests per month included in the base.
+    pub included_requests_month: f64,
+    /// Per million requests beyond the included ones.
+    pub requests_per_million: f64,
+    /// CPU milliseconds per month included in the base.
+    pub included_cpu_ms_month: f64,
+    /// Per million CPU milliseconds beyond the included ones.
+    pub cpu_ms_per_million: f64,
+}
+
+/// The Cloudflare price table, parsed on first use.
+pub fn cloudflare_table() -> &'static CloudflarePriceTable {
+    static TABLE: OnceLock<CloudflarePriceTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        serde_json::from_str(CLOUDFLARE_PRICES_JSON)
+            .expect("data/prices/cloudflare.json must parse")
+    })
+}
+
+/// The Workers Paid plan's monthly base charge (per account, not per Worker).
+pub fn workers_paid_base_month() -> f64 {
+    cloudflare_table().workers_paid.base_month
+}
+
+/// Monthly Workers Paid cost of an account serving `requests` requests using
+/// `cpu_ms` CPU milliseconds in total in a month.
+pub fn workers_paid_monthly(requests: f64, cpu_ms: f64) -> f64 {
+    let p = &cloudflare_table().workers_paid;
+    let extra_requests = (requests - p.included_requests_month).max(0.0);
+    let extra_cpu_ms = (cpu_ms - p.included_cpu_ms_month).max(0.0);
+    p.base_month
+        + extra_requests / 1e6 * p.requests_per_million
+        + extra_cpu_ms / 1e6 * p.cpu_ms_per_million
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,5 +452,45 @@ mod tests {
         assert!((100.0..130.0).contains(&instance), "instance {instance}");
         assert!((20.0..30.0).contains(&storage), "storage {storage}");
         assert!((120.0..200.0).contains(&total), "total {total}");
+    }
+
+    #[test]
+    fn the_fly_table_parses_is_dated_and_reproduces_published_presets() {
+        let t: FlyPriceTable = serde_json::from_str(FLY_PRICES_JSON).expect("valid JSON");
+        assert_eq!(t.as_of, "2026-11-01");
+        assert_eq!(t.currency, "USD");
+        assert!(!t.notes.is_empty());
+        assert_eq!(fly_table(), &t);
+        assert!(t.published_presets.len() >= 5);
+        for preset in &t.published_presets {
+            let (kind, rest) = preset
+                .size
+                .rsplit_once('-')
+                .expect("presets are named <kind>-<n>x");
+            let kind = if kind == "shared-cpu" { "shared" } else { kind };
+            let cpus: u32 = rest.trim_end_matches('x').parse().expect("a CPU count");
+            let ours = fly_machine_monthly(kind, cpus, preset.memory_mb).expect("priced");
+            assert!(
+                (ours - preset.month).abs() <= 0.02,
+                "{} {} MB: ours {ours:.2}, published {:.2}",
+                preset.size,
+                preset.memory_mb,
+                preset.month
+            );
+        }
+        assert_eq!(fly_machine_monthly("gpu", 1, 2048), None);
+    }
+
+    #[test]
+    fn the_cloudflare_table_parses_and_prices_the_paid_plan() {
+        let t: CloudflarePriceTable =
+            serde_json::from_str(CLOUDFLARE_PRICES_JSON).expect("valid JSON");
+        assert_eq!(t.as_of, "2026-11-01");
+        assert_eq!(cloudflare_table(), &t);
+        assert!(close(workers_paid_base_month(), 5.0));
+        // Within the included usage only the base is billed.
+        assert!(close(workers_paid_monthly(9e6, 2e7), 5.0));
+        // 20 M requests and 50 M CPU ms: 10 M × $0.30/M + 20 M × $0.02/M on top.
+        assert!(close(workers_paid_monthly(2e7, 5e7), 5.0 + 3.0 + 0.4));
     }
 }

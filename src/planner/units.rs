@@ -61,7 +61,9 @@ impl Cpu {
 
     /// The size in whole vCPUs, if it is one (Fly.io machines have whole CPUs only).
     pub fn whole_vcpus(self) -> Option<u32> {
-        (self.units % UNITS_PER_VCPU == 0).then_some(self.units / UNITS_PER_VCPU)
+        self.units
+            .is_multiple_of(UNITS_PER_VCPU)
+            .then_some(self.units / UNITS_PER_VCPU)
     }
 
     /// How to write this size in HCL, e.g. `0.25` or `2`.
@@ -79,7 +81,7 @@ impl fmt::Display for Cpu {
 
 /// How to write a memory size in HCL: `2GB` for whole GiB, else `1536MB`.
 pub fn memory_as_input(mb: u32) -> String {
-    if mb >= 1024 && mb % 1024 == 0 {
+    if mb >= 1024 && mb.is_multiple_of(1024) {
         format!("{}GB", mb / 1024)
     } else {
         format!("{mb}MB")
@@ -109,7 +111,7 @@ pub fn parse_cpu(given: &str) -> Result<Cpu, String> {
         })?,
         "m" => number
             .whole()
-            .and_then(|m| (m * 1024 % 1000 == 0).then_some(m * 1024 / 1000))
+            .and_then(|m| (m * 1024).is_multiple_of(1000).then_some(m * 1024 / 1000))
             .ok_or_else(|| {
                 format!(
                     "`{given}` is not a whole number of ECS CPU units (1000m = 1024 units): \
@@ -145,7 +147,11 @@ pub fn parse_memory_mb(given: &str) -> Result<u32, String> {
         }
         "m" | "mb" | "mib" | "mi" => 1,
         "g" | "gb" | "gib" | "gi" => 1024,
-        _ => return Err(format!("`{given}` is not a memory size: use {MEMORY_FORMS}.")),
+        _ => {
+            return Err(format!(
+                "`{given}` is not a memory size: use {MEMORY_FORMS}."
+            ));
+        }
     };
     let mb = number.times(factor, 1).ok_or_else(|| {
         format!("`{given}` is not a whole number of MiB: use e.g. `512MB`, `1GB` or `1.5GB`.")
@@ -170,14 +176,16 @@ impl Decimal {
     /// The value if it is a whole number.
     fn whole(self) -> Option<u64> {
         let divisor = 10u64.checked_pow(self.scale)?;
-        (self.digits % divisor == 0).then_some(self.digits / divisor)
+        self.digits
+            .is_multiple_of(divisor)
+            .then_some(self.digits / divisor)
     }
 
     /// `self × numerator / denominator` if that is a whole number.
     fn times(self, numerator: u64, denominator: u64) -> Option<u64> {
         let product = u128::from(self.digits) * u128::from(numerator);
         let divisor = u128::from(10u64.checked_pow(self.scale)?) * u128::from(denominator);
-        if product % divisor != 0 {
+        if !product.is_multiple_of(divisor) {
             return None;
         }
         u64::try_from(product / divisor).ok()
@@ -297,7 +305,10 @@ mod tests {
         for (given, fragment) in cases {
             let err = parse_cpu(given).expect_err(given);
             assert!(err.contains(fragment), "{given:?}: {err}");
-            assert!(err.contains(&format!("`{given}`")), "quotes the input: {err}");
+            assert!(
+                err.contains(&format!("`{given}`")),
+                "quotes the input: {err}"
+            );
         }
         let err = parse_cpu("lots").unwrap_err();
         for form in ["`0.25`", "`2 vCPU`", "`1024`", "`500m`"] {
@@ -378,7 +389,12 @@ mod tests {
             assert_eq!(cpu.to_string(), display);
             assert_eq!(parse_cpu(&cpu.as_input()), Ok(cpu), "round trip {units}");
         }
-        for (mb, input) in [(512, "512MB"), (1024, "1GB"), (1536, "1536MB"), (30720, "30GB")] {
+        for (mb, input) in [
+            (512, "512MB"),
+            (1024, "1GB"),
+            (1536, "1536MB"),
+            (30720, "30GB"),
+        ] {
             assert_eq!(memory_as_input(mb), input);
             assert_eq!(parse_memory_mb(input), Ok(mb), "round trip {mb}");
         }

@@ -2,6 +2,7 @@
 //! overrides from the provider block, and per-region service clients built once.
 
 pub mod ecs;
+pub mod rds;
 
 use crate::provider::Endpoints;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -21,6 +22,7 @@ struct Inner {
     endpoints: Endpoints,
     sdk: OnceCell<SdkConfig>,
     ecs: Mutex<HashMap<String, aws_sdk_ecs::Client>>,
+    rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
 }
 
 impl std::fmt::Debug for AwsClients {
@@ -62,31 +64,47 @@ impl AwsClients {
         self.sdk().await.region().map(|r| r.to_string())
     }
 
-    /// The ECS client for a region.
-    pub async fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
-        if let Some(c) = self.cached_ecs(region) {
-            return c;
+    /// A client of one service for a region, built once and cached.
+    async fn client<C: Clone>(
+        &self,
+        cache: &Mutex<HashMap<String, C>>,
+        region: &str,
+        build: impl FnOnce(&SdkConfig, Region) -> C,
+    ) -> C {
+        if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(region) {
+            return c.clone();
         }
-        let mut builder = aws_sdk_ecs::config::Builder::from(self.sdk().await)
-            .region(Region::new(region.to_string()));
-        if let Some(url) = &self.inner.endpoints.ecs {
-            builder = builder.endpoint_url(url);
-        }
-        let client = aws_sdk_ecs::Client::from_conf(builder.build());
-        self.inner
-            .ecs
+        let client = build(self.sdk().await, Region::new(region.to_string()));
+        cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(region.to_string(), client.clone());
         client
     }
 
-    fn cached_ecs(&self, region: &str) -> Option<aws_sdk_ecs::Client> {
-        self.inner
-            .ecs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(region)
-            .cloned()
+    /// The ECS client for a region.
+    pub async fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
+        let url = self.inner.endpoints.ecs.clone();
+        self.client(&self.inner.ecs, region, |sdk, region| {
+            let mut b = aws_sdk_ecs::config::Builder::from(sdk).region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_ecs::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The RDS client for a region.
+    pub async fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        let url = self.inner.endpoints.rds.clone();
+        self.client(&self.inner.rds, region, |sdk, region| {
+            let mut b = aws_sdk_rds::config::Builder::from(sdk).region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_rds::Client::from_conf(b.build())
+        })
+        .await
     }
 }
