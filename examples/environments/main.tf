@@ -28,7 +28,7 @@ resource "platform_environment" "development" {
   region = var.region
 
   # "Fly.io/Fargate dev environment with reduced autoscale limits."
-  policy = {
+  policy {
     max_instances = 2
   }
 }
@@ -48,7 +48,7 @@ resource "platform_environment" "production" {
   region = var.region
 
   # Cross-region read replicas and hourly snapshots come with platform_database.
-  policy = {
+  policy {
     log_retention_days = 90
   }
   tags = {

@@ -2,6 +2,9 @@
 //! Nothing here decides *what* should exist — the planner does; backends make it so.
 
 pub mod aws;
+pub mod cloudflare;
+pub mod fly;
+pub mod http;
 pub mod wait;
 
 use std::future::Future;

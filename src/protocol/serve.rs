@@ -148,6 +148,7 @@ pub async fn serve(platform: Arc<Platform>, opts: Options) -> anyhow::Result<()>
         .add_service(health::health_server::HealthServer::new(Health));
 
     ignore_interrupts();
+    exit_with_parent();
 
     let line = HandshakeLine {
         version,
@@ -242,6 +243,22 @@ async fn accept_loop(
             }
         }
     }
+}
+
+/// If Terraform dies without shutting us down, the provider is re-parented: it exits
+/// rather than linger as an orphan holding Terraform's pipes.
+fn exit_with_parent() {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            if std::os::unix::process::parent_id() != parent {
+                tracing::warn!("Terraform went away without shutting the provider down; exiting");
+                std::process::exit(0);
+            }
+        }
+    });
 }
 
 /// Terraform sends StopProvider on Ctrl-C; the signal itself must not kill us mid-apply.

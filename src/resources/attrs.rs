@@ -71,10 +71,29 @@ pub fn int(n: i64) -> Value {
     Value::Number(Number::from(n))
 }
 
-/// A money value, rounded to cents so plans stay stable.
+/// A money value in exact decimal cents, so it survives state's JSON round trip unchanged
+/// (the binary f64 nearest to 15.48 is not 15.48).
 pub fn money(usd: f64) -> Value {
-    let cents = (usd * 100.0).round() / 100.0;
-    Value::Number(Number::from_f64(cents).unwrap_or_else(Number::zero))
+    format!("{usd:.2}")
+        .parse::<Number>()
+        .map(Value::Number)
+        .unwrap_or_else(|_| Value::Number(Number::zero()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_exact_cents_that_survive_json() {
+        let v = money(15.4799999);
+        assert_eq!(v, Value::Number("15.48".parse().unwrap()));
+        let ty = Type::Number;
+        let json = crate::value::json::encode(&v, &ty).unwrap();
+        assert_eq!(crate::value::json::decode(&json, &ty).unwrap(), v);
+        let packed = crate::value::msgpack::encode(&v, &ty).unwrap();
+        assert_eq!(crate::value::msgpack::decode(&packed, &ty).unwrap(), v);
+    }
 }
 
 /// A list of strings.

@@ -9,11 +9,13 @@ use super::{
 use crate::backends::aws::ecs::{self, DesiredCluster, ObservedCluster};
 use crate::backends::{BackendError, cancellable};
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::planner::Source;
 use crate::planner::environment::{
-    self as env_planner, EnvironmentInput, EnvironmentPlan, NetworkInput, PolicyInput,
+    self as env_planner, EffectivePolicy, EnvironmentContext, EnvironmentInput, EnvironmentPlan,
+    Network, NetworkInput, PolicyInput,
 };
 use crate::planner::naming;
-use crate::schema::{Attribute, Block, Mode, Nesting, Schema};
+use crate::schema::{Attribute, Block, Mode, NestedBlock, Schema};
 use crate::value::{AttributePath, Type, Value};
 use std::collections::BTreeMap;
 
@@ -96,7 +98,8 @@ fn policy_fields() -> Vec<(&'static str, Type, &'static str)> {
     ]
 }
 
-fn context_type() -> Type {
+/// The type of `context`, which services and databases take as `environment`.
+pub fn context_type() -> Type {
     let policy = Type::object([
         ("min_instances", Type::Number),
         ("max_instances", Type::Number),
@@ -137,33 +140,37 @@ fn schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
-            blocks: vec![],
+            // Blocks, not nested attributes: Terraform 1.0 crashes planning a null nested attribute.
+            blocks: vec![
+                NestedBlock {
+                    name: "network".into(),
+                    block: Block {
+                        description: "The network services in this environment use.".into(),
+                        attributes: vec![
+                            Attribute::new("subnet_ids", strings.clone(), Mode::Optional, "Subnets Fargate tasks run in (`subnet-…`)."),
+                            Attribute::new("security_group_ids", strings.clone(), Mode::Optional, "Security groups attached to Fargate tasks (`sg-…`)."),
+                            Attribute::new("assign_public_ip", Type::Bool, Mode::Optional, "Give Fargate tasks a public IP (needed in public subnets without a NAT gateway). Default `false`."),
+                        ],
+                        blocks: vec![],
+                    },
+                },
+                NestedBlock {
+                    name: "policy".into(),
+                    block: Block {
+                        description: "Overrides of the tier's default policy. Every override is shown with source `config` in `context.policy_source`.".into(),
+                        attributes: policy_fields()
+                            .into_iter()
+                            .map(|(n, t, d)| Attribute::new(n, t, Mode::Optional, d))
+                            .collect(),
+                        blocks: vec![],
+                    },
+                },
+            ],
             description: "An environment (development, staging or production): an ECS cluster and the policy every service and database in it inherits. Pass its `context` to `platform_api_service` and `platform_database`.".into(),
             attributes: vec![
                 Attribute::new("name", Type::String, Mode::Required, "Environment name: lowercase letters, digits and hyphens, starting with a letter, at most 20 characters. Changing it replaces the environment."),
                 Attribute::new("tier", Type::String, Mode::Required, "`development`, `staging` or `production`: picks the default policy (see the tier table)."),
                 Attribute::new("region", Type::String, Mode::Required, "AWS region of the environment, e.g. `eu-west-1`. Changing it replaces the environment."),
-                Attribute::nested(
-                    "network",
-                    Nesting::Single,
-                    vec![
-                        Attribute::new("subnet_ids", strings.clone(), Mode::Optional, "Subnets Fargate tasks run in (`subnet-…`)."),
-                        Attribute::new("security_group_ids", strings.clone(), Mode::Optional, "Security groups attached to Fargate tasks (`sg-…`)."),
-                        Attribute::new("assign_public_ip", Type::Bool, Mode::Optional, "Give Fargate tasks a public IP (needed in public subnets without a NAT gateway). Default `false`."),
-                    ],
-                    Mode::Optional,
-                    "The network services in this environment use.",
-                ),
-                Attribute::nested(
-                    "policy",
-                    Nesting::Single,
-                    policy_fields()
-                        .into_iter()
-                        .map(|(n, t, d)| Attribute::new(n, t, Mode::Optional, d))
-                        .collect(),
-                    Mode::Optional,
-                    "Overrides of the tier's default policy. Every override is shown with source `config` in `context.policy_source`.",
-                ),
                 Attribute::new("tags", Type::map(Type::String), Mode::Optional, "Tags for the cluster, inherited by every child in the environment. `platform:*` and `managed-by` are reserved."),
                 Attribute::new("id", Type::String, Mode::Computed, "The environment name."),
                 Attribute::new("cluster_name", Type::String, Mode::Computed, "Name of the ECS cluster: `<name>-cluster`."),
@@ -405,6 +412,70 @@ fn observe(state: Value, cluster: &ObservedCluster) -> Value {
             ("expansion", expansion),
         ],
     )
+}
+
+/// Reads an environment `context` value back into the planner's type, for the services and
+/// databases that take it. `None` while any part of it is unknown.
+pub fn context_from_value(v: &Value) -> Option<EnvironmentContext> {
+    if !v.is_wholly_known() || v.is_null() {
+        return None;
+    }
+    let text = |o: &Value, k: &str| get(o, k).as_str().map(str::to_string);
+    let num = |o: &Value, k: &str| get(o, k).as_number().and_then(|n| n.as_i64());
+    let flag = |o: &Value, k: &str| get(o, k).as_bool();
+    let net = get(v, "network");
+    let pol = get(v, "policy");
+    Some(EnvironmentContext {
+        name: text(v, "name")?,
+        tier: text(v, "tier")?.parse().ok()?,
+        region: text(v, "region")?,
+        cluster_name: text(v, "cluster_name")?,
+        network: Network {
+            subnet_ids: attrs::strings(get(net, "subnet_ids")),
+            security_group_ids: attrs::strings(get(net, "security_group_ids")),
+            assign_public_ip: flag(net, "assign_public_ip").unwrap_or(false),
+        },
+        policy: EffectivePolicy {
+            min_instances: num(pol, "min_instances")?,
+            max_instances: num(pol, "max_instances")?,
+            target_cpu_percent: num(pol, "target_cpu_percent")?,
+            scale_out_cooldown_seconds: num(pol, "scale_out_cooldown_seconds")?,
+            scale_in_cooldown_seconds: num(pol, "scale_in_cooldown_seconds")?,
+            db_instance_class: text(pol, "db_instance_class")?,
+            db_storage_gb: num(pol, "db_storage_gb")?,
+            multi_az: flag(pol, "multi_az")?,
+            backup_retention_days: num(pol, "backup_retention_days")?,
+            deletion_protection: flag(pol, "deletion_protection")?,
+            final_snapshot: flag(pol, "final_snapshot")?,
+            storage_encrypted: flag(pol, "storage_encrypted")?,
+            log_retention_days: num(pol, "log_retention_days")?,
+            container_insights: flag(pol, "container_insights")?,
+        },
+        policy_source: attrs::string_map(get(v, "policy_source"))
+            .into_iter()
+            .filter_map(|(k, s)| Some((k, source_from_str(&s)?)))
+            .collect(),
+        tags: attrs::string_map(get(v, "tags")),
+    })
+}
+
+/// Parses `config`, `environment` or `tier:<tier>`.
+fn source_from_str(s: &str) -> Option<Source> {
+    match s {
+        "config" => Some(Source::Config),
+        "environment" => Some(Source::Environment),
+        _ => s.strip_prefix("tier:")?.parse().ok().map(Source::Tier),
+    }
+}
+
+/// The environment's `context` value for an environment that exists in the cloud, rebuilt
+/// from its cluster's tags: used by imports of the services and databases inside it.
+pub async fn import_context(name: &str, ctx: &CallContext) -> Result<Value, Diagnostics> {
+    let (state, diags) = EnvironmentResource::new().import(name, ctx).await;
+    match state {
+        Some(s) if !diags.has_errors() => Ok(get(&s, "context").clone()),
+        _ => Err(diags),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -832,6 +903,26 @@ mod tests {
         assert_eq!(get(&v, "multi_az"), &Value::Bool(false));
         assert!(get(&v, "max_instances").is_null());
         assert!(policy_value_from_tag(Some(&String::new())).is_null());
+    }
+
+    #[test]
+    fn context_round_trips_through_its_value() {
+        let input = EnvironmentInput {
+            name: "prod".into(),
+            tier: "production".into(),
+            region: "eu-west-1".into(),
+            network: None,
+            policy: PolicyInput {
+                max_instances: Some(12),
+                ..PolicyInput::default()
+            },
+            tags: BTreeMap::new(),
+            default_tags: BTreeMap::new(),
+        };
+        let plan = env_planner::plan(&input).unwrap();
+        let back = context_from_value(&context_value(&plan)).expect("decodes");
+        assert_eq!(back, plan.context);
+        assert!(context_from_value(&Value::Unknown).is_none());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! This module holds what every resource shares: the [`Resource`] trait and its requests.
 
 mod attrs;
+pub mod database;
 pub mod environment;
 
 use crate::diagnostics::Diagnostics;
@@ -104,5 +105,8 @@ pub trait Resource: Send + Sync {
 
 /// Every resource this provider offers.
 pub fn all() -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(environment::EnvironmentResource::new())]
+    vec![
+        Arc::new(environment::EnvironmentResource::new()),
+        Arc::new(database::DatabaseResource::new()),
+    ]
 }

@@ -25,11 +25,11 @@ resource "platform_environment" "this" {{
   name   = "{name}"
   tier   = "production"
   region = "us-east-1"
-  network = {{
+  network {{
     subnet_ids         = ["subnet-0123456789abcdef0", "subnet-12345678"]
     security_group_ids = ["sg-12345678"]
   }}
-  policy = {{
+  policy {{
     max_instances = 12
   }}
   tags = {{
@@ -293,7 +293,7 @@ resource "platform_environment" "bad" {
   name   = "Prod_Env"
   tier   = "prod"
   region = "eu-west-1"
-  network = {
+  network {
     subnet_ids = ["subnet-12345678", "subnet-nothex!"]
   }
 }

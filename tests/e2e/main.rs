@@ -1,6 +1,9 @@
 //! End-to-end tests: one test binary, a small shared harness, real parts only — the built
 //! provider binary, real Terraform CLIs and the moto AWS emulator.
 
+mod database;
 mod environment;
+mod fargate_backend;
 mod harness;
 mod protocol;
+mod simulator_clients;

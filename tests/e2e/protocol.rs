@@ -579,3 +579,41 @@ fn debug_mode_serves_without_the_cookie_and_prints_the_reattach_value() {
             || entry["Addr"]["Network"] == "tcp"
     );
 }
+
+#[test]
+fn exits_when_terraform_dies_without_shutting_it_down() {
+    // A parent shell starts the provider and is killed; the provider must not linger.
+    let mut parent = Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{BIN}' & echo $!; wait"))
+        .env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(parent.stdout.take().unwrap());
+    let mut pid = String::new();
+    out.read_line(&mut pid).unwrap();
+    let pid = pid.trim().to_string();
+    let mut handshake = String::new();
+    out.read_line(&mut handshake).unwrap();
+    assert!(handshake.starts_with("1|6|"), "{handshake}");
+    parent.kill().unwrap();
+    let _ = parent.wait();
+    let proc_dir = format!("/proc/{pid}");
+    let started = Instant::now();
+    while std::path::Path::new(&proc_dir).exists() && started.elapsed() < Duration::from_secs(5) {
+        // A zombie still has a /proc entry; check its state.
+        let stat = std::fs::read_to_string(format!("{proc_dir}/stat")).unwrap_or_default();
+        if stat.contains(") Z") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stat = std::fs::read_to_string(format!("{proc_dir}/stat")).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z"),
+        "provider {pid} still running: {stat}"
+    );
+}

@@ -1,8 +1,14 @@
 //! AWS: one SDK configuration from the default chain (credentials, region), endpoint
 //! overrides from the provider block, and per-region service clients built once.
 
+mod api_error;
+pub mod autoscaling;
 pub mod ecs;
+pub mod ecs_service;
+mod ecs_tags;
+pub mod log_group;
 pub mod rds;
+pub mod task_definition;
 
 use crate::provider::Endpoints;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -23,6 +29,8 @@ struct Inner {
     sdk: OnceCell<SdkConfig>,
     ecs: Mutex<HashMap<String, aws_sdk_ecs::Client>>,
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
+    application_autoscaling: Mutex<HashMap<String, aws_sdk_applicationautoscaling::Client>>,
+    cloudwatch_logs: Mutex<HashMap<String, aws_sdk_cloudwatchlogs::Client>>,
 }
 
 impl std::fmt::Debug for AwsClients {
@@ -104,6 +112,39 @@ impl AwsClients {
                 b = b.endpoint_url(url);
             }
             aws_sdk_rds::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The Application Auto Scaling client for a region.
+    pub async fn application_autoscaling(
+        &self,
+        region: &str,
+    ) -> aws_sdk_applicationautoscaling::Client {
+        let url = self.inner.endpoints.application_autoscaling.clone();
+        self.client(
+            &self.inner.application_autoscaling,
+            region,
+            |sdk, region| {
+                let mut b =
+                    aws_sdk_applicationautoscaling::config::Builder::from(sdk).region(region);
+                if let Some(url) = url {
+                    b = b.endpoint_url(url);
+                }
+                aws_sdk_applicationautoscaling::Client::from_conf(b.build())
+            },
+        )
+        .await
+    }
+
+    /// The CloudWatch Logs client for a region. The provider block has no override for
+    /// it; the SDK's `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` / `AWS_ENDPOINT_URL` apply.
+    pub async fn cloudwatch_logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        self.client(&self.inner.cloudwatch_logs, region, |sdk, region| {
+            let conf = aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
+                .region(region)
+                .build();
+            aws_sdk_cloudwatchlogs::Client::from_conf(conf)
         })
         .await
     }

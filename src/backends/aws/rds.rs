@@ -89,6 +89,8 @@ pub struct ObservedInstance {
     pub replica_source: Option<String>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// Creation time as `YYYYMMDDTHHMMSSZ`, which makes final snapshot names unique.
+    pub created: Option<String>,
 }
 
 fn api_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
@@ -148,6 +150,54 @@ fn observed(db: &DbInstance) -> ObservedInstance {
             .iter()
             .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
             .collect(),
+        created: db
+            .instance_create_time()
+            .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+            .map(|t| {
+                t.replace(['-', ':'], "")
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_end_matches('Z')
+                    .to_string()
+                    + "Z"
+            }),
+    }
+}
+
+/// Waits until the instance is gone (deleted), bounded and cancellable.
+pub async fn wait_gone(
+    client: &Client,
+    identifier: &str,
+    cancel: &CancellationToken,
+    policy: WaitPolicy,
+) -> Result<(), BackendError> {
+    let what = format!("DB instance `{identifier}`");
+    wait::until(&what, policy, cancel, || async {
+        Ok(match find(client, identifier).await? {
+            None => Poll::Ready(()),
+            Some(db) => Poll::Pending(db.status),
+        })
+    })
+    .await
+}
+
+/// True when a DB snapshot of that name exists.
+pub async fn snapshot_exists(client: &Client, snapshot: &str) -> Result<bool, BackendError> {
+    match client
+        .describe_db_snapshots()
+        .db_snapshot_identifier(snapshot)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(!out.db_snapshots().is_empty()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_db_snapshot_not_found_fault()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(api_error("DescribeDBSnapshots", e)),
     }
 }
 
@@ -271,6 +321,7 @@ pub async fn create_replica(
         .source_db_instance_identifier(source)
         .db_instance_class(&desired.instance_class)
         .storage_type(&desired.storage_type)
+        .multi_az(desired.multi_az)
         .deletion_protection(desired.deletion_protection)
         .copy_tags_to_snapshot(true)
         .set_tags(Some(tags(&desired.tags)))

@@ -136,7 +136,10 @@ mod tests {
         assert!(machine.chars().all(|c| c.is_ascii_hexdigit()));
         let app = ids.fly_app_id();
         assert_eq!(app.len(), 16);
-        assert!(app.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            app.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
         let ulid = ids.ulid(1_708_631_799_000);
         assert_eq!(ulid.len(), 26);
         assert!(ulid.starts_with("01HQ"), "{ulid}");

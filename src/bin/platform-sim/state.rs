@@ -67,7 +67,9 @@ impl Sim {
     fn lock(&self) -> MutexGuard<'_, World> {
         // A panicking handler cannot leave the maps half-written (each change is a
         // single insert or remove), so a poisoned lock is still safe to use.
-        self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Forget everything: apps, scripts, routes, faults and the request log.
@@ -124,13 +126,15 @@ impl World {
     /// The account `id`, created with the default workers.dev subdomain if new.
     pub fn account(&mut self, id: &str) -> &mut Account {
         let subdomain = &self.default_subdomain;
-        self.accounts.entry(id.to_owned()).or_insert_with(|| Account {
-            id: id.to_owned(),
-            // A real account registers its subdomain once, by hand; starting with
-            // one lets a provider derive workers.dev URLs without that step.
-            subdomain: Some(subdomain.clone()),
-            scripts: BTreeMap::new(),
-        })
+        self.accounts
+            .entry(id.to_owned())
+            .or_insert_with(|| Account {
+                id: id.to_owned(),
+                // A real account registers its subdomain once, by hand; starting with
+                // one lets a provider derive workers.dev URLs without that step.
+                subdomain: Some(subdomain.clone()),
+                scripts: BTreeMap::new(),
+            })
     }
 
     /// A JSON dump for test assertions, with secret values redacted.
@@ -270,7 +274,9 @@ pub fn image_ref(image: &str) -> Value {
         None => (image, None),
     };
     let (registry, path) = match name.split_once('/') {
-        Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+        Some((first, rest))
+            if first.contains('.') || first.contains(':') || first == "localhost" =>
+        {
             (first.to_owned(), rest)
         }
         _ => ("registry-1.docker.io".to_owned(), name),
@@ -283,9 +289,8 @@ pub fn image_ref(image: &str) -> Value {
         ),
         None => (path.to_owned(), "latest".to_owned()),
     };
-    let digest = digest.unwrap_or_else(|| {
-        format!("sha256:{}", crate::ids::fingerprint(&[image.as_bytes()]))
-    });
+    let digest = digest
+        .unwrap_or_else(|| format!("sha256:{}", crate::ids::fingerprint(&[image.as_bytes()])));
     json!({
         "registry": registry,
         "repository": repository,
@@ -517,10 +522,25 @@ mod tests {
     #[test]
     fn image_refs_split_like_fly_reports_them() {
         let cases = [
-            ("flyio/fastify-functions", "registry-1.docker.io", "flyio/fastify-functions", "latest"),
+            (
+                "flyio/fastify-functions",
+                "registry-1.docker.io",
+                "flyio/fastify-functions",
+                "latest",
+            ),
             ("nginx:1.25", "registry-1.docker.io", "nginx", "1.25"),
-            ("registry.fly.io/app:deployment-1", "registry.fly.io", "app", "deployment-1"),
-            ("localhost:5000/team/api:v2", "localhost:5000", "team/api", "v2"),
+            (
+                "registry.fly.io/app:deployment-1",
+                "registry.fly.io",
+                "app",
+                "deployment-1",
+            ),
+            (
+                "localhost:5000/team/api:v2",
+                "localhost:5000",
+                "team/api",
+                "v2",
+            ),
         ];
         for (image, registry, repository, tag) in cases {
             let r = image_ref(image);
@@ -535,7 +555,10 @@ mod tests {
     fn secret_bindings_lose_their_value_when_shown() {
         let secret = json!({"type": "secret_text", "name": "KEY", "text": "hunter2"});
         let plain = json!({"type": "plain_text", "name": "MODE", "text": "prod"});
-        assert_eq!(redact(&secret, None), json!({"type": "secret_text", "name": "KEY"}));
+        assert_eq!(
+            redact(&secret, None),
+            json!({"type": "secret_text", "name": "KEY"})
+        );
         assert_eq!(redact(&secret, Some("<redacted>"))["text"], "<redacted>");
         assert_eq!(redact(&plain, None), plain);
     }

@@ -1,0 +1,348 @@
+//! Application Auto Scaling of ECS services: the scalable target (the service's desired
+//! count between a min and a max) and its target-tracking policy on average CPU.
+//!
+//! A target has no name of its own: it is identified by its service
+//! (`service/<cluster>/<service>`), so ownership follows the service — the service's
+//! create refuses a service this provider did not make, and a target found on our own
+//! service (a crashed apply's) is adopted. Both calls are upserts: RegisterScalableTarget
+//! updates min/max in place, PutScalingPolicy replaces the policy's configuration.
+
+use super::api_error::{api_error, is_error};
+use crate::backends::BackendError;
+use aws_sdk_applicationautoscaling::Client;
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy,
+    ServiceNamespace, TargetTrackingScalingPolicyConfiguration,
+};
+use std::collections::BTreeMap;
+
+const SERVICE: &str = "Application Auto Scaling";
+
+/// The resource id of an ECS service's scalable target.
+pub fn resource_id(cluster: &str, service: &str) -> String {
+    format!("service/{cluster}/{service}")
+}
+
+/// What a service's scalable target should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredTarget {
+    /// `service/<cluster>/<service>`, see [`resource_id`].
+    pub resource_id: String,
+    /// Fewest tasks.
+    pub min_capacity: i32,
+    /// Most tasks.
+    pub max_capacity: i32,
+    /// Tags set when the target is registered.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A scalable target as Application Auto Scaling reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedTarget {
+    /// `service/<cluster>/<service>`.
+    pub resource_id: String,
+    /// Target ARN (absent from older APIs and some emulators).
+    pub arn: Option<String>,
+    /// Fewest tasks.
+    pub min_capacity: i32,
+    /// Most tasks.
+    pub max_capacity: i32,
+}
+
+/// What a service's CPU target-tracking policy should be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredPolicy {
+    /// Policy name, `<environment>-<service>-cpu`.
+    pub name: String,
+    /// The target's resource id.
+    pub resource_id: String,
+    /// Average CPU the service is scaled to hold, percent.
+    pub target_cpu_percent: f64,
+    /// Seconds after a scale-out before the next one.
+    pub scale_out_cooldown_seconds: i32,
+    /// Seconds after a scale-in before the next one.
+    pub scale_in_cooldown_seconds: i32,
+}
+
+/// A scaling policy as Application Auto Scaling reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedPolicy {
+    /// Policy name.
+    pub name: String,
+    /// Policy ARN.
+    pub arn: String,
+    /// The target's resource id.
+    pub resource_id: String,
+    /// `TargetTrackingScaling`, `StepScaling`, …
+    pub policy_type: String,
+    /// The predefined metric tracked, e.g. `ECSServiceAverageCPUUtilization`.
+    pub metric: Option<String>,
+    /// Target value, percent.
+    pub target_cpu_percent: f64,
+    /// Scale-out cooldown, seconds.
+    pub scale_out_cooldown_seconds: Option<i32>,
+    /// Scale-in cooldown, seconds.
+    pub scale_in_cooldown_seconds: Option<i32>,
+}
+
+impl ObservedPolicy {
+    /// Whether the policy is the desired one.
+    pub fn matches(&self, desired: &DesiredPolicy) -> bool {
+        self.policy_type == PolicyType::TargetTrackingScaling.as_str()
+            && self.metric.as_deref() == Some(MetricType::EcsServiceAverageCpuUtilization.as_str())
+            && self.target_cpu_percent == desired.target_cpu_percent
+            && self.scale_out_cooldown_seconds == Some(desired.scale_out_cooldown_seconds)
+            && self.scale_in_cooldown_seconds == Some(desired.scale_in_cooldown_seconds)
+    }
+}
+
+/// Looks up the scalable target of a service; `None` when none is registered.
+pub async fn find_target(
+    client: &Client,
+    resource_id: &str,
+) -> Result<Option<ObservedTarget>, BackendError> {
+    let out = client
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_ids(resource_id)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "DescribeScalableTargets", e))?;
+    Ok(out
+        .scalable_targets()
+        .iter()
+        .find(|t| t.resource_id() == resource_id)
+        .map(|t| ObservedTarget {
+            resource_id: t.resource_id().to_string(),
+            arn: t.scalable_target_arn().map(str::to_string),
+            min_capacity: t.min_capacity(),
+            max_capacity: t.max_capacity(),
+        }))
+}
+
+/// Registers the service's scalable target (the service must exist), or adopts and
+/// updates the one a crashed apply registered.
+pub async fn create_target(
+    client: &Client,
+    desired: &DesiredTarget,
+) -> Result<ObservedTarget, BackendError> {
+    if let Some(existing) = find_target(client, &desired.resource_id).await? {
+        tracing::info!(resource_id = %desired.resource_id, "adopting the scalable target a previous apply registered");
+        return update_target(client, &existing, desired).await;
+    }
+    register(client, desired, true).await
+}
+
+/// Sets min/max when they differ.
+pub async fn update_target(
+    client: &Client,
+    observed: &ObservedTarget,
+    desired: &DesiredTarget,
+) -> Result<ObservedTarget, BackendError> {
+    if observed.min_capacity == desired.min_capacity
+        && observed.max_capacity == desired.max_capacity
+    {
+        return Ok(observed.clone());
+    }
+    register(client, desired, false).await
+}
+
+async fn register(
+    client: &Client,
+    desired: &DesiredTarget,
+    with_tags: bool,
+) -> Result<ObservedTarget, BackendError> {
+    // Tags go with the first registration only; an update sends min/max alone.
+    let tags = with_tags.then(|| desired.tags.clone().into_iter().collect());
+    let out = client
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(&desired.resource_id)
+        .min_capacity(desired.min_capacity)
+        .max_capacity(desired.max_capacity)
+        .set_tags(tags)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "RegisterScalableTarget", e))?;
+    Ok(ObservedTarget {
+        resource_id: desired.resource_id.clone(),
+        arn: out.scalable_target_arn().map(str::to_string),
+        min_capacity: desired.min_capacity,
+        max_capacity: desired.max_capacity,
+    })
+}
+
+/// Deregisters the service's scalable target, which also deletes its policies; one
+/// already gone counts as deleted.
+pub async fn delete_target(client: &Client, resource_id: &str) -> Result<(), BackendError> {
+    match client
+        .deregister_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(resource_id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if not_found(&e, "No scalable target") => Ok(()),
+        Err(e) => Err(api_error(SERVICE, "DeregisterScalableTarget", e)),
+    }
+}
+
+/// Looks up a policy by name on a service's target; `None` when there is none.
+pub async fn find_policy(
+    client: &Client,
+    resource_id: &str,
+    name: &str,
+) -> Result<Option<ObservedPolicy>, BackendError> {
+    let out = client
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(resource_id)
+        .policy_names(name)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "DescribeScalingPolicies", e))?;
+    // Filtered here too: not every implementation honours PolicyNames.
+    Ok(out
+        .scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == name && p.resource_id() == resource_id)
+        .map(observe_policy))
+}
+
+/// Creates or replaces the CPU target-tracking policy (PutScalingPolicy is an upsert, so
+/// a crashed apply's policy is adopted by the same call).
+pub async fn put_policy(
+    client: &Client,
+    desired: &DesiredPolicy,
+) -> Result<ObservedPolicy, BackendError> {
+    let incomplete = |e: aws_sdk_applicationautoscaling::error::BuildError| BackendError::Api {
+        service: SERVICE,
+        operation: "PutScalingPolicy",
+        message: format!(
+            "the configuration of policy `{}` is incomplete: {e}",
+            desired.name
+        ),
+    };
+    let metric = PredefinedMetricSpecification::builder()
+        .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+        .build()
+        .map_err(incomplete)?;
+    let config = TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(desired.target_cpu_percent)
+        .predefined_metric_specification(metric)
+        .scale_out_cooldown(desired.scale_out_cooldown_seconds)
+        .scale_in_cooldown(desired.scale_in_cooldown_seconds)
+        .build()
+        .map_err(incomplete)?;
+    let out = client
+        .put_scaling_policy()
+        .policy_name(&desired.name)
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(&desired.resource_id)
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(config)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "PutScalingPolicy", e))?;
+    Ok(ObservedPolicy {
+        name: desired.name.clone(),
+        arn: out.policy_arn().to_string(),
+        resource_id: desired.resource_id.clone(),
+        policy_type: PolicyType::TargetTrackingScaling.as_str().to_string(),
+        metric: Some(
+            MetricType::EcsServiceAverageCpuUtilization
+                .as_str()
+                .to_string(),
+        ),
+        target_cpu_percent: desired.target_cpu_percent,
+        scale_out_cooldown_seconds: Some(desired.scale_out_cooldown_seconds),
+        scale_in_cooldown_seconds: Some(desired.scale_in_cooldown_seconds),
+    })
+}
+
+/// Deletes a policy; one already gone (or gone with its target) counts as deleted.
+pub async fn delete_policy(
+    client: &Client,
+    resource_id: &str,
+    name: &str,
+) -> Result<(), BackendError> {
+    match client
+        .delete_scaling_policy()
+        .policy_name(name)
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(resource_id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if not_found(&e, "No scaling policy") => Ok(()),
+        Err(e) => Err(api_error(SERVICE, "DeleteScalingPolicy", e)),
+    }
+}
+
+/// AWS says "not found" with ObjectNotFoundException; moto with a ValidationException
+/// whose message starts "No scalable target found" / "No scaling policy found".
+fn not_found<E, R>(err: &aws_sdk_applicationautoscaling::error::SdkError<E, R>, moto: &str) -> bool
+where
+    E: aws_sdk_applicationautoscaling::error::ProvideErrorMetadata,
+{
+    is_error(err, "ObjectNotFoundException", None)
+        || is_error(err, "ValidationException", Some(moto))
+}
+
+fn observe_policy(p: &ScalingPolicy) -> ObservedPolicy {
+    let tt = p.target_tracking_scaling_policy_configuration();
+    ObservedPolicy {
+        name: p.policy_name().to_string(),
+        arn: p.policy_arn().to_string(),
+        resource_id: p.resource_id().to_string(),
+        policy_type: p.policy_type().as_str().to_string(),
+        metric: tt
+            .and_then(|t| t.predefined_metric_specification())
+            .map(|m| m.predefined_metric_type().as_str().to_string()),
+        target_cpu_percent: tt.map(|t| t.target_value()).unwrap_or_default(),
+        scale_out_cooldown_seconds: tt.and_then(|t| t.scale_out_cooldown()),
+        scale_in_cooldown_seconds: tt.and_then(|t| t.scale_in_cooldown()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_matches_only_with_every_setting_equal() {
+        let desired = DesiredPolicy {
+            name: "prod-api-cpu".into(),
+            resource_id: resource_id("prod-cluster", "prod-api"),
+            target_cpu_percent: 70.0,
+            scale_out_cooldown_seconds: 60,
+            scale_in_cooldown_seconds: 300,
+        };
+        assert_eq!(desired.resource_id, "service/prod-cluster/prod-api");
+        let observed = ObservedPolicy {
+            name: desired.name.clone(),
+            arn: "arn".into(),
+            resource_id: desired.resource_id.clone(),
+            policy_type: "TargetTrackingScaling".into(),
+            metric: Some("ECSServiceAverageCPUUtilization".into()),
+            target_cpu_percent: 70.0,
+            scale_out_cooldown_seconds: Some(60),
+            scale_in_cooldown_seconds: Some(300),
+        };
+        assert!(observed.matches(&desired));
+        let mut changed = observed.clone();
+        changed.scale_in_cooldown_seconds = Some(120);
+        assert!(!changed.matches(&desired));
+        let mut changed = observed;
+        changed.metric = Some("ECSServiceAverageMemoryUtilization".into());
+        assert!(!changed.matches(&desired));
+    }
+}

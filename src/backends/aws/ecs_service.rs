@@ -1,0 +1,458 @@
+//! ECS services on Fargate: find by cluster and name, create (adopting one we made
+//! earlier), update task definition / desired count / network / capacity provider / tags in
+//! place, delete (scale to zero, force-delete, wait until it has drained).
+//!
+//! The capacity provider follows the environment: `FARGATE` is set as the launch type,
+//! anything else (`FARGATE_SPOT` in development) as a one-provider strategy.
+
+use super::api_error::api_error;
+use super::ecs_tags;
+use crate::backends::BackendError;
+use crate::backends::wait::{self, Poll, WaitPolicy};
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, LaunchType,
+    NetworkConfiguration, PropagateTags, SchedulingStrategy, Service, ServiceField,
+};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The capacity provider that is also a launch type.
+pub const FARGATE: &str = "FARGATE";
+
+/// Draining a service stops its tasks: usually a minute or two, bounded by the
+/// containers' stop timeout and deregistration delays.
+pub const DRAIN: WaitPolicy = WaitPolicy {
+    initial: Duration::from_secs(2),
+    max_interval: Duration::from_secs(15),
+    timeout: Duration::from_secs(20 * 60),
+};
+
+/// The awsvpc network of the service's tasks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Network {
+    /// Subnet ids.
+    pub subnets: Vec<String>,
+    /// Security group ids.
+    pub security_groups: Vec<String>,
+    /// Whether tasks get a public IP (needed in public subnets without a NAT).
+    pub assign_public_ip: bool,
+}
+
+impl Network {
+    /// The same network with its lists in a canonical order, for comparison.
+    fn sorted(&self) -> Network {
+        let mut n = self.clone();
+        n.subnets.sort();
+        n.security_groups.sort();
+        n
+    }
+}
+
+/// What a service should look like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredService {
+    /// Cluster name.
+    pub cluster: String,
+    /// Service name, `<environment>-<service>`.
+    pub name: String,
+    /// Task definition revision to run: its ARN, `family:revision`, or a family (latest).
+    pub task_definition: String,
+    /// Number of tasks.
+    pub desired_count: i32,
+    /// `FARGATE` or `FARGATE_SPOT`.
+    pub capacity_provider: String,
+    /// Subnets, security groups, public IP.
+    pub network: Network,
+    /// Every tag, including the `platform:*` ones; propagated to tasks.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A service as ECS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedService {
+    /// Cluster name.
+    pub cluster: String,
+    /// Service name.
+    pub name: String,
+    /// Service ARN.
+    pub arn: String,
+    /// `ACTIVE` or `DRAINING` (an `INACTIVE` service is reported as absent).
+    pub status: String,
+    /// ARN of the task definition revision it runs.
+    pub task_definition: String,
+    /// Number of tasks asked for.
+    pub desired_count: i32,
+    /// Number of tasks running now.
+    pub running_count: i32,
+    /// First provider of its strategy, else its launch type.
+    pub capacity_provider: Option<String>,
+    /// Its awsvpc network.
+    pub network: Network,
+    /// Where task tags come from (`SERVICE`, `TASK_DEFINITION`, `NONE`).
+    pub propagate_tags: Option<String>,
+    /// Every tag.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The parts of a service that differ from the desired ones, by attribute name.
+pub fn drift(observed: &ObservedService, desired: &DesiredService) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if !runs(&observed.task_definition, &desired.task_definition) {
+        changed.push("task_definition");
+    }
+    if observed.desired_count != desired.desired_count {
+        changed.push("desired_count");
+    }
+    if observed.capacity_provider.as_deref() != Some(desired.capacity_provider.as_str()) {
+        changed.push("capacity_provider");
+    }
+    if observed.network.sorted() != desired.network.sorted() {
+        changed.push("network");
+    }
+    if observed.propagate_tags.as_deref() != Some(PropagateTags::Service.as_str()) {
+        changed.push("propagate_tags");
+    }
+    if observed.tags != desired.tags {
+        changed.push("tags");
+    }
+    changed
+}
+
+/// Whether a service running revision ARN `running` runs `wanted` (an ARN,
+/// `family:revision`, or a bare family meaning any revision of it).
+fn runs(running: &str, wanted: &str) -> bool {
+    let tail = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
+    let (running, wanted) = (tail(running), tail(wanted));
+    if wanted.contains(':') {
+        running == wanted
+    } else {
+        running.split(':').next() == Some(wanted.as_str())
+    }
+}
+
+/// Looks a service up; `None` when it, or its cluster, does not exist or it was deleted
+/// (INACTIVE).
+pub async fn find(
+    client: &Client,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<ObservedService>, BackendError> {
+    let out = match client
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .include(ServiceField::Tags)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_cluster_not_found_exception()) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(api_error("ECS", "DescribeServices", e)),
+    };
+    Ok(out
+        .services()
+        .iter()
+        .find(|s| s.service_name() == Some(name) && s.status() != Some("INACTIVE"))
+        .map(|s| observe(cluster, s)))
+}
+
+/// Creates the service, or adopts the one a crashed apply already created. A service of
+/// the same name without our owner tag is a conflict.
+pub async fn create(
+    client: &Client,
+    desired: &DesiredService,
+    owner_tag: (&str, &str),
+) -> Result<ObservedService, BackendError> {
+    if let Some(existing) = find(client, &desired.cluster, &desired.name).await? {
+        if existing.tags.get(owner_tag.0).map(String::as_str) != Some(owner_tag.1) {
+            return Err(ecs_tags::not_ours(
+                "An ECS service",
+                &format!("{}/{}", desired.cluster, desired.name),
+                owner_tag,
+                "Import it with `terraform import`, or choose another service name.",
+            ));
+        }
+        if existing.status == "DRAINING" {
+            return Err(BackendError::Api {
+                service: "ECS",
+                operation: "CreateService",
+                message: format!(
+                    "service `{}` in cluster `{}` is still being deleted (DRAINING); run `terraform apply` again once it is gone, usually within a few minutes",
+                    desired.name, desired.cluster
+                ),
+            });
+        }
+        tracing::info!(service = %desired.name, "adopting the service a previous apply created");
+        return update(client, &existing, desired).await;
+    }
+    let mut req = client
+        .create_service()
+        .cluster(&desired.cluster)
+        .service_name(&desired.name)
+        .task_definition(&desired.task_definition)
+        .desired_count(desired.desired_count)
+        .scheduling_strategy(SchedulingStrategy::Replica)
+        .network_configuration(network_configuration(desired)?)
+        .propagate_tags(PropagateTags::Service)
+        .set_tags(Some(ecs_tags::to_list(&desired.tags)));
+    req = if desired.capacity_provider == FARGATE {
+        req.launch_type(LaunchType::Fargate)
+    } else {
+        req.capacity_provider_strategy(strategy(&desired.capacity_provider)?)
+    };
+    req.send()
+        .await
+        .map_err(|e| api_error("ECS", "CreateService", e))?;
+    let created = find(client, &desired.cluster, &desired.name)
+        .await?
+        .ok_or_else(|| gone(desired, "was created but cannot be found"))?;
+    // Emulators drop some CreateService fields (moto: the capacity provider strategy);
+    // converging once makes the outcome the same everywhere, and costs nothing on AWS.
+    update(client, &created, desired).await
+}
+
+/// Brings a service to the desired state with one UpdateService for whatever differs
+/// (plus tag calls); a capacity provider change forces a new deployment, as ECS requires.
+pub async fn update(
+    client: &Client,
+    observed: &ObservedService,
+    desired: &DesiredService,
+) -> Result<ObservedService, BackendError> {
+    let changed = drift(observed, desired);
+    if changed.is_empty() {
+        return Ok(observed.clone());
+    }
+    tracing::info!(service = %desired.name, ?changed, "updating the service");
+    let settings: Vec<&str> = changed.iter().copied().filter(|c| *c != "tags").collect();
+    if !settings.is_empty() {
+        let mut req = client
+            .update_service()
+            .cluster(&desired.cluster)
+            .service(&desired.name);
+        for setting in settings {
+            req = match setting {
+                "task_definition" => req.task_definition(&desired.task_definition),
+                "desired_count" => req.desired_count(desired.desired_count),
+                "network" => req.network_configuration(network_configuration(desired)?),
+                "capacity_provider" => req
+                    .capacity_provider_strategy(strategy(&desired.capacity_provider)?)
+                    .force_new_deployment(true),
+                "propagate_tags" => req.propagate_tags(PropagateTags::Service),
+                _ => req,
+            };
+        }
+        req.send()
+            .await
+            .map_err(|e| api_error("ECS", "UpdateService", e))?;
+    }
+    if changed.contains(&"tags") {
+        ecs_tags::sync(client, &observed.arn, &observed.tags, &desired.tags).await?;
+    }
+    find(client, &desired.cluster, &desired.name)
+        .await?
+        .ok_or_else(|| gone(desired, "disappeared during the update"))
+}
+
+/// Scales the service to zero, deletes it, and waits until ECS reports it gone (a cluster
+/// cannot be deleted while a service drains). One already gone counts as deleted.
+pub async fn delete(
+    client: &Client,
+    cluster: &str,
+    name: &str,
+    cancel: &CancellationToken,
+) -> Result<(), BackendError> {
+    let Some(observed) = find(client, cluster, name).await? else {
+        return Ok(());
+    };
+    if observed.status == "ACTIVE" {
+        if observed.desired_count > 0 {
+            match client
+                .update_service()
+                .cluster(cluster)
+                .service(name)
+                .desired_count(0)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error().is_some_and(|s| {
+                        s.is_service_not_found_exception()
+                            || s.is_service_not_active_exception()
+                            || s.is_cluster_not_found_exception()
+                    }) => {}
+                Err(e) => return Err(api_error("ECS", "UpdateService", e)),
+            }
+        }
+        match client
+            .delete_service()
+            .cluster(cluster)
+            .service(name)
+            .force(true)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_service_not_found_exception() || s.is_cluster_not_found_exception()
+                }) => {}
+            Err(e) => return Err(api_error("ECS", "DeleteService", e)),
+        }
+    }
+    let what = format!("ECS service `{name}` in cluster `{cluster}`");
+    wait::until(&what, DRAIN, cancel, || async {
+        Ok(match find(client, cluster, name).await? {
+            None => Poll::Ready(()),
+            Some(s) => Poll::Pending(s.status),
+        })
+    })
+    .await
+}
+
+fn network_configuration(desired: &DesiredService) -> Result<NetworkConfiguration, BackendError> {
+    let n = &desired.network;
+    let vpc = AwsVpcConfiguration::builder()
+        .set_subnets(Some(n.subnets.clone()))
+        .set_security_groups(Some(n.security_groups.clone()))
+        .assign_public_ip(if n.assign_public_ip {
+            AssignPublicIp::Enabled
+        } else {
+            AssignPublicIp::Disabled
+        })
+        .build()
+        .map_err(|e| BackendError::Api {
+            service: "ECS",
+            operation: "CreateService",
+            message: format!(
+                "the network of service `{}` is incomplete ({e}); give the environment a `network` block with `subnet_ids`",
+                desired.name
+            ),
+        })?;
+    Ok(NetworkConfiguration::builder()
+        .awsvpc_configuration(vpc)
+        .build())
+}
+
+fn strategy(provider: &str) -> Result<CapacityProviderStrategyItem, BackendError> {
+    CapacityProviderStrategyItem::builder()
+        .capacity_provider(provider)
+        .weight(1)
+        .base(0)
+        .build()
+        .map_err(|e| BackendError::Api {
+            service: "ECS",
+            operation: "UpdateService",
+            message: format!("capacity provider `{provider}` cannot be used: {e}"),
+        })
+}
+
+fn gone(desired: &DesiredService, what: &str) -> BackendError {
+    BackendError::Api {
+        service: "ECS",
+        operation: "DescribeServices",
+        message: format!(
+            "service `{}` in cluster `{}` {what}",
+            desired.name, desired.cluster
+        ),
+    }
+}
+
+fn observe(cluster: &str, s: &Service) -> ObservedService {
+    let vpc = s
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration());
+    ObservedService {
+        cluster: cluster.to_string(),
+        name: s.service_name().unwrap_or_default().to_string(),
+        arn: s.service_arn().unwrap_or_default().to_string(),
+        status: s.status().unwrap_or_default().to_string(),
+        task_definition: s.task_definition().unwrap_or_default().to_string(),
+        desired_count: s.desired_count(),
+        running_count: s.running_count(),
+        capacity_provider: s
+            .capacity_provider_strategy()
+            .first()
+            .map(|p| p.capacity_provider().to_string())
+            .or_else(|| s.launch_type().map(|l| l.as_str().to_string())),
+        network: Network {
+            subnets: vpc.map(|v| v.subnets().to_vec()).unwrap_or_default(),
+            security_groups: vpc
+                .map(|v| v.security_groups().to_vec())
+                .unwrap_or_default(),
+            assign_public_ip: vpc.and_then(|v| v.assign_public_ip())
+                == Some(&AssignPublicIp::Enabled),
+        },
+        propagate_tags: s.propagate_tags().map(|p| p.as_str().to_string()),
+        tags: ecs_tags::to_map(s.tags()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_runs_the_revision_or_family_it_was_given() {
+        let arn = "arn:aws:ecs:us-east-1:1:task-definition/prod-api:3";
+        let cases = [
+            (arn, true),
+            ("prod-api:3", true),
+            ("prod-api:4", false),
+            ("prod-api", true),
+            ("prod-web", false),
+            ("arn:aws:ecs:us-east-1:1:task-definition/prod-api:4", false),
+        ];
+        for (wanted, want) in cases {
+            assert_eq!(runs(arn, wanted), want, "{wanted}");
+        }
+    }
+
+    #[test]
+    fn drift_names_what_differs_and_ignores_list_order() {
+        let desired = DesiredService {
+            cluster: "prod-cluster".into(),
+            name: "prod-api".into(),
+            task_definition: "prod-api:3".into(),
+            desired_count: 2,
+            capacity_provider: FARGATE.into(),
+            network: Network {
+                subnets: vec!["subnet-a".into(), "subnet-b".into()],
+                security_groups: vec!["sg-1".into()],
+                assign_public_ip: false,
+            },
+            tags: BTreeMap::new(),
+        };
+        let mut observed = ObservedService {
+            cluster: desired.cluster.clone(),
+            name: desired.name.clone(),
+            arn: "arn".into(),
+            status: "ACTIVE".into(),
+            task_definition: "arn:aws:ecs:us-east-1:1:task-definition/prod-api:3".into(),
+            desired_count: 2,
+            running_count: 2,
+            capacity_provider: Some(FARGATE.into()),
+            network: Network {
+                subnets: vec!["subnet-b".into(), "subnet-a".into()],
+                ..desired.network.clone()
+            },
+            propagate_tags: Some("SERVICE".into()),
+            tags: BTreeMap::new(),
+        };
+        assert!(drift(&observed, &desired).is_empty());
+        observed.desired_count = 5;
+        observed.capacity_provider = Some("EC2".into());
+        observed.network.assign_public_ip = true;
+        assert_eq!(
+            drift(&observed, &desired),
+            ["desired_count", "capacity_provider", "network"]
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! CloudWatch Logs groups of Fargate services (`/platform/<environment>/<service>`): find,
+//! create with retention and tags (adopting one we made earlier), update, delete.
+//!
+//! The provider block has no endpoint override for CloudWatch Logs; the SDK's own
+//! `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` / `AWS_ENDPOINT_URL` settings apply.
+
+use super::api_error::{api_error, is_error};
+use crate::backends::BackendError;
+use aws_sdk_cloudwatchlogs::Client;
+use std::collections::BTreeMap;
+
+const SERVICE: &str = "CloudWatch Logs";
+
+/// The log group of a service.
+pub fn name(environment: &str, service: &str) -> String {
+    format!("/platform/{environment}/{service}")
+}
+
+/// What a log group should look like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredLogGroup {
+    /// Log group name.
+    pub name: String,
+    /// Days events are kept (one of CloudWatch's allowed values, e.g. 7, 14, 30).
+    pub retention_days: i32,
+    /// Every tag, including the `platform:*` ones.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A log group as CloudWatch Logs reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedLogGroup {
+    /// Log group name.
+    pub name: String,
+    /// ARN without the trailing `:*`.
+    pub arn: String,
+    /// Days events are kept; `None` is "never expire".
+    pub retention_days: Option<i32>,
+    /// Every tag.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Looks a log group up by exact name; `None` when it does not exist.
+pub async fn find(client: &Client, name: &str) -> Result<Option<ObservedLogGroup>, BackendError> {
+    let out = client
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "DescribeLogGroups", e))?;
+    let Some(group) = out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+    else {
+        return Ok(None);
+    };
+    let arn = group
+        .log_group_arn()
+        .or(group.arn().map(|a| a.trim_end_matches(":*")))
+        .unwrap_or_default()
+        .to_string();
+    let tags = client
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "ListTagsForResource", e))?
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Ok(Some(ObservedLogGroup {
+        name: name.to_string(),
+        arn,
+        retention_days: group.retention_in_days(),
+        tags,
+    }))
+}
+
+/// Creates the log group with its retention, or adopts the one a crashed apply created.
+/// A group of that name without our owner tag is a conflict.
+pub async fn create(
+    client: &Client,
+    desired: &DesiredLogGroup,
+    owner_tag: (&str, &str),
+) -> Result<ObservedLogGroup, BackendError> {
+    if let Some(existing) = find(client, &desired.name).await? {
+        if existing.tags.get(owner_tag.0).map(String::as_str) != Some(owner_tag.1) {
+            return Err(BackendError::Conflict(format!(
+                "A CloudWatch Logs group named `{}` already exists and was not created by this provider for this service (its `{}` tag is not `{}`). Delete it, or tag it `{}={}` to let this service adopt it.",
+                desired.name, owner_tag.0, owner_tag.1, owner_tag.0, owner_tag.1
+            )));
+        }
+        tracing::info!(log_group = %desired.name, "adopting the log group a previous apply created");
+        return update(client, &existing, desired).await;
+    }
+    client
+        .create_log_group()
+        .log_group_name(&desired.name)
+        .set_tags(Some(desired.tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "CreateLogGroup", e))?;
+    put_retention(client, desired).await?;
+    find(client, &desired.name)
+        .await?
+        .ok_or_else(|| BackendError::Api {
+            service: SERVICE,
+            operation: "DescribeLogGroups",
+            message: format!(
+                "log group `{}` was created but cannot be found",
+                desired.name
+            ),
+        })
+}
+
+/// Brings retention and tags to the desired ones, calling only what differs.
+pub async fn update(
+    client: &Client,
+    observed: &ObservedLogGroup,
+    desired: &DesiredLogGroup,
+) -> Result<ObservedLogGroup, BackendError> {
+    if observed.retention_days != Some(desired.retention_days) {
+        put_retention(client, desired).await?;
+    }
+    let stale: Vec<String> = observed
+        .tags
+        .keys()
+        .filter(|k| !desired.tags.contains_key(*k))
+        .cloned()
+        .collect();
+    if !stale.is_empty() {
+        client
+            .untag_resource()
+            .resource_arn(&observed.arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| api_error(SERVICE, "UntagResource", e))?;
+    }
+    let changed: std::collections::HashMap<String, String> = desired
+        .tags
+        .iter()
+        .filter(|(k, v)| observed.tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        client
+            .tag_resource()
+            .resource_arn(&observed.arn)
+            .set_tags(Some(changed))
+            .send()
+            .await
+            .map_err(|e| api_error(SERVICE, "TagResource", e))?;
+    }
+    Ok(ObservedLogGroup {
+        name: observed.name.clone(),
+        arn: observed.arn.clone(),
+        retention_days: Some(desired.retention_days),
+        tags: desired.tags.clone(),
+    })
+}
+
+/// Deletes the log group and its events; one already gone counts as deleted.
+pub async fn delete(client: &Client, name: &str) -> Result<(), BackendError> {
+    match client.delete_log_group().log_group_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if is_error(&e, "ResourceNotFoundException", None) => Ok(()),
+        Err(e) => Err(api_error(SERVICE, "DeleteLogGroup", e)),
+    }
+}
+
+async fn put_retention(client: &Client, desired: &DesiredLogGroup) -> Result<(), BackendError> {
+    client
+        .put_retention_policy()
+        .log_group_name(&desired.name)
+        .retention_in_days(desired.retention_days)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "PutRetentionPolicy", e))?;
+    Ok(())
+}

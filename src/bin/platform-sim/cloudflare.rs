@@ -1,0 +1,1348 @@
+//! The simulated Cloudflare v4 API for Workers: module script upload, download,
+//! settings and deletion; the workers.dev subdomain of a script and of an account;
+//! Worker routes on a zone; and token verification.
+//!
+//! Every answer is Cloudflare's envelope `{success, errors, messages, result}`.
+//! Error codes are the ones Cloudflare is seen returning: 10000 authentication,
+//! 10007 Worker (or subdomain) not found, 10021 script validation, 10019 route to a
+//! missing Worker, 10020 duplicate route, 10022 pattern outside the zone, 7003/7000
+//! for malformed identifiers. Where no real code is known the module says so.
+//!
+//! Accounts are not configured: every well-formed account ID exists, with the
+//! simulator's workers.dev subdomain. Zones are configured (`--zone ID=NAME`).
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use crate::multipart::{self, Part};
+use crate::state::{Module, Route, Script, Sim};
+use crate::{ids, wire};
+
+/// Handler outcome: the success response or Cloudflare's error envelope.
+type Reply = Result<Response, CfError>;
+
+/// Script validation failures (`Uncaught ...`, malformed uploads).
+const SCRIPT_INVALID: u32 = 10021;
+/// A Worker or a workers.dev subdomain that does not exist.
+const NOT_FOUND: u32 = 10007;
+/// A route naming a Worker that does not exist.
+const ROUTE_SCRIPT_MISSING: u32 = 10019;
+/// A route pattern already used on the zone.
+const DUPLICATE_ROUTE: u32 = 10020;
+/// A route pattern not under the zone's domain.
+const PATTERN_OUTSIDE_ZONE: u32 = 10022;
+/// A route ID that does not exist. No real code is documented; this one is the
+/// simulator's choice.
+const ROUTE_NOT_FOUND: u32 = 10005;
+/// A JSON body that cannot be read. No real code is documented; the simulator's choice.
+const BAD_BODY: u32 = 10001;
+
+/// Module content types Workers accept, and whether each is an ES module.
+const MODULE_TYPES: &[(&str, bool)] = &[
+    ("application/javascript+module", true),
+    ("text/javascript+module", true),
+    ("application/javascript", false),
+    ("text/javascript", false),
+    ("application/wasm", false),
+    ("text/plain", false),
+    ("application/octet-stream", false),
+    ("application/json", false),
+    ("application/source-map", false),
+];
+
+/// The Cloudflare routes, relative to `/client/v4`.
+pub fn router() -> Router<Sim> {
+    Router::new()
+        .route("/user/tokens/verify", get(verify_token))
+        .route("/accounts/{account}/workers/scripts", get(list_scripts))
+        .route(
+            "/accounts/{account}/workers/scripts/{name}",
+            get(download_script)
+                .put(upload_script)
+                .delete(delete_script),
+        )
+        .route(
+            "/accounts/{account}/workers/scripts/{name}/content/v2",
+            get(script_content),
+        )
+        .route(
+            "/accounts/{account}/workers/scripts/{name}/settings",
+            get(script_settings),
+        )
+        .route(
+            "/accounts/{account}/workers/scripts/{name}/subdomain",
+            get(get_script_subdomain)
+                .post(set_script_subdomain)
+                .delete(disable_script_subdomain),
+        )
+        .route(
+            "/accounts/{account}/workers/subdomain",
+            get(get_account_subdomain).put(set_account_subdomain),
+        )
+        .route(
+            "/zones/{zone}/workers/routes",
+            get(list_routes).post(create_route),
+        )
+        .route(
+            "/zones/{zone}/workers/routes/{id}",
+            get(get_route).put(update_route).delete(delete_route),
+        )
+        .fallback(|| async { no_route(StatusCode::NOT_FOUND) })
+        .method_not_allowed_fallback(|| async { no_route(StatusCode::METHOD_NOT_ALLOWED) })
+}
+
+// ---- envelope ---------------------------------------------------------------------
+
+/// A successful envelope around `result`.
+pub fn success(result: Value) -> Response {
+    wire::json(
+        StatusCode::OK,
+        &json!({ "success": true, "errors": [], "messages": [], "result": result }),
+    )
+}
+
+/// A Cloudflare API error, answered as a failed envelope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CfError {
+    status: StatusCode,
+    errors: Vec<Value>,
+}
+
+impl IntoResponse for CfError {
+    fn into_response(self) -> Response {
+        wire::json(
+            self.status,
+            &json!({ "success": false, "errors": self.errors, "messages": [], "result": null }),
+        )
+    }
+}
+
+/// A failed envelope with one error.
+pub fn failure(status: StatusCode, code: u32, message: &str) -> CfError {
+    failure_with(status, vec![json!({ "code": code, "message": message })])
+}
+
+/// A failed envelope with the given error objects.
+pub fn failure_with(status: StatusCode, errors: Vec<Value>) -> CfError {
+    CfError { status, errors }
+}
+
+fn no_route(status: StatusCode) -> CfError {
+    failure(status, 7000, "No route for that URI")
+}
+
+fn invalid_script(message: impl AsRef<str>) -> CfError {
+    failure(StatusCode::BAD_REQUEST, SCRIPT_INVALID, message.as_ref())
+}
+
+fn worker_not_found() -> CfError {
+    failure(
+        StatusCode::NOT_FOUND,
+        NOT_FOUND,
+        "This Worker does not exist on your account.",
+    )
+}
+
+fn subdomain_not_found() -> CfError {
+    failure(
+        StatusCode::NOT_FOUND,
+        NOT_FOUND,
+        "workers.api.error.subdomain_not_found",
+    )
+}
+
+/// Account, zone and route IDs are 32 hex digits; anything else does not route.
+fn checked_id(id: &str, uri: &OriginalUri) -> Result<(), CfError> {
+    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(());
+    }
+    Err(unroutable(uri))
+}
+
+fn unroutable(uri: &OriginalUri) -> CfError {
+    let path = uri.path().strip_prefix("/cloudflare").unwrap_or(uri.path());
+    failure_with(
+        StatusCode::BAD_REQUEST,
+        vec![
+            json!({
+                "code": 7003,
+                "message": format!("Could not route to {path}, perhaps your object identifier is invalid?"),
+            }),
+            json!({ "code": 7000, "message": "No route for that URI" }),
+        ],
+    )
+}
+
+fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, CfError> {
+    match wire::json_body(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(failure(
+            StatusCode::BAD_REQUEST,
+            BAD_BODY,
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(failure(
+            StatusCode::BAD_REQUEST,
+            BAD_BODY,
+            &format!("could not parse the request body as JSON: {e}"),
+        )),
+    }
+}
+
+// ---- token ------------------------------------------------------------------------
+
+async fn verify_token(headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let id = ids::fingerprint(&[token.as_bytes()])[..32].to_owned();
+    wire::json(
+        StatusCode::OK,
+        &json!({
+            "success": true,
+            "errors": [],
+            "messages": [{ "code": 10000, "message": "This API Token is valid and active", "type": null }],
+            "result": { "id": id, "status": "active" },
+        }),
+    )
+}
+
+// ---- scripts ----------------------------------------------------------------------
+
+/// A script as the API describes it (no content, no secrets).
+fn script_json(script: &Script) -> Value {
+    json!({
+        "id": script.name,
+        "tag": script.tag,
+        "etag": script.etag(),
+        "handlers": ["fetch"],
+        "has_modules": true,
+        "compatibility_date": script.compatibility_date,
+        "compatibility_flags": script.compatibility_flags,
+        "usage_model": "standard",
+        "logpush": false,
+        "created_on": script.created_on,
+        "modified_on": script.modified_on,
+    })
+}
+
+async fn list_scripts(
+    State(sim): State<Sim>,
+    Path(account): Path<String>,
+    uri: OriginalUri,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    sim.with(|w| {
+        let scripts: Vec<Value> = w
+            .account(&account)
+            .scripts
+            .values()
+            .map(script_json)
+            .collect();
+        Ok(success(Value::Array(scripts)))
+    })
+}
+
+/// A module Worker upload, checked.
+#[derive(Debug, Clone)]
+struct Upload {
+    main_module: String,
+    compatibility_date: Option<String>,
+    compatibility_flags: Vec<String>,
+    bindings: Vec<Value>,
+    keep_bindings: Vec<String>,
+    modules: Vec<Module>,
+}
+
+/// Check a script upload body the way the Workers API does, or say why not.
+fn parse_upload(content_type: Option<&str>, body: &[u8]) -> Result<Upload, CfError> {
+    let content_type = content_type.unwrap_or("");
+    let boundary = match multipart::form_data_boundary(content_type) {
+        Some(Ok(boundary)) => boundary,
+        Some(Err(e)) => {
+            return Err(invalid_script(format!(
+                "could not parse multipart body: {e}"
+            )));
+        }
+        None => {
+            let essence = content_type.split(';').next().unwrap_or("").trim();
+            return Err(
+                if ["application/javascript", "text/javascript"].contains(&essence) {
+                    invalid_script(
+                        "platform-sim simulates ES module Workers only: upload multipart/form-data with a metadata part",
+                    )
+                } else {
+                    invalid_script(
+                        "Content-Type must be one of: application/javascript, text/javascript, multipart/form-data",
+                    )
+                },
+            );
+        }
+    };
+    let parts = multipart::parse(body, &boundary)
+        .map_err(|e| invalid_script(format!("could not parse multipart body: {e}")))?;
+
+    let Some(metadata_part) = parts.iter().find(|p| p.name == "metadata") else {
+        return Err(invalid_script("could not read content for part metadata"));
+    };
+    let metadata = match serde_json::from_slice::<Value>(&metadata_part.body) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err(invalid_script("metadata must be a JSON object")),
+        Err(e) => {
+            return Err(invalid_script(format!(
+                "could not parse metadata as JSON: {e}"
+            )));
+        }
+    };
+    if metadata.contains_key("body_part") && !metadata.contains_key("main_module") {
+        return Err(invalid_script(
+            "platform-sim simulates ES module Workers only: metadata must set main_module, not body_part",
+        ));
+    }
+    let Some(main_module) = metadata.get("main_module").and_then(Value::as_str) else {
+        return Err(invalid_script(
+            "metadata.main_module is required: it names the part holding the entry-point module",
+        ));
+    };
+
+    let mut modules = Vec::new();
+    for part in parts.iter().filter(|p| p.name != "metadata") {
+        // RFC 7578: a part without Content-Type is text/plain.
+        let content_type = part
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "text/plain".to_owned());
+        if !MODULE_TYPES.iter().any(|(t, _)| *t == content_type) {
+            return Err(invalid_script(format!(
+                "Unrecognized content type \"{content_type}\" for part \"{}\"",
+                part.name
+            )));
+        }
+        modules.push(Module {
+            name: part.name.clone(),
+            content_type,
+            content: part.body.clone(),
+        });
+    }
+    let Some(main) = modules.iter().find(|m| m.name == main_module) else {
+        return Err(invalid_script(
+            "Uncaught TypeError: Main module name is not present in bundle.",
+        ));
+    };
+    let is_esm = MODULE_TYPES
+        .iter()
+        .any(|(t, esm)| *t == main.content_type && *esm);
+    if !is_esm {
+        let source = String::from_utf8_lossy(&main.content);
+        return Err(if source.contains("export ") {
+            invalid_script("Uncaught SyntaxError: Unexpected token 'export'")
+        } else {
+            invalid_script(format!(
+                "main module \"{main_module}\" has content type \"{}\"; an ES module needs application/javascript+module",
+                main.content_type
+            ))
+        });
+    }
+
+    let compatibility_date = match metadata.get("compatibility_date") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(date)) => {
+            let parsed = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                .map_err(|_| invalid_script(format!("Invalid compatibility date: \"{date}\"")))?;
+            if parsed > chrono::Utc::now().date_naive() {
+                return Err(invalid_script("Can't set compatibility date in the future"));
+            }
+            Some(date.clone())
+        }
+        Some(_) => {
+            return Err(invalid_script(
+                "metadata.compatibility_date must be a string",
+            ));
+        }
+    };
+    let compatibility_flags =
+        string_list(metadata.get("compatibility_flags"), "compatibility_flags")?;
+    let keep_bindings = string_list(metadata.get("keep_bindings"), "keep_bindings")?;
+    let bindings = checked_bindings(metadata.get("bindings"))?;
+
+    Ok(Upload {
+        main_module: main_module.to_owned(),
+        compatibility_date,
+        compatibility_flags,
+        bindings,
+        keep_bindings,
+        modules,
+    })
+}
+
+fn string_list(value: Option<&Value>, field: &str) -> Result<Vec<String>, CfError> {
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| invalid_script(format!("metadata.{field} must be a list of strings"))),
+        Some(_) => Err(invalid_script(format!(
+            "metadata.{field} must be a list of strings"
+        ))),
+    }
+}
+
+/// Bindings need a name and a type; text bindings need their text.
+fn checked_bindings(value: Option<&Value>) -> Result<Vec<Value>, CfError> {
+    let items = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(invalid_script("metadata.bindings must be a list")),
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for binding in items {
+        let name = binding
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty());
+        let kind = binding.get("type").and_then(Value::as_str);
+        let (Some(name), Some(kind)) = (name, kind) else {
+            return Err(invalid_script("every binding needs a string name and type"));
+        };
+        if matches!(kind, "plain_text" | "secret_text")
+            && binding.get("text").and_then(Value::as_str).is_none()
+        {
+            return Err(invalid_script(format!(
+                "binding \"{name}\" of type {kind} needs a string text"
+            )));
+        }
+        if names.contains(&name) {
+            return Err(invalid_script(format!(
+                "binding name \"{name}\" is used more than once"
+            )));
+        }
+        names.push(name);
+    }
+    Ok(items.clone())
+}
+
+async fn upload_script(
+    State(sim): State<Sim>,
+    Path((account, name)): Path<(String, String)>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let upload = parse_upload(content_type, &body)?;
+    sim.with(|w| {
+        let tag = w.ids.cloudflare_id();
+        let now = ids::cloudflare_timestamp();
+        let account = w.account(&account);
+        let previous = account.scripts.get(&name);
+        let mut bindings = upload.bindings;
+        if let Some(previous) = previous {
+            // `keep_bindings` carries over bindings of those types the upload omits.
+            let kept = previous.bindings.iter().filter(|b| {
+                let kind = b.get("type").and_then(Value::as_str).unwrap_or("");
+                let name = b.get("name").and_then(Value::as_str).unwrap_or("");
+                upload.keep_bindings.iter().any(|k| k == kind)
+                    && !bindings
+                        .iter()
+                        .any(|n| n.get("name").and_then(Value::as_str) == Some(name))
+            });
+            let kept: Vec<Value> = kept.cloned().collect();
+            bindings.extend(kept);
+        }
+        let script = Script {
+            name: name.clone(),
+            tag,
+            modules: upload.modules,
+            main_module: upload.main_module,
+            compatibility_date: upload.compatibility_date,
+            compatibility_flags: upload.compatibility_flags,
+            bindings,
+            workers_dev: previous.is_some_and(|p| p.workers_dev),
+            previews_enabled: previous.is_some_and(|p| p.previews_enabled),
+            created_on: previous.map_or_else(|| now.clone(), |p| p.created_on.clone()),
+            modified_on: now,
+        };
+        let described = script_json(&script);
+        account.scripts.insert(name, script);
+        Ok(success(described))
+    })
+}
+
+fn with_script<R>(
+    sim: &Sim,
+    account: &str,
+    name: &str,
+    f: impl FnOnce(&mut Script, Option<&str>) -> Result<R, CfError>,
+) -> Result<R, CfError> {
+    sim.with(|w| {
+        let account = w.account(account);
+        let subdomain = account.subdomain.clone();
+        let script = account.scripts.get_mut(name).ok_or_else(worker_not_found)?;
+        f(script, subdomain.as_deref())
+    })
+}
+
+async fn download_script(
+    State(sim): State<Sim>,
+    Path((account, name)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    with_script(&sim, &account, &name, |script, _| {
+        let boundary = format!("platform-sim-{}", script.tag);
+        let parts: Vec<Part> = script
+            .modules
+            .iter()
+            .map(|m| Part {
+                name: m.name.clone(),
+                filename: Some(m.name.clone()),
+                content_type: Some(m.content_type.clone()),
+                body: m.content.clone(),
+            })
+            .collect();
+        let mut response = Response::new(Body::from(multipart::encode(&parts, &boundary)));
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        if let Ok(value) = HeaderValue::from_str(&content_type) {
+            response.headers_mut().insert(header::CONTENT_TYPE, value);
+        }
+        Ok(response)
+    })
+}
+
+async fn script_content(
+    State(sim): State<Sim>,
+    Path((account, name)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    with_script(&sim, &account, &name, |script, _| {
+        let main = script.main().ok_or_else(worker_not_found)?;
+        let mut response = Response::new(Body::from(main.content.clone()));
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&main.content_type) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        if let Ok(value) = HeaderValue::from_str(&main.name) {
+            headers.insert("cf-entrypoint", value);
+        }
+        Ok(response)
+    })
+}
+
+async fn script_settings(
+    State(sim): State<Sim>,
+    Path((account, name)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    with_script(&sim, &account, &name, |script, _| {
+        Ok(success(json!({
+            "bindings": script.public_bindings(),
+            "compatibility_date": script.compatibility_date,
+            "compatibility_flags": script.compatibility_flags,
+            "logpush": false,
+            "placement": {},
+            "tags": [],
+            "tail_consumers": [],
+            "usage_model": "standard",
+        })))
+    })
+}
+
+async fn delete_script(
+    State(sim): State<Sim>,
+    Path((account, name)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    sim.with(|w| match w.account(&account).scripts.remove(&name) {
+        Some(_) => Ok(success(Value::Null)),
+        None => Err(worker_not_found()),
+    })
+}
+
+// ---- workers.dev ------------------------------------------------------------------
+
+fn subdomain_json(script: &Script) -> Value {
+    json!({ "enabled": script.workers_dev, "previews_enabled": script.previews_enabled })
+}
+
+async fn get_script_subdomain(
+    State(sim): State<Sim>,
+    Path((account, name)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    with_script(&sim, &account, &name, |script, _| {
+        Ok(success(subdomain_json(script)))
+    })
+}
+
+async fn set_script_subdomain(
+    State(sim): State<Sim>,
+    Path((account, name)): Path<(String, String)>,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    let body = json_object(&body)?;
+    let Some(enabled) = body.get("enabled").and_then(Value::as_bool) else {
+        return Err(failure(
+            StatusCode::BAD_REQUEST,
+            BAD_BODY,
+            "enabled is required and must be a boolean",
+        ));
+    };
+    let previews = body.get("previews_enabled").and_then(Value::as_bool);
+    with_script(&sim, &account, &name, |script, subdomain| {
+        if enabled && subdomain.is_none() {
+            return Err(subdomain_not_found());
+        }
+        script.workers_dev = enabled;
+        script.previews_enabled = previews.unwrap_or(enabled);
+        Ok(success(subdomain_json(script)))
+    })
+}
+
+async fn disable_script_subdomain(
+    State(sim): State<Sim>,
+    Path((account, name)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    with_script(&sim, &account, &name, |script, _| {
+        script.workers_dev = false;
+        script.previews_enabled = false;
+        Ok(success(subdomain_json(script)))
+    })
+}
+
+async fn get_account_subdomain(
+    State(sim): State<Sim>,
+    Path(account): Path<String>,
+    uri: OriginalUri,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    sim.with(|w| match &w.account(&account).subdomain {
+        Some(subdomain) => Ok(success(json!({ "subdomain": subdomain }))),
+        None => Err(subdomain_not_found()),
+    })
+}
+
+async fn set_account_subdomain(
+    State(sim): State<Sim>,
+    Path(account): Path<String>,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Reply {
+    checked_id(&account, &uri)?;
+    let body = json_object(&body)?;
+    let subdomain = body
+        .get("subdomain")
+        .and_then(Value::as_str)
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 63
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .ok_or_else(|| {
+            failure(
+                StatusCode::BAD_REQUEST,
+                BAD_BODY,
+                "subdomain must be 1-63 lowercase letters, digits or dashes",
+            )
+        })?
+        .to_owned();
+    sim.with(|w| {
+        w.account(&account).subdomain = Some(subdomain.clone());
+        Ok(success(json!({ "subdomain": subdomain })))
+    })
+}
+
+// ---- routes -----------------------------------------------------------------------
+
+/// The zone's name, or the refusal for a zone that does not exist.
+fn zone_name(sim: &Sim, zone: &str, uri: &OriginalUri) -> Result<String, CfError> {
+    checked_id(zone, uri)?;
+    sim.with(|w| w.zones.get(zone).map(|z| z.name.clone()))
+        .ok_or_else(|| unroutable(uri))
+}
+
+/// The host of a route pattern must be the zone or under it.
+fn pattern_in_zone(pattern: &str, zone: &str) -> bool {
+    let without_scheme = pattern
+        .strip_prefix("https://")
+        .or_else(|| pattern.strip_prefix("http://"))
+        .unwrap_or(pattern);
+    let host = without_scheme.split('/').next().unwrap_or("");
+    let host = host.trim_start_matches('*').trim_start_matches('.');
+    host == zone || host.ends_with(&format!(".{zone}"))
+}
+
+/// Check a route body against the zone; `except` is the route being replaced.
+fn checked_route(
+    sim: &Sim,
+    zone: &str,
+    zone_name: &str,
+    body: &Map<String, Value>,
+    except: Option<&str>,
+) -> Result<(String, Option<String>), CfError> {
+    let Some(pattern) = body
+        .get("pattern")
+        .and_then(Value::as_str)
+        .filter(|p| !p.is_empty())
+    else {
+        return Err(failure(
+            StatusCode::BAD_REQUEST,
+            BAD_BODY,
+            "pattern is required",
+        ));
+    };
+    if !pattern_in_zone(pattern, zone_name) {
+        return Err(failure(
+            StatusCode::BAD_REQUEST,
+            PATTERN_OUTSIDE_ZONE,
+            &format!("Route pattern must include zone name: {pattern}"),
+        ));
+    }
+    let script = body
+        .get("script")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    sim.with(|w| {
+        if let Some(script) = script
+            && !w.accounts.values().any(|a| a.scripts.contains_key(script))
+        {
+            return Err(failure(
+                StatusCode::BAD_REQUEST,
+                ROUTE_SCRIPT_MISSING,
+                "Cannot configure a route for a Worker which does not exist. Please ensure this Worker exists and try again.",
+            ));
+        }
+        let taken = w.zones.get(zone).is_some_and(|z| {
+            z.routes
+                .iter()
+                .any(|r| r.pattern == pattern && Some(r.id.as_str()) != except)
+        });
+        if taken {
+            return Err(failure(
+                StatusCode::CONFLICT,
+                DUPLICATE_ROUTE,
+                "workers.api.error.duplicate_route",
+            ));
+        }
+        Ok((pattern.to_owned(), script.map(str::to_owned)))
+    })
+}
+
+fn route_not_found() -> CfError {
+    failure(StatusCode::NOT_FOUND, ROUTE_NOT_FOUND, "Route not found.")
+}
+
+async fn list_routes(State(sim): State<Sim>, Path(zone): Path<String>, uri: OriginalUri) -> Reply {
+    zone_name(&sim, &zone, &uri)?;
+    sim.with(|w| {
+        let routes = w
+            .zones
+            .get(&zone)
+            .map(|z| z.routes.iter().map(Route::to_json).collect())
+            .unwrap_or_default();
+        Ok(success(Value::Array(routes)))
+    })
+}
+
+async fn create_route(
+    State(sim): State<Sim>,
+    Path(zone): Path<String>,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Reply {
+    let name = zone_name(&sim, &zone, &uri)?;
+    let body = json_object(&body)?;
+    let (pattern, script) = checked_route(&sim, &zone, &name, &body, None)?;
+    sim.with(|w| {
+        let route = Route {
+            id: w.ids.cloudflare_id(),
+            pattern,
+            script,
+        };
+        let described = route.to_json();
+        if let Some(zone) = w.zones.get_mut(&zone) {
+            zone.routes.push(route);
+        }
+        Ok(success(described))
+    })
+}
+
+async fn get_route(
+    State(sim): State<Sim>,
+    Path((zone, id)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> Reply {
+    zone_name(&sim, &zone, &uri)?;
+    sim.with(|w| {
+        w.zones
+            .get(&zone)
+            .and_then(|z| z.routes.iter().find(|r| r.id == id))
+            .map(|r| success(r.to_json()))
+            .ok_or_else(route_not_found)
+    })
+}
+
+async fn update_route(
+    State(sim): State<Sim>,
+    Path((zone, id)): Path<(String, String)>,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Reply {
+    let name = zone_name(&sim, &zone, &uri)?;
+    let body = json_object(&body)?;
+    let exists = sim.with(|w| {
+        w.zones
+            .get(&zone)
+            .is_some_and(|z| z.routes.iter().any(|r| r.id == id))
+    });
+    if !exists {
+        return Err(route_not_found());
+    }
+    let (pattern, script) = checked_route(&sim, &zone, &name, &body, Some(&id))?;
+    sim.with(|w| {
+        let route = w
+            .zones
+            .get_mut(&zone)
+            .and_then(|z| z.routes.iter_mut().find(|r| r.id == id))
+            .ok_or_else(route_not_found)?;
+        route.pattern = pattern;
+        route.script = script;
+        Ok(success(route.to_json()))
+    })
+}
+
+async fn delete_route(
+    State(sim): State<Sim>,
+    Path((zone, id)): Path<(String, String)>,
+    uri: OriginalUri,
+) -> Reply {
+    zone_name(&sim, &zone, &uri)?;
+    sim.with(|w| {
+        let zone = w.zones.get_mut(&zone).ok_or_else(route_not_found)?;
+        let index = zone
+            .routes
+            .iter()
+            .position(|r| r.id == id)
+            .ok_or_else(route_not_found)?;
+        zone.routes.remove(index);
+        Ok(success(json!({ "id": id })))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+    use serde_json::{Value, json};
+
+    use crate::multipart::{self, Part};
+    use crate::testing::{Harness, TOKEN};
+
+    const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+    const ZONE: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+    const SOURCE: &str = "export default { async fetch() { return new Response('ok'); } };";
+
+    fn part(name: &str, content_type: Option<&str>, body: &str) -> Part {
+        Part {
+            name: name.to_owned(),
+            filename: Some(name.to_owned()),
+            content_type: content_type.map(str::to_owned),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn metadata(value: Value) -> Part {
+        part("metadata", Some("application/json"), &value.to_string())
+    }
+
+    fn good_metadata() -> Value {
+        json!({
+            "main_module": "index.js",
+            "compatibility_date": "2024-09-23",
+            "bindings": [
+                {"type": "plain_text", "name": "MODE", "text": "production"},
+                {"type": "secret_text", "name": "API_KEY", "text": "s3cr3t-value"},
+            ],
+        })
+    }
+
+    async fn upload(h: &Harness, name: &str, parts: &[Part]) -> crate::testing::Reply {
+        h.send(
+            Method::PUT,
+            &format!("/cloudflare/client/v4/accounts/{ACCOUNT}/workers/scripts/{name}"),
+            Some(TOKEN),
+            Some("multipart/form-data; boundary=sim-boundary"),
+            multipart::encode(parts, "sim-boundary"),
+        )
+        .await
+    }
+
+    async fn upload_good(h: &Harness, name: &str) {
+        let r = upload(
+            h,
+            name,
+            &[
+                metadata(good_metadata()),
+                part("index.js", Some("application/javascript+module"), SOURCE),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+
+    fn script_path(name: &str) -> String {
+        format!("/cloudflare/client/v4/accounts/{ACCOUNT}/workers/scripts/{name}")
+    }
+
+    #[tokio::test]
+    async fn refusals_use_cloudflares_envelope_and_codes() {
+        let h = Harness::new();
+        let path = script_path("api");
+        let unknown = h
+            .send(Method::GET, &path, Some("not-a-token"), None, vec![])
+            .await;
+        assert_eq!(unknown.status, 403);
+        assert_eq!(
+            unknown.json(),
+            json!({"success": false, "errors": [{"code": 10000, "message": "Authentication error"}], "messages": [], "result": null})
+        );
+        let missing = h.send(Method::GET, &path, None, None, vec![]).await;
+        assert_eq!(
+            (missing.status, missing.json()["errors"][0]["code"].clone()),
+            (400, json!(9106))
+        );
+
+        let malformed = h
+            .raw(
+                axum::http::Request::get(&path)
+                    .header("authorization", "Token abc")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(malformed.status, 400);
+        assert_eq!(
+            malformed.json()["errors"][0]["error_chain"][0]["code"],
+            6111
+        );
+
+        let verify = h
+            .send(
+                Method::GET,
+                "/cloudflare/client/v4/user/tokens/verify",
+                Some("nope"),
+                None,
+                vec![],
+            )
+            .await;
+        assert_eq!(
+            (verify.status, verify.json()["errors"][0]["code"].clone()),
+            (401, json!(1000))
+        );
+        let verified = h
+            .get("/cloudflare/client/v4/user/tokens/verify")
+            .await
+            .json();
+        assert_eq!(verified["result"]["status"], "active");
+    }
+
+    #[tokio::test]
+    async fn a_module_worker_round_trips_without_its_secrets() {
+        let h = Harness::new();
+        upload_good(&h, "api").await;
+
+        let listed = h
+            .get(&format!(
+                "/cloudflare/client/v4/accounts/{ACCOUNT}/workers/scripts"
+            ))
+            .await
+            .json();
+        assert_eq!(listed["result"][0]["id"], "api");
+        assert_eq!(listed["result"][0]["etag"].as_str().unwrap().len(), 64);
+
+        let settings = h
+            .get(&format!("{}/settings", script_path("api")))
+            .await
+            .json();
+        assert_eq!(settings["result"]["compatibility_date"], "2024-09-23");
+        assert_eq!(
+            settings["result"]["bindings"],
+            json!([
+                {"type": "plain_text", "name": "MODE", "text": "production"},
+                {"type": "secret_text", "name": "API_KEY"},
+            ])
+        );
+
+        let content = h.get(&format!("{}/content/v2", script_path("api"))).await;
+        assert_eq!(content.text(), SOURCE);
+        assert_eq!(
+            content.header("content-type").as_deref(),
+            Some("application/javascript+module")
+        );
+
+        let download = h.get(&script_path("api")).await;
+        let content_type = download.header("content-type").unwrap();
+        let boundary = multipart::form_data_boundary(&content_type)
+            .unwrap()
+            .unwrap();
+        let parts = multipart::parse(&download.body, &boundary).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].body, SOURCE.as_bytes());
+
+        let state = h.get("/_sim/state").await.text();
+        assert!(
+            !state.contains("s3cr3t-value"),
+            "the state dump must redact secrets"
+        );
+        for response in [listed.to_string(), settings.to_string(), download.text()] {
+            assert!(!response.contains("s3cr3t-value"));
+        }
+    }
+
+    #[tokio::test]
+    async fn bad_uploads_are_refused_with_code_10021() {
+        let h = Harness::new();
+        let module = || part("index.js", Some("application/javascript+module"), SOURCE);
+        let cases: Vec<(&str, Vec<Part>, &str)> = vec![
+            (
+                "missing metadata",
+                vec![module()],
+                "could not read content for part metadata",
+            ),
+            (
+                "metadata not JSON",
+                vec![
+                    part("metadata", Some("application/json"), "{nope"),
+                    module(),
+                ],
+                "could not parse metadata as JSON",
+            ),
+            (
+                "no main_module",
+                vec![
+                    metadata(json!({"compatibility_date": "2024-01-01"})),
+                    module(),
+                ],
+                "metadata.main_module is required",
+            ),
+            (
+                "main_module names no part",
+                vec![metadata(json!({"main_module": "worker.js"})), module()],
+                "Main module name is not present in bundle",
+            ),
+            (
+                "module sent as CommonJS",
+                vec![
+                    metadata(json!({"main_module": "index.js"})),
+                    part("index.js", Some("application/javascript"), SOURCE),
+                ],
+                "Unexpected token 'export'",
+            ),
+            (
+                "module without a content type",
+                vec![
+                    metadata(json!({"main_module": "index.js"})),
+                    part("index.js", None, "addEventListener('fetch', () => {})"),
+                ],
+                "has content type \"text/plain\"",
+            ),
+            (
+                "unknown content type",
+                vec![
+                    metadata(json!({"main_module": "index.js"})),
+                    module(),
+                    part("x.bin", Some("image/png"), "x"),
+                ],
+                "Unrecognized content type \"image/png\"",
+            ),
+            (
+                "secret without text",
+                vec![
+                    metadata(
+                        json!({"main_module": "index.js", "bindings": [{"type": "secret_text", "name": "K"}]}),
+                    ),
+                    module(),
+                ],
+                "needs a string text",
+            ),
+            (
+                "duplicate binding",
+                vec![
+                    metadata(
+                        json!({"main_module": "index.js", "bindings": [{"type": "plain_text", "name": "K", "text": "a"}, {"type": "plain_text", "name": "K", "text": "b"}]}),
+                    ),
+                    module(),
+                ],
+                "used more than once",
+            ),
+            (
+                "bad date",
+                vec![
+                    metadata(
+                        json!({"main_module": "index.js", "compatibility_date": "23/09/2024"}),
+                    ),
+                    module(),
+                ],
+                "Invalid compatibility date",
+            ),
+            (
+                "future date",
+                vec![
+                    metadata(
+                        json!({"main_module": "index.js", "compatibility_date": "2999-01-01"}),
+                    ),
+                    module(),
+                ],
+                "in the future",
+            ),
+        ];
+        for (case, parts, message) in cases {
+            let r = upload(&h, "bad", &parts).await;
+            assert_eq!(r.status, 400, "{case}: {}", r.text());
+            let body = r.json();
+            assert_eq!(body["success"], false, "{case}");
+            assert_eq!(body["errors"][0]["code"], 10021, "{case}");
+            let got = body["errors"][0]["message"].as_str().unwrap().to_owned();
+            assert!(got.contains(message), "{case}: {got}");
+        }
+
+        let not_multipart = h
+            .send(
+                Method::PUT,
+                &script_path("bad"),
+                Some(TOKEN),
+                Some("application/json"),
+                b"{}".to_vec(),
+            )
+            .await;
+        assert_eq!(not_multipart.status, 400);
+        assert!(not_multipart.text().contains("Content-Type must be one of"));
+        assert_eq!(
+            h.get(&script_path("bad")).await.status,
+            404,
+            "nothing was stored"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_workers_and_bad_ids_are_refused() {
+        let h = Harness::new();
+        let r = h.get(&script_path("ghost")).await;
+        assert_eq!(r.status, 404);
+        assert_eq!(
+            r.json()["errors"][0],
+            json!({"code": 10007, "message": "This Worker does not exist on your account."})
+        );
+        let deleted = h
+            .send(
+                Method::DELETE,
+                &script_path("ghost"),
+                Some(TOKEN),
+                None,
+                vec![],
+            )
+            .await;
+        assert_eq!(deleted.status, 404);
+
+        let bad = h
+            .get("/cloudflare/client/v4/accounts/not-an-id/workers/scripts")
+            .await;
+        assert_eq!(bad.status, 400);
+        assert_eq!(bad.json()["errors"][0]["code"], 7003);
+        assert_eq!(
+            bad.json()["errors"][0]["message"],
+            "Could not route to /client/v4/accounts/not-an-id/workers/scripts, perhaps your object identifier is invalid?"
+        );
+        let unknown_path = h.get("/cloudflare/client/v4/nothing/here").await;
+        assert_eq!(
+            (
+                unknown_path.status,
+                unknown_path.json()["errors"][0]["code"].clone()
+            ),
+            (404, json!(7000))
+        );
+    }
+
+    #[tokio::test]
+    async fn uploads_replace_bindings_unless_kept() {
+        let h = Harness::new();
+        upload_good(&h, "keep").await;
+        let module = part("index.js", Some("application/javascript+module"), SOURCE);
+        let replaced = upload(
+            &h,
+            "keep",
+            &[metadata(json!({"main_module": "index.js"})), module.clone()],
+        )
+        .await;
+        assert_eq!(replaced.status, 200);
+        let settings = h
+            .get(&format!("{}/settings", script_path("keep")))
+            .await
+            .json();
+        assert_eq!(settings["result"]["bindings"], json!([]));
+
+        upload_good(&h, "keep").await;
+        let kept = upload(
+            &h,
+            "keep",
+            &[
+                metadata(json!({"main_module": "index.js", "keep_bindings": ["secret_text"]})),
+                module,
+            ],
+        )
+        .await;
+        assert_eq!(kept.status, 200);
+        let settings = h
+            .get(&format!("{}/settings", script_path("keep")))
+            .await
+            .json();
+        assert_eq!(
+            settings["result"]["bindings"],
+            json!([{"type": "secret_text", "name": "API_KEY"}])
+        );
+    }
+
+    #[tokio::test]
+    async fn workers_dev_is_enabled_per_script_on_the_account_subdomain() {
+        let h = Harness::new();
+        let account = h
+            .get(&format!(
+                "/cloudflare/client/v4/accounts/{ACCOUNT}/workers/subdomain"
+            ))
+            .await
+            .json();
+        assert_eq!(account["result"]["subdomain"], "platform-sim");
+        upload_good(&h, "edge").await;
+        let path = format!("{}/subdomain", script_path("edge"));
+        assert_eq!(h.get(&path).await.json()["result"]["enabled"], false);
+        let enabled = h.json(Method::POST, &path, json!({"enabled": true})).await;
+        assert_eq!(
+            enabled.json()["result"],
+            json!({"enabled": true, "previews_enabled": true})
+        );
+        upload_good(&h, "edge").await;
+        assert_eq!(
+            h.get(&path).await.json()["result"]["enabled"],
+            true,
+            "a re-upload keeps the flag"
+        );
+        assert_eq!(
+            h.json(Method::POST, &path, json!({"enabled": "yes"}))
+                .await
+                .status,
+            400
+        );
+        let disabled = h
+            .send(Method::DELETE, &path, Some(TOKEN), None, vec![])
+            .await;
+        assert_eq!(disabled.json()["result"]["enabled"], false);
+        assert_eq!(
+            h.json(
+                Method::POST,
+                &format!("{}/subdomain", script_path("ghost")),
+                json!({"enabled": true})
+            )
+            .await
+            .status,
+            404
+        );
+    }
+
+    #[tokio::test]
+    async fn routes_live_on_the_zone_and_refuse_duplicates() {
+        let h = Harness::new();
+        upload_good(&h, "edge").await;
+        let routes = format!("/cloudflare/client/v4/zones/{ZONE}/workers/routes");
+        let created = h
+            .json(
+                Method::POST,
+                &routes,
+                json!({"pattern": "api.example.com/*", "script": "edge"}),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{}", created.text());
+        let id = created.json()["result"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(id.len(), 32);
+
+        let cases = [
+            (
+                json!({"pattern": "api.example.com/*", "script": "edge"}),
+                409,
+                10020,
+            ),
+            (
+                json!({"pattern": "api.other.org/*", "script": "edge"}),
+                400,
+                10022,
+            ),
+            (
+                json!({"pattern": "www.example.com/*", "script": "ghost"}),
+                400,
+                10019,
+            ),
+        ];
+        for (body, status, code) in cases {
+            let r = h.json(Method::POST, &routes, body.clone()).await;
+            assert_eq!(
+                (r.status, r.json()["errors"][0]["code"].clone()),
+                (status, json!(code)),
+                "{body}"
+            );
+        }
+
+        let one = format!("{routes}/{id}");
+        assert_eq!(
+            h.get(&one).await.json()["result"]["pattern"],
+            "api.example.com/*"
+        );
+        let moved = h
+            .json(
+                Method::PUT,
+                &one,
+                json!({"pattern": "*.example.com/v2/*", "script": "edge"}),
+            )
+            .await;
+        assert_eq!(moved.json()["result"]["pattern"], "*.example.com/v2/*");
+        assert_eq!(
+            h.get(&routes).await.json()["result"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        let deleted = h
+            .send(Method::DELETE, &one, Some(TOKEN), None, vec![])
+            .await;
+        assert_eq!(deleted.json()["result"]["id"], id.as_str());
+        assert_eq!(h.get(&one).await.status, 404);
+
+        let unknown_zone = h
+            .get("/cloudflare/client/v4/zones/ffffffffffffffffffffffffffffffff/workers/routes")
+            .await;
+        assert_eq!(
+            (
+                unknown_zone.status,
+                unknown_zone.json()["errors"][0]["code"].clone()
+            ),
+            (400, json!(7003))
+        );
+    }
+}

@@ -1,0 +1,513 @@
+//! The Fargate backend (log group, task definition, ECS service, autoscaling target and
+//! policy) called directly against a private moto server: create → read back every
+//! setting → adopt on a retried create → refuse what someone else made → a new image is a
+//! new revision and an in-place service update → out-of-band changes are seen → delete
+//! everything, twice, and it is gone.
+
+use crate::harness::Moto;
+use std::collections::BTreeMap;
+use terraform_provider_platform::backends::BackendError;
+use terraform_provider_platform::backends::aws::autoscaling::{self, DesiredPolicy, DesiredTarget};
+use terraform_provider_platform::backends::aws::ecs::{self, DesiredCluster};
+use terraform_provider_platform::backends::aws::ecs_service::{self, DesiredService, Network};
+use terraform_provider_platform::backends::aws::log_group::{self, DesiredLogGroup};
+use terraform_provider_platform::backends::aws::task_definition::{
+    self, Container, DesiredTaskDefinition, HealthCheck, LogConfig,
+};
+use tokio_util::sync::CancellationToken;
+
+const REGION: &str = "us-east-1";
+const ENV: &str = "fgdev";
+const CLUSTER: &str = "fgdev-cluster";
+const SERVICE: &str = "fgdev-api";
+const OWNER: (&str, &str) = ("platform:service", "fgdev/api");
+const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-url-AbCdEf";
+
+/// Clients of every service the backend and the test touch, against one moto server.
+struct Clients {
+    ecs: aws_sdk_ecs::Client,
+    ec2: aws_sdk_ec2::Client,
+    autoscaling: aws_sdk_applicationautoscaling::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+macro_rules! client {
+    ($krate:ident, $endpoint:expr) => {{
+        let conf = $krate::Config::builder()
+            .behavior_version($krate::config::BehaviorVersion::latest())
+            .region($krate::config::Region::new(REGION))
+            .endpoint_url($endpoint)
+            .credentials_provider($krate::config::Credentials::new(
+                "testing", "testing", None, None, "e2e",
+            ))
+            .build();
+        $krate::Client::from_conf(conf)
+    }};
+}
+
+impl Clients {
+    fn new(moto: &Moto) -> Self {
+        let endpoint = moto.endpoint();
+        Self {
+            ecs: client!(aws_sdk_ecs, &endpoint),
+            ec2: client!(aws_sdk_ec2, &endpoint),
+            autoscaling: client!(aws_sdk_applicationautoscaling, &endpoint),
+            logs: client!(aws_sdk_cloudwatchlogs, &endpoint),
+        }
+    }
+}
+
+fn tags(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+    [
+        ("platform:environment", ENV),
+        ("platform:component", "api_service"),
+        ("managed-by", "terraform-provider-platform"),
+        OWNER,
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// A VPC with one subnet and one security group: moto checks that a service's exist.
+async fn network(ec2: &aws_sdk_ec2::Client) -> Network {
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.42.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc");
+    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("a VPC id");
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(vpc_id)
+        .cidr_block("10.42.1.0/24")
+        .send()
+        .await
+        .expect("CreateSubnet");
+    let sg = ec2
+        .create_security_group()
+        .group_name("fgdev-api")
+        .description("fargate backend e2e")
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .expect("CreateSecurityGroup");
+    Network {
+        subnets: vec![
+            subnet
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .expect("a subnet id")
+                .to_string(),
+        ],
+        security_groups: vec![sg.group_id().expect("a group id").to_string()],
+        assign_public_ip: false,
+    }
+}
+
+fn task(image: &str) -> DesiredTaskDefinition {
+    DesiredTaskDefinition {
+        family: SERVICE.into(),
+        cpu: "256".into(),
+        memory: "512".into(),
+        container: Container {
+            name: "api".into(),
+            image: image.into(),
+            port: 8080,
+            environment: BTreeMap::from([
+                ("LOG_LEVEL".into(), "info".into()),
+                ("NODE_ENV".into(), "development".into()),
+            ]),
+            secrets: BTreeMap::from([("DATABASE_URL".into(), SECRET_ARN.into())]),
+            health_check: Some(HealthCheck::http(8080, "/healthz", 30)),
+        },
+        log: LogConfig {
+            group: log_group::name(ENV, "api"),
+            region: REGION.into(),
+            stream_prefix: "api".into(),
+        },
+        execution_role_arn: Some("arn:aws:iam::123456789012:role/ecsTaskExecutionRole".into()),
+        task_role_arn: None,
+        tags: tags(&[]),
+    }
+}
+
+fn conflict_message(r: Result<impl std::fmt::Debug, BackendError>) -> String {
+    match r {
+        Err(BackendError::Conflict(m)) => m,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[test]
+fn fargate_backend_lifecycle_against_moto() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(lifecycle(&moto));
+}
+
+async fn lifecycle(moto: &Moto) {
+    let c = Clients::new(moto);
+    let net = network(&c.ec2).await;
+    let cancel = CancellationToken::new();
+
+    // The environment's cluster, development style: FARGATE_SPOT by default.
+    ecs::create(
+        &c.ecs,
+        &DesiredCluster {
+            name: CLUSTER.into(),
+            container_insights: false,
+            capacity_providers: vec!["FARGATE".into(), "FARGATE_SPOT".into()],
+            default_capacity_provider: "FARGATE_SPOT".into(),
+            tags: tags(&[]),
+        },
+        ("platform:environment", ENV),
+    )
+    .await
+    .expect("cluster");
+
+    // 1. Log group with the tier's retention; a retried create adopts it.
+    let logs = DesiredLogGroup {
+        name: log_group::name(ENV, "api"),
+        retention_days: 7,
+        tags: tags(&[]),
+    };
+    let group = log_group::create(&c.logs, &logs, OWNER)
+        .await
+        .expect("log group");
+    assert_eq!(group.name, "/platform/fgdev/api");
+    assert_eq!(group.retention_days, Some(7));
+    assert_eq!(group.tags, logs.tags);
+    let logs14 = DesiredLogGroup {
+        retention_days: 14,
+        ..logs.clone()
+    };
+    let adopted = log_group::create(&c.logs, &logs14, OWNER)
+        .await
+        .expect("adopt log group");
+    assert_eq!(adopted.arn, group.arn);
+    let found = log_group::find(&c.logs, &logs.name).await.unwrap().unwrap();
+    assert_eq!(found.retention_days, Some(14));
+
+    // 2. Task definition: revision 1, read back exactly as desired; a retry adopts it.
+    let v1 = task("ghcr.io/acme/api:1.0.0");
+    let rev1 = task_definition::create(&c.ecs, &v1, OWNER)
+        .await
+        .expect("task definition");
+    assert_eq!(rev1.revision, 1);
+    assert!(
+        rev1.arn.ends_with(":task-definition/fgdev-api:1"),
+        "{}",
+        rev1.arn
+    );
+    let found = task_definition::find(&c.ecs, SERVICE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        found.definition, v1,
+        "every setting reads back as registered"
+    );
+    assert_eq!(
+        found
+            .definition
+            .container
+            .health_check
+            .as_ref()
+            .unwrap()
+            .command,
+        "curl -fsS http://localhost:8080/healthz || exit 1"
+    );
+    let again = task_definition::create(&c.ecs, &v1, OWNER).await.unwrap();
+    assert_eq!(
+        again.arn, rev1.arn,
+        "a retried create registers nothing new"
+    );
+
+    // 3. Service on FARGATE_SPOT in the environment's network; a retry adopts it.
+    let svc = DesiredService {
+        cluster: CLUSTER.into(),
+        name: SERVICE.into(),
+        task_definition: rev1.arn.clone(),
+        desired_count: 1,
+        capacity_provider: "FARGATE_SPOT".into(),
+        network: net.clone(),
+        tags: tags(&[]),
+    };
+    let created = ecs_service::create(&c.ecs, &svc, OWNER)
+        .await
+        .expect("service");
+    let found = ecs_service::find(&c.ecs, CLUSTER, SERVICE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, created);
+    assert_eq!(found.status, "ACTIVE");
+    assert_eq!(found.task_definition, rev1.arn);
+    assert_eq!(found.desired_count, 1);
+    assert_eq!(found.capacity_provider.as_deref(), Some("FARGATE_SPOT"));
+    assert_eq!(found.network, net);
+    assert_eq!(found.propagate_tags.as_deref(), Some("SERVICE"));
+    assert_eq!(found.tags, svc.tags);
+    assert!(ecs_service::drift(&found, &svc).is_empty());
+    let adopted = ecs_service::create(&c.ecs, &svc, OWNER).await.unwrap();
+    assert_eq!(adopted.arn, found.arn);
+
+    // 4. Autoscaling: target 1..3 and a CPU policy with cooldowns; both read back.
+    let resource_id = autoscaling::resource_id(CLUSTER, SERVICE);
+    assert_eq!(resource_id, "service/fgdev-cluster/fgdev-api");
+    let target = DesiredTarget {
+        resource_id: resource_id.clone(),
+        min_capacity: 1,
+        max_capacity: 3,
+        tags: tags(&[]),
+    };
+    autoscaling::create_target(&c.autoscaling, &target)
+        .await
+        .expect("scalable target");
+    let found = autoscaling::find_target(&c.autoscaling, &resource_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.min_capacity, found.max_capacity), (1, 3));
+    let policy = DesiredPolicy {
+        name: format!("{SERVICE}-cpu"),
+        resource_id: resource_id.clone(),
+        target_cpu_percent: 70.0,
+        scale_out_cooldown_seconds: 60,
+        scale_in_cooldown_seconds: 300,
+    };
+    autoscaling::put_policy(&c.autoscaling, &policy)
+        .await
+        .expect("scaling policy");
+    let found = autoscaling::find_policy(&c.autoscaling, &resource_id, &policy.name)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.matches(&policy), "{found:?}");
+    assert_eq!(found.policy_type, "TargetTrackingScaling");
+    assert_eq!(
+        found.metric.as_deref(),
+        Some("ECSServiceAverageCPUUtilization")
+    );
+    let adopted = autoscaling::create_target(
+        &c.autoscaling,
+        &DesiredTarget {
+            max_capacity: 4,
+            ..target.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(adopted.max_capacity, 4);
+
+    // 5. A new image: revision 2, and the same service now runs it.
+    let v2 = task("ghcr.io/acme/api:1.1.0");
+    let observed = task_definition::find(&c.ecs, SERVICE)
+        .await
+        .unwrap()
+        .unwrap();
+    let rev2 = task_definition::update(&c.ecs, &observed, &v2)
+        .await
+        .expect("new revision");
+    assert_eq!(rev2.revision, 2);
+    assert_eq!(rev2.definition.container.image, "ghcr.io/acme/api:1.1.0");
+    let before = ecs_service::find(&c.ecs, CLUSTER, SERVICE)
+        .await
+        .unwrap()
+        .unwrap();
+    let svc2 = DesiredService {
+        task_definition: rev2.arn.clone(),
+        ..svc.clone()
+    };
+    assert_eq!(ecs_service::drift(&before, &svc2), ["task_definition"]);
+    let after = ecs_service::update(&c.ecs, &before, &svc2).await.unwrap();
+    assert_eq!(after.arn, before.arn, "updated in place, not replaced");
+    assert_eq!(after.task_definition, rev2.arn);
+    task_definition::deregister_older(&c.ecs, SERVICE, rev2.revision)
+        .await
+        .unwrap();
+    let old = c
+        .ecs
+        .describe_task_definition()
+        .task_definition(format!("{SERVICE}:1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.task_definition()
+            .and_then(|t| t.status())
+            .map(|s| s.as_str()),
+        Some("INACTIVE")
+    );
+    // Tags alone change in place on the current revision.
+    let v2_tagged = DesiredTaskDefinition {
+        tags: tags(&[("team", "scoring")]),
+        ..v2.clone()
+    };
+    let retagged = task_definition::update(&c.ecs, &rev2, &v2_tagged)
+        .await
+        .unwrap();
+    assert_eq!(retagged.revision, 2);
+    let found = task_definition::find(&c.ecs, SERVICE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.definition.tags["team"], "scoring");
+
+    // 6. Out-of-band changes are seen by find, and update puts them back.
+    c.ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service(SERVICE)
+        .desired_count(3)
+        .send()
+        .await
+        .expect("out-of-band UpdateService");
+    c.autoscaling
+        .register_scalable_target()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .scalable_dimension(
+            aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount,
+        )
+        .resource_id(&resource_id)
+        .min_capacity(2)
+        .max_capacity(9)
+        .send()
+        .await
+        .expect("out-of-band RegisterScalableTarget");
+    let drifted = ecs_service::find(&c.ecs, CLUSTER, SERVICE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(drifted.desired_count, 3);
+    assert_eq!(ecs_service::drift(&drifted, &svc2), ["desired_count"]);
+    let fixed = ecs_service::update(&c.ecs, &drifted, &svc2).await.unwrap();
+    assert_eq!(fixed.desired_count, 1);
+    let drifted_target = autoscaling::find_target(&c.autoscaling, &resource_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (drifted_target.min_capacity, drifted_target.max_capacity),
+        (2, 9)
+    );
+    autoscaling::update_target(&c.autoscaling, &drifted_target, &target)
+        .await
+        .unwrap();
+    let found = autoscaling::find_target(&c.autoscaling, &resource_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.min_capacity, found.max_capacity), (1, 3));
+
+    // 7. What someone else made under our names is refused with a way out.
+    c.ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("fgdev-other")
+        .task_definition(&rev2.arn)
+        .desired_count(0)
+        .send()
+        .await
+        .expect("foreign CreateService");
+    let foreign = DesiredService {
+        name: "fgdev-other".into(),
+        ..svc2.clone()
+    };
+    let message = conflict_message(ecs_service::create(&c.ecs, &foreign, OWNER).await);
+    assert!(message.contains("`fgdev-cluster/fgdev-other`"), "{message}");
+    assert!(message.contains("terraform import"), "{message}");
+    let message = conflict_message(
+        task_definition::create(&c.ecs, &v1, ("platform:service", "fgdev/other")).await,
+    );
+    assert!(message.contains("`fgdev-api`"), "{message}");
+    c.logs
+        .create_log_group()
+        .log_group_name("/platform/fgdev/other")
+        .send()
+        .await
+        .expect("foreign CreateLogGroup");
+    let message = conflict_message(
+        log_group::create(
+            &c.logs,
+            &DesiredLogGroup {
+                name: "/platform/fgdev/other".into(),
+                ..logs.clone()
+            },
+            OWNER,
+        )
+        .await,
+    );
+    assert!(message.contains("`/platform/fgdev/other`"), "{message}");
+
+    // 8. A FARGATE (not Spot) service is created with the FARGATE launch type.
+    let on_demand = DesiredService {
+        name: "fgdev-worker".into(),
+        capacity_provider: ecs_service::FARGATE.into(),
+        ..svc2.clone()
+    };
+    let worker = ecs_service::create(&c.ecs, &on_demand, OWNER)
+        .await
+        .unwrap();
+    assert_eq!(worker.capacity_provider.as_deref(), Some("FARGATE"));
+    assert!(ecs_service::drift(&worker, &on_demand).is_empty());
+
+    // 9. Delete everything; a second delete is a no-op; nothing is left.
+    for _ in 0..2 {
+        autoscaling::delete_policy(&c.autoscaling, &resource_id, &policy.name)
+            .await
+            .expect("delete policy");
+        autoscaling::delete_target(&c.autoscaling, &resource_id)
+            .await
+            .expect("delete target");
+        for name in [SERVICE, "fgdev-worker", "fgdev-other"] {
+            ecs_service::delete(&c.ecs, CLUSTER, name, &cancel)
+                .await
+                .expect("delete service");
+        }
+        task_definition::delete(&c.ecs, SERVICE)
+            .await
+            .expect("delete task definition");
+        log_group::delete(&c.logs, &logs.name)
+            .await
+            .expect("delete log group");
+        ecs::delete(&c.ecs, CLUSTER).await.expect("delete cluster");
+    }
+    assert!(
+        autoscaling::find_policy(&c.autoscaling, &resource_id, &policy.name)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        autoscaling::find_target(&c.autoscaling, &resource_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        ecs_service::find(&c.ecs, CLUSTER, SERVICE)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        task_definition::find(&c.ecs, SERVICE)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        log_group::find(&c.logs, &logs.name)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(ecs::find(&c.ecs, CLUSTER).await.unwrap().is_none());
+}
