@@ -80,22 +80,6 @@ pub fn money(usd: f64) -> Value {
         .unwrap_or_else(|_| Value::Number(Number::zero()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_is_exact_cents_that_survive_json() {
-        let v = money(15.4799999);
-        assert_eq!(v, Value::Number("15.48".parse().unwrap()));
-        let ty = Type::Number;
-        let json = crate::value::json::encode(&v, &ty).unwrap();
-        assert_eq!(crate::value::json::decode(&json, &ty).unwrap(), v);
-        let packed = crate::value::msgpack::encode(&v, &ty).unwrap();
-        assert_eq!(crate::value::msgpack::decode(&packed, &ty).unwrap(), v);
-    }
-}
-
 /// A list of strings.
 pub fn string_list(items: &[String]) -> Value {
     Value::list(items.iter().map(|i| s(i.clone())))
@@ -149,4 +133,20 @@ pub fn with(mut obj: Value, updates: impl IntoIterator<Item = (&'static str, Val
         }
     }
     obj
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_exact_cents_that_survive_json() {
+        let v = money(15.4799999);
+        assert_eq!(v, Value::Number("15.48".parse().unwrap()));
+        let ty = Type::Number;
+        let json = crate::value::json::encode(&v, &ty).unwrap();
+        assert_eq!(crate::value::json::decode(&json, &ty).unwrap(), v);
+        let packed = crate::value::msgpack::encode(&v, &ty).unwrap();
+        assert_eq!(crate::value::msgpack::decode(&packed, &ty).unwrap(), v);
+    }
 }
