@@ -506,7 +506,10 @@ fn backend_diag(action: &str, e: BackendError) -> Diagnostic {
                 "{action} was cancelled because Terraform asked the provider to stop. The state records what exists; run the command again to finish."
             ),
         ),
-        BackendError::Conflict(m) => Diagnostic::error("Database Name Already Taken", m),
+        BackendError::Conflict(m) => Diagnostic::error(
+            "Database Name Already Taken",
+            format!("Could not {}: {m}", action.to_lowercase()),
+        ),
         e @ BackendError::Api { .. } => Diagnostic::error(
             format!("Could Not {action}"),
             format!(
@@ -537,7 +540,12 @@ async fn read_all(
             rds::find(&client, &replica_identifier(plan, region)),
         )
         .await?;
-        replicas.insert(region.clone(), found);
+        // An instance under the replica's name that is not ours is not our replica.
+        let ours = found.filter(|r| {
+            r.tags.get(naming::TAG_ENVIRONMENT).map(String::as_str)
+                == Some(plan.environment.as_str())
+        });
+        replicas.insert(region.clone(), ours);
     }
     Ok((primary, replicas))
 }
@@ -650,7 +658,14 @@ impl Resource for DatabaseResource {
                 {
                     observed.secret_arn = get(prior, "master_user_secret_arn").clone();
                 }
+                // Known only when every wanted replica already has an endpoint.
+                let prior_endpoints = attrs::string_map(get(prior, "replica_endpoints"));
                 if prior_plan.effective.read_replica_regions == next.effective.read_replica_regions
+                    && next
+                        .effective
+                        .read_replica_regions
+                        .iter()
+                        .all(|r| prior_endpoints.contains_key(r))
                 {
                     observed.replica_endpoints = get(prior, "replica_endpoints").clone();
                 }
@@ -723,10 +738,15 @@ impl Resource for DatabaseResource {
                 .await?;
             }
             match rds::find(&client, &primary.identifier).await? {
-                Some(current) if !prior.is_null() => {
+                // Not in state but in the cloud: what a crashed apply made is adopted and
+                // brought to the configuration; anything else is refused.
+                Some(current) => {
+                    if prior.is_null() {
+                        rds::adopt_check(&current, owner)?;
+                    }
                     rds::modify(&client, &current, &primary, rotate.as_ref()).await?
                 }
-                _ => {
+                None => {
                     rds::create(&client, &primary, owner).await?;
                 }
             }
@@ -755,7 +775,10 @@ impl Resource for DatabaseResource {
             };
             let r = cancellable(&ctx.cancel, async {
                 match rds::find(&rclient, &want.identifier).await? {
-                    Some(current) => rds::modify(&rclient, &current, &want, None).await?,
+                    Some(current) => {
+                        rds::adopt_check(&current, owner)?;
+                        rds::modify(&rclient, &current, &want, None).await?
+                    }
                     None => {
                         rds::create_replica(&rclient, &source, &want, owner).await?;
                     }

@@ -472,3 +472,125 @@ fn validation_errors_point_at_the_attribute_with_the_fix() {
         assert!(!out.stderr.contains("panic"), "{name}");
     }
 }
+
+fn create_instance(moto: &Moto, id: &str, tags: &[(&str, &str)]) {
+    runtime().block_on(async {
+        rds(moto, "us-east-1")
+            .create_db_instance()
+            .db_instance_identifier(id)
+            .engine("postgres")
+            .db_instance_class("db.t3.large")
+            .allocated_storage(20)
+            // What this provider would have made: gp3, encrypted.
+            .storage_type("gp3")
+            .storage_encrypted(true)
+            .master_username("postgres")
+            .master_user_password("not-a-real-password-1")
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .expect("CreateDBInstance");
+    });
+}
+
+fn delete_instance(moto: &Moto, id: &str) {
+    runtime().block_on(async {
+        rds(moto, "us-east-1")
+            .delete_db_instance()
+            .db_instance_identifier(id)
+            .skip_final_snapshot(true)
+            .send()
+            .await
+            .expect("DeleteDBInstance");
+    });
+}
+
+#[test]
+fn a_retried_create_adopts_the_instance_it_made() {
+    let tf = find("1.15.5").expect("Terraform 1.15.5");
+    let moto = Moto::start();
+    // As if an apply created the instance and crashed before saving state.
+    create_instance(
+        &moto,
+        "crash-main",
+        &[
+            ("platform:environment", "crash"),
+            ("managed-by", "terraform-provider-platform"),
+        ],
+    );
+    let mut wd = Workdir::new(BIN, &stack("crash", "development", ""));
+    wd.use_moto(&moto);
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert_eq!(
+        describe(&moto, "us-east-1", "crash-main").unwrap().class,
+        "db.t3.micro",
+        "brought to the config"
+    );
+    wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // Someone else's instance under our name is never taken over.
+    create_instance(&moto, "taken-main", &[("owner", "another-team")]);
+    let mut other = Workdir::new(BIN, &stack("taken", "development", ""));
+    other.use_moto(&moto);
+    let out = other.run(&tf, &["apply", "-no-color", "-auto-approve"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("Database Name Already Taken"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        describe(&moto, "us-east-1", "taken-main").unwrap().class,
+        "db.t3.large",
+        "untouched"
+    );
+}
+
+#[test]
+fn a_failed_replica_keeps_the_primary_in_state_and_the_next_apply_finishes() {
+    let tf = find("1.15.5").expect("Terraform 1.15.5");
+    let moto = Moto::start();
+    let mut wd = Workdir::new(BIN, &stack("part", "development", ""));
+    wd.use_moto(&moto);
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+
+    // The replica's name is taken by a stranger, so adding the replica fails.
+    create_instance(&moto, "part-main-us-east-1", &[("owner", "another-team")]);
+    wd.write_main_tf(&stack(
+        "part",
+        "development",
+        "  read_replicas = [{ region = \"us-east-1\" }]",
+    ));
+    let failed = wd.run(&tf, &["apply", "-no-color", "-auto-approve"]);
+    assert_ne!(failed.code, 0, "the replica failure is an error");
+    assert!(
+        failed.stderr.contains("read replica in us-east-1"),
+        "names the failed child: {}",
+        failed.stderr
+    );
+    let state = wd.state_json(&tf);
+    let text = state.to_string();
+    assert!(
+        text.contains("part-main"),
+        "the primary is still recorded: {text}"
+    );
+    assert!(describe(&moto, "us-east-1", "part-main").is_some());
+
+    // Once the name is free, the next apply finishes the job.
+    delete_instance(&moto, "part-main-us-east-1");
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert!(
+        describe(&moto, "us-east-1", "part-main-us-east-1").is_some(),
+        "replica created"
+    );
+    wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+}

@@ -292,7 +292,11 @@ pub async fn create(
     Ok(out.db_instance().map(observed).unwrap_or_default())
 }
 
-fn adopt_check(existing: &ObservedInstance, owner_tag: (&str, &str)) -> Result<(), BackendError> {
+/// Refuses to adopt an instance that does not carry our ownership tag.
+pub fn adopt_check(
+    existing: &ObservedInstance,
+    owner_tag: (&str, &str),
+) -> Result<(), BackendError> {
     if existing.tags.get(owner_tag.0).map(String::as_str) == Some(owner_tag.1) {
         Ok(())
     } else {
@@ -351,6 +355,10 @@ pub async fn modify(
     }
     if current.allocated_storage != desired.allocated_storage {
         req = req.allocated_storage(desired.allocated_storage);
+        any = true;
+    }
+    if current.storage_type != desired.storage_type {
+        req = req.storage_type(&desired.storage_type);
         any = true;
     }
     if current.multi_az != desired.multi_az && current.replica_source.is_none() {
