@@ -40,14 +40,19 @@ echo "demo: $("$TF" version | head -n 1), AWS emulator at $ENDPOINT, example $(b
 cd "$WORK"
 "$TF" plan -no-color -out=plan.tfplan
 "$TF" apply -no-color -auto-approve plan.tfplan
-echo "demo: ECS clusters now in the emulator:" >&2
+echo "demo: what the emulator now holds:" >&2
 "$ROOT/.tools/venv/bin/python" - "$ENDPOINT" <<'PY'
 import sys, boto3
 ecs = boto3.client("ecs", endpoint_url=sys.argv[1], region_name="eu-west-1")
 arns = ecs.list_clusters()["clusterArns"]
 for c in ecs.describe_clusters(clusters=arns, include=["TAGS", "SETTINGS"])["clusters"]:
     tags = {t["key"]: t["value"] for t in c.get("tags", [])}
-    print(f"  {c['clusterName']:<20} tier={tags.get('platform:tier')} settings={c.get('settings')}")
+    print(f"  ecs cluster  {c['clusterName']:<22} tier={tags.get('platform:tier')} settings={c.get('settings')}")
+rds = boto3.client("rds", endpoint_url=sys.argv[1], region_name="eu-west-1")
+for d in rds.describe_db_instances()["DBInstances"]:
+    print(f"  rds instance {d['DBInstanceIdentifier']:<22} {d['DBInstanceClass']} multi_az={d['MultiAZ']} "
+          f"backups={d['BackupRetentionPeriod']}d storage={d['AllocatedStorage']}GB "
+          f"deletion_protection={d['DeletionProtection']} replica_of={d.get('ReadReplicaSourceDBInstanceIdentifier', '-')}")
 PY
 echo "demo: a second plan is empty:" >&2
 "$TF" plan -no-color -detailed-exitcode >/dev/null && echo "  no changes" >&2

@@ -66,5 +66,33 @@ output "monthly_cost_usd" {
     development = platform_environment.development.estimated_monthly_cost_usd
     staging     = platform_environment.staging.estimated_monthly_cost_usd
     production  = platform_environment.production.estimated_monthly_cost_usd
+    databases   = platform_database.development.estimated_monthly_cost_usd + platform_database.production.estimated_monthly_cost_usd
+  }
+}
+
+# The shared PostgreSQL of the plan: cheap in development; in production Multi-AZ with
+# 30-day backups, deletion protection and a read replica (seed 001's EU production shape:
+# db.t3.medium, 100 GB gp3). The scoring API's pgvector features need `vector`.
+resource "platform_database" "development" {
+  environment = platform_environment.development.context
+  name        = "shared"
+  extensions  = ["vector"]
+}
+
+resource "platform_database" "production" {
+  environment   = platform_environment.production.context
+  name          = "shared"
+  extensions    = ["vector"]
+  read_replicas = [{ region = "eu-west-1" }]
+  tags = {
+    data-classification = "confidential"
+  }
+}
+
+output "database_endpoints" {
+  value = {
+    development = platform_database.development.endpoint
+    production  = platform_database.production.endpoint
+    replicas    = platform_database.production.replica_endpoints
   }
 }
