@@ -3,7 +3,7 @@
 
 use crate::backends::BackendError;
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{
     CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName, Tag,
 };
@@ -45,19 +45,7 @@ fn api_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     operation: &'static str,
     err: aws_sdk_ecs::error::SdkError<E>,
 ) -> BackendError {
-    let message = match err.as_service_error() {
-        Some(e) => format!(
-            "{}: {}",
-            e.code().unwrap_or("Error"),
-            e.message().unwrap_or("no message")
-        ),
-        None => DisplayErrorContext(&err).to_string(),
-    };
-    BackendError::Api {
-        service: "ECS",
-        operation,
-        message,
-    }
+    super::api_error::api_error("ECS", operation, err)
 }
 
 fn insights_setting(on: bool) -> ClusterSetting {

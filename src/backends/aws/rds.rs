@@ -5,7 +5,7 @@ use crate::backends::BackendError;
 use crate::backends::wait::{self, Poll, WaitPolicy};
 use crate::provider::Secret;
 use aws_sdk_rds::Client;
-use aws_sdk_rds::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::types::{ApplyMethod, DbInstance, Parameter, Tag};
 use std::collections::BTreeMap;
 use tokio_util::sync::CancellationToken;
@@ -97,19 +97,7 @@ fn api_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     operation: &'static str,
     err: aws_sdk_rds::error::SdkError<E>,
 ) -> BackendError {
-    let message = match err.as_service_error() {
-        Some(e) => format!(
-            "{}: {}",
-            e.code().unwrap_or("Error"),
-            e.message().unwrap_or("no message")
-        ),
-        None => DisplayErrorContext(&err).to_string(),
-    };
-    BackendError::Api {
-        service: "RDS",
-        operation,
-        message,
-    }
+    super::api_error::api_error("RDS", operation, err)
 }
 
 fn tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
