@@ -473,7 +473,7 @@ fn check_name(name: &str, out: &mut Vec<Violation>) {
             suggestion.as_deref(),
         ));
     }
-    if !name.is_empty() && !is_dns_safe(name) {
+    if !name.is_empty() && !naming::is_dns_safe(name) {
         out.push(messages::invalid_format(
             path,
             "Invalid Service Name",
@@ -483,15 +483,6 @@ fn check_name(name: &str, out: &mut Vec<Violation>) {
             suggestion.as_deref().unwrap_or("scoring-api"),
         ));
     }
-}
-
-/// A lowercase letter first, then lowercase letters, digits and hyphens, no trailing
-/// hyphen: `<environment>-<name>` is then a DNS label on every host.
-fn is_dns_safe(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.ends_with('-')
 }
 
 /// The nearest DNS-safe name of valid length to what the user wrote, if any.

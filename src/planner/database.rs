@@ -856,7 +856,7 @@ fn check_replicas(replicas: &[ReplicaInput], out: &mut Vec<Violation>) {
     let mut first_seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (index, replica) in replicas.iter().enumerate() {
         let at = path.clone().then_index(index).then_attr("region");
-        if !is_aws_region(&replica.region) {
+        if !naming::is_aws_region(&replica.region) {
             out.push(messages::invalid_format(
                 at.clone(),
                 "Invalid AWS Region",
@@ -872,22 +872,6 @@ fn check_replicas(replicas: &[ReplicaInput], out: &mut Vec<Violation>) {
             first_seen.insert(&replica.region, index);
         }
     }
-}
-
-/// True for anything shaped like an AWS region code; the same shape rule as the
-/// environment's `region`, so a region AWS opens next year is never rejected.
-fn is_aws_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    let [first, middle @ .., last] = parts.as_slice() else {
-        return false;
-    };
-    let is_word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase());
-    (2..=4).contains(&first.len())
-        && is_word(first)
-        && !middle.is_empty()
-        && middle.iter().all(|w| is_word(w))
-        && (1..=2).contains(&last.len())
-        && last.chars().all(|c| c.is_ascii_digit())
 }
 
 fn check_credentials(input: &DatabaseInput, out: &mut Vec<Violation>) {

@@ -345,7 +345,7 @@ fn check_name(name: &str, out: &mut Vec<Violation>) {
             suggestion.as_deref(),
         ));
     }
-    if !name.is_empty() && !is_dns_safe(name) {
+    if !name.is_empty() && !naming::is_dns_safe(name) {
         out.push(messages::invalid_format(
             path,
             "Invalid Environment Name",
@@ -355,15 +355,6 @@ fn check_name(name: &str, out: &mut Vec<Violation>) {
             suggestion.as_deref().unwrap_or("staging-eu"),
         ));
     }
-}
-
-/// A lowercase letter first, then lowercase letters, digits and hyphens, no trailing
-/// hyphen: a valid DNS label and a valid prefix for every cloud name we derive.
-fn is_dns_safe(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.ends_with('-')
 }
 
 /// The nearest DNS-safe name of valid length to what the user wrote, if any.
@@ -408,7 +399,7 @@ fn check_tier(tier: &str, out: &mut Vec<Violation>) -> Option<Tier> {
 }
 
 fn check_region(region: &str, out: &mut Vec<Violation>) {
-    if !is_aws_region(region) {
+    if !naming::is_aws_region(region) {
         out.push(messages::invalid_format(
             AttributePath::attr("region"),
             "Invalid AWS Region",
@@ -418,25 +409,6 @@ fn check_region(region: &str, out: &mut Vec<Violation>) {
             "eu-west-1",
         ));
     }
-}
-
-/// True for anything shaped like an AWS region code.
-///
-/// The check is deliberately by shape, not by a list, so a region AWS opens next year is
-/// never rejected: a 2–4 letter partition or country prefix (`us`, `cn`, `eusc`), one or
-/// more lowercase words (`gov-west`, `isoe-west`, `de-east`), and a 1–2 digit number.
-fn is_aws_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    let [first, middle @ .., last] = parts.as_slice() else {
-        return false;
-    };
-    let is_word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase());
-    (2..=4).contains(&first.len())
-        && is_word(first)
-        && !middle.is_empty()
-        && middle.iter().all(|w| is_word(w))
-        && (1..=2).contains(&last.len())
-        && last.chars().all(|c| c.is_ascii_digit())
 }
 
 fn check_network(network: &NetworkInput, out: &mut Vec<Violation>) {
@@ -965,7 +937,7 @@ mod tests {
             "eusc-de-east-1",
         ];
         for region in accepted {
-            assert!(is_aws_region(region), "{region} must be accepted");
+            assert!(naming::is_aws_region(region), "{region} must be accepted");
         }
         let rejected = [
             "us-east",
@@ -981,7 +953,10 @@ mod tests {
             "us-east-1-",
         ];
         for region in rejected {
-            assert!(!is_aws_region(region), "{region:?} must be rejected");
+            assert!(
+                !naming::is_aws_region(region),
+                "{region:?} must be rejected"
+            );
         }
     }
 

@@ -145,6 +145,34 @@ pub fn merge_tags(
     }
 }
 
+/// A lowercase letter first, then lowercase letters, digits and hyphens, no trailing
+/// hyphen: a valid DNS label and a valid prefix for every cloud name we derive.
+pub fn is_dns_safe(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+}
+
+/// True for anything shaped like an AWS region code.
+///
+/// The check is deliberately by shape, not by a list, so a region AWS opens next year is
+/// never rejected: a 2–4 letter partition or country prefix (`us`, `cn`, `eusc`), one or
+/// more lowercase words (`gov-west`, `isoe-west`, `de-east`), and a 1–2 digit number.
+pub fn is_aws_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return false;
+    };
+    let is_word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase());
+    (2..=4).contains(&first.len())
+        && is_word(first)
+        && !middle.is_empty()
+        && middle.iter().all(|w| is_word(w))
+        && (1..=2).contains(&last.len())
+        && last.chars().all(|c| c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
