@@ -498,27 +498,6 @@ fn observe_child(child: &Value, o: &ObservedInstance, replica: bool) -> Value {
     )
 }
 
-fn backend_diag(action: &str, e: BackendError) -> Diagnostic {
-    match e {
-        BackendError::Cancelled => Diagnostic::error(
-            "Operation Cancelled",
-            format!(
-                "{action} was cancelled because Terraform asked the provider to stop. The state records what exists; run the command again to finish."
-            ),
-        ),
-        BackendError::Conflict(m) => Diagnostic::error(
-            "Database Name Already Taken",
-            format!("Could not {}: {m}", action.to_lowercase()),
-        ),
-        e @ BackendError::Api { .. } => Diagnostic::error(
-            format!("Could Not {action}"),
-            format!(
-                "{e}. Check the AWS credentials, region and the message above, then run the command again."
-            ),
-        ),
-    }
-}
-
 /// Reads the primary and every replica of a state.
 async fn read_all(
     ctx: &CallContext,
@@ -758,7 +737,11 @@ impl Resource for DatabaseResource {
             Err(e) => {
                 return done(
                     prior,
-                    Diagnostics::from_error(backend_diag("Apply The Database", e)),
+                    Diagnostics::from_error(super::backend_diagnostic(
+                        "Database Name Already Taken",
+                        "Apply The Database",
+                        e,
+                    )),
                 );
             }
         };
@@ -787,7 +770,11 @@ impl Resource for DatabaseResource {
             })
             .await;
             if let Err(e) = r {
-                let mut d = backend_diag(&format!("Create The Read Replica In {region}"), e);
+                let mut d = super::backend_diagnostic(
+                    "Database Name Already Taken",
+                    &format!("Create The Read Replica In {region}"),
+                    e,
+                );
                 d.detail.push_str(if prior.is_null() {
                     " The primary exists and is recorded in state. Terraform marks a resource whose create failed as tainted: run `terraform untaint <address>` and apply again to finish creating the replica without replacing the database."
                 } else {
@@ -810,7 +797,8 @@ impl Resource for DatabaseResource {
                 let rclient = ctx.config.aws.rds(region).await;
                 let id = replica_identifier(&prior_plan, region);
                 if let Err(e) = cancellable(&ctx.cancel, rds::delete(&rclient, &id, None)).await {
-                    diags.push(backend_diag(
+                    diags.push(super::backend_diagnostic(
+                        "Database Name Already Taken",
                         &format!("Delete The Read Replica In {region}"),
                         e,
                     ));
@@ -822,7 +810,11 @@ impl Resource for DatabaseResource {
         let replicas = match read_all(ctx, &plan).await {
             Ok((_, r)) => r,
             Err(e) => {
-                diags.push(backend_diag("Read The Database", e));
+                diags.push(super::backend_diagnostic(
+                    "Database Name Already Taken",
+                    "Read The Database",
+                    e,
+                ));
                 BTreeMap::new()
             }
         };
@@ -864,7 +856,11 @@ impl Resource for DatabaseResource {
             }
             Err(e) => keep(
                 state,
-                Diagnostics::from_error(backend_diag("Read The Database", e)),
+                Diagnostics::from_error(super::backend_diagnostic(
+                    "Database Name Already Taken",
+                    "Read The Database",
+                    e,
+                )),
             ),
         }
     }
@@ -908,7 +904,11 @@ impl Resource for DatabaseResource {
             Err(e) => {
                 return (
                     None,
-                    Diagnostics::from_error(backend_diag("Read The Database", e)),
+                    Diagnostics::from_error(super::backend_diagnostic(
+                        "Database Name Already Taken",
+                        "Read The Database",
+                        e,
+                    )),
                 );
             }
         };
@@ -966,7 +966,11 @@ impl Resource for DatabaseResource {
             Err(e) => {
                 return (
                     None,
-                    Diagnostics::from_error(backend_diag("Read The Database", e)),
+                    Diagnostics::from_error(super::backend_diagnostic(
+                        "Database Name Already Taken",
+                        "Read The Database",
+                        e,
+                    )),
                 );
             }
         };
@@ -1005,7 +1009,9 @@ async fn delete(prior: &Value, ctx: &CallContext) -> Result<(), Diagnostic> {
     let client = ctx.config.aws.rds(&plan.region).await;
     let current = cancellable(&ctx.cancel, rds::find(&client, &plan.identifier))
         .await
-        .map_err(|e| backend_diag("Read The Database", e))?;
+        .map_err(|e| {
+            super::backend_diagnostic("Database Name Already Taken", "Read The Database", e)
+        })?;
     if current.as_ref().is_some_and(|c| c.deletion_protection) {
         return Err(Diagnostic::error(
             "Database Is Protected From Deletion",
@@ -1023,7 +1029,13 @@ async fn delete(prior: &Value, ctx: &CallContext) -> Result<(), Diagnostic> {
             rds::wait_gone(&rclient, &id, &ctx.cancel, WaitPolicy::RDS).await
         })
         .await
-        .map_err(|e| backend_diag(&format!("Delete The Read Replica In {region}"), e))?;
+        .map_err(|e| {
+            super::backend_diagnostic(
+                "Database Name Already Taken",
+                &format!("Delete The Read Replica In {region}"),
+                e,
+            )
+        })?;
     }
     let snapshot = plan
         .effective
@@ -1048,7 +1060,7 @@ async fn delete(prior: &Value, ctx: &CallContext) -> Result<(), Diagnostic> {
         Ok(())
     })
     .await
-    .map_err(|e| backend_diag("Delete The Database", e))
+    .map_err(|e| super::backend_diagnostic("Database Name Already Taken", "Delete The Database", e))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use super::{
     ApplyOutcome, ApplyRequest, CallContext, PlanOutcome, PlanRequest, ReadOutcome, Resource,
 };
 use crate::backends::aws::ecs::{self, DesiredCluster, ObservedCluster};
-use crate::backends::{BackendError, cancellable};
+use crate::backends::cancellable;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::Source;
 use crate::planner::environment::{
@@ -581,24 +581,6 @@ fn is_reserved_tag(key: &str) -> bool {
     key.starts_with("platform:") || naming::PLATFORM_TAG_KEYS.contains(&key)
 }
 
-fn backend_diag(action: &str, e: BackendError) -> Diagnostic {
-    match e {
-        BackendError::Cancelled => Diagnostic::error(
-            "Operation Cancelled",
-            format!(
-                "{action} was cancelled because Terraform asked the provider to stop. Run the command again to finish; the state records what exists."
-            ),
-        ),
-        BackendError::Conflict(m) => Diagnostic::error("Cluster Name Already Taken", m),
-        e @ BackendError::Api { .. } => Diagnostic::error(
-            format!("Could Not {action}"),
-            format!(
-                "{e}. Check the AWS credentials, region and the message above, then run the command again."
-            ),
-        ),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The resource
 // ---------------------------------------------------------------------------------------
@@ -707,7 +689,14 @@ impl Resource for EnvironmentResource {
                     private: vec![],
                     diagnostics: Diagnostics::new(),
                 },
-                Err(e) => fail(prior, backend_diag("Delete The ECS Cluster", e)),
+                Err(e) => fail(
+                    prior,
+                    super::backend_diagnostic(
+                        "Cluster Name Already Taken",
+                        "Delete The ECS Cluster",
+                        e,
+                    ),
+                ),
             };
         }
         let input = match input(&req.config, &ctx.config.default_tags) {
@@ -749,7 +738,10 @@ impl Resource for EnvironmentResource {
                 diagnostics: Diagnostics::new(),
             },
             // A failed create leaves nothing behind worth recording; a failed update keeps the prior state.
-            Err(e) => fail(prior, backend_diag("Apply The ECS Cluster", e)),
+            Err(e) => fail(
+                prior,
+                super::backend_diagnostic("Cluster Name Already Taken", "Apply The ECS Cluster", e),
+            ),
         }
     }
 
@@ -780,7 +772,11 @@ impl Resource for EnvironmentResource {
             Err(e) => ReadOutcome {
                 new_state: state,
                 private,
-                diagnostics: Diagnostics::from_error(backend_diag("Read The ECS Cluster", e)),
+                diagnostics: Diagnostics::from_error(super::backend_diagnostic(
+                    "Cluster Name Already Taken",
+                    "Read The ECS Cluster",
+                    e,
+                )),
             },
         }
     }
@@ -811,7 +807,11 @@ impl Resource for EnvironmentResource {
             Err(e) => {
                 return (
                     None,
-                    Diagnostics::from_error(backend_diag("Read The ECS Cluster", e)),
+                    Diagnostics::from_error(super::backend_diagnostic(
+                        "Cluster Name Already Taken",
+                        "Read The ECS Cluster",
+                        e,
+                    )),
                 );
             }
         };

@@ -103,6 +103,35 @@ pub trait Resource: Send + Sync {
     }
 }
 
+/// The diagnostic for a failed backend call, shared by every resource: cancellation says
+/// how to finish, a name conflict says what was being done, an API error quotes the API.
+pub(crate) fn backend_diagnostic(
+    conflict_summary: &str,
+    action: &str,
+    e: crate::backends::BackendError,
+) -> crate::diagnostics::Diagnostic {
+    use crate::backends::BackendError;
+    use crate::diagnostics::Diagnostic;
+    match e {
+        BackendError::Cancelled => Diagnostic::error(
+            "Operation Cancelled",
+            format!(
+                "{action} was cancelled because Terraform asked the provider to stop. The state records what exists; run the command again to finish."
+            ),
+        ),
+        BackendError::Conflict(m) => Diagnostic::error(
+            conflict_summary,
+            format!("Could not {}: {m}", action.to_lowercase()),
+        ),
+        e @ BackendError::Api { .. } => Diagnostic::error(
+            format!("Could Not {action}"),
+            format!(
+                "{e}. Check the AWS credentials, region and the message above, then run the command again."
+            ),
+        ),
+    }
+}
+
 /// Every resource this provider offers.
 pub fn all() -> Vec<Arc<dyn Resource>> {
     vec![
