@@ -1,11 +1,12 @@
 //! ECS clusters: find by name, create (adopting one we made earlier), update settings,
 //! capacity providers and tags, delete.
 
+use super::ecs_tags;
 use crate::backends::BackendError;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{
-    CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName, Tag,
+    CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName,
 };
 use std::collections::BTreeMap;
 
@@ -62,12 +63,6 @@ fn strategy(provider: &str) -> CapacityProviderStrategyItem {
         .base(0)
         .build()
         .expect("capacity provider and weight are set")
-}
-
-fn tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
-    map.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
 }
 
 /// Looks a cluster up by name; `None` when it does not exist or was deleted (INACTIVE).
@@ -131,7 +126,7 @@ pub async fn create(
         .settings(insights_setting(desired.container_insights))
         .set_capacity_providers(Some(desired.capacity_providers.clone()))
         .default_capacity_provider_strategy(strategy(&desired.default_capacity_provider))
-        .set_tags(Some(tags(&desired.tags)))
+        .set_tags(Some(ecs_tags::to_list(&desired.tags)))
         .send()
         .await
         .map_err(|e| api_error("CreateCluster", e))?;
@@ -177,36 +172,7 @@ pub async fn update(
             .await
             .map_err(|e| api_error("PutClusterCapacityProviders", e))?;
     }
-    let stale: Vec<String> = observed
-        .tags
-        .keys()
-        .filter(|k| !desired.tags.contains_key(*k))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
-        client
-            .untag_resource()
-            .resource_arn(&observed.arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(|e| api_error("UntagResource", e))?;
-    }
-    let changed: BTreeMap<String, String> = desired
-        .tags
-        .iter()
-        .filter(|(k, v)| observed.tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if !changed.is_empty() {
-        client
-            .tag_resource()
-            .resource_arn(&observed.arn)
-            .set_tags(Some(tags(&changed)))
-            .send()
-            .await
-            .map_err(|e| api_error("TagResource", e))?;
-    }
+    ecs_tags::sync(client, &observed.arn, &observed.tags, &desired.tags).await?;
     find(client, &desired.name)
         .await?
         .ok_or_else(|| BackendError::Api {
