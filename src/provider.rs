@@ -2,6 +2,7 @@
 //! shared by every call (configuration, the StopProvider token).
 
 use crate::backends::aws::AwsClients;
+use crate::data_sources::{self, DataSource};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::naming::{self, TagOrigin};
 use crate::resources::{self, CallContext, Resource};
@@ -42,6 +43,8 @@ pub struct Endpoints {
     pub rds: Option<String>,
     /// Application Auto Scaling API URL.
     pub application_autoscaling: Option<String>,
+    /// CloudWatch Logs API URL.
+    pub cloudwatch_logs: Option<String>,
     /// Fly Machines API URL.
     pub fly: Option<String>,
     /// Cloudflare API URL.
@@ -64,6 +67,8 @@ pub struct CloudflareConfig {
     pub account_id: Option<String>,
     /// Zone routes are created on.
     pub zone_id: Option<String>,
+    /// That zone's name (`example.com`): routes are `<environment>-<service>.<zone_name>/*`.
+    pub zone_name: Option<String>,
     /// API token (`CLOUDFLARE_API_TOKEN`).
     pub api_token: Option<Secret>,
 }
@@ -130,6 +135,7 @@ pub fn schema() -> Schema {
                         url("ecs", "Amazon ECS"),
                         url("rds", "Amazon RDS"),
                         url("application_autoscaling", "Application Auto Scaling"),
+                        url("cloudwatch_logs", "Amazon CloudWatch Logs"),
                         url("fly", "Fly.io Machines"),
                         url("cloudflare", "Cloudflare"),
                     ],
@@ -147,7 +153,8 @@ pub fn schema() -> Schema {
                     "Cloudflare settings for services placed on Workers.",
                     vec![
                         text("account_id", "Cloudflare account ID Workers are uploaded to. Defaults to `CLOUDFLARE_ACCOUNT_ID`."),
-                        text("zone_id", "Zone for Worker routes; without it a service gets a workers.dev subdomain."),
+                        text("zone_id", "Zone for Worker routes (set with `zone_name`); without it a service gets a workers.dev subdomain."),
+                        text("zone_name", "Name of the `zone_id` zone, e.g. `example.com`: a Worker answers on `<environment>-<service>.<zone_name>`."),
                         text("api_token", "Cloudflare API token. Defaults to `CLOUDFLARE_API_TOKEN`; prefer the variable so the token stays out of configuration.").sensitive(),
                     ],
                 ),
@@ -232,6 +239,7 @@ pub fn config_from_value_with(
             p("application_autoscaling"),
             &mut diags,
         ),
+        cloudwatch_logs: string(e.get("cloudwatch_logs"), p("cloudwatch_logs"), &mut diags),
         fly: string(e.get("fly"), p("fly"), &mut diags),
         cloudflare: string(e.get("cloudflare"), p("cloudflare"), &mut diags),
     };
@@ -242,6 +250,7 @@ pub fn config_from_value_with(
             "application_autoscaling",
             &endpoints.application_autoscaling,
         ),
+        ("cloudwatch_logs", &endpoints.cloudwatch_logs),
         ("fly", &endpoints.fly),
         ("cloudflare", &endpoints.cloudflare),
     ] {
@@ -278,10 +287,20 @@ pub fn config_from_value_with(
         account_id: string(c.get("account_id"), cp("account_id"), &mut diags)
             .or_else(|| (env.var)("CLOUDFLARE_ACCOUNT_ID")),
         zone_id: string(c.get("zone_id"), cp("zone_id"), &mut diags),
+        zone_name: string(c.get("zone_name"), cp("zone_name"), &mut diags),
         api_token: string(c.get("api_token"), cp("api_token"), &mut diags)
             .or_else(|| (env.var)("CLOUDFLARE_API_TOKEN"))
             .map(Secret::new),
     };
+    if cloudflare.zone_id.is_some() != cloudflare.zone_name.is_some() {
+        diags.push(
+            Diagnostic::error(
+                "Incomplete Cloudflare Zone",
+                "Worker routes need both the zone's ID and its name: set `zone_id` and `zone_name` together in the `cloudflare` block, or neither to use workers.dev subdomains.",
+            )
+            .at(cp(if cloudflare.zone_id.is_some() { "zone_name" } else { "zone_id" })),
+        );
+    }
     if diags.has_errors() {
         return Err(diags);
     }
@@ -299,6 +318,7 @@ pub fn config_from_value_with(
 /// The state every RPC shares.
 pub struct Platform {
     resources: HashMap<&'static str, Arc<dyn Resource>>,
+    data_sources: HashMap<&'static str, Arc<dyn DataSource>>,
     config: RwLock<Option<Arc<ProviderConfig>>>,
     stop: Mutex<CancellationToken>,
 }
@@ -310,6 +330,10 @@ impl Platform {
             resources: resources::all()
                 .into_iter()
                 .map(|r| (r.type_name(), r))
+                .collect(),
+            data_sources: data_sources::all()
+                .into_iter()
+                .map(|d| (d.type_name(), d))
                 .collect(),
             config: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
@@ -325,6 +349,18 @@ impl Platform {
     pub fn resources(&self) -> Vec<Arc<dyn Resource>> {
         let mut all: Vec<_> = self.resources.values().cloned().collect();
         all.sort_by_key(|r| r.type_name());
+        all
+    }
+
+    /// The data source of a type name.
+    pub fn data_source(&self, type_name: &str) -> Option<Arc<dyn DataSource>> {
+        self.data_sources.get(type_name).cloned()
+    }
+
+    /// Every data source, sorted by type name.
+    pub fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        let mut all: Vec<_> = self.data_sources.values().cloned().collect();
+        all.sort_by_key(|d| d.type_name());
         all
     }
 

@@ -1479,7 +1479,7 @@ fn service_settings(r: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String,
 
 /// A short, stable digest of text for change detection in the plan (FNV-1a, 64 bit).
 /// Not a security hash: it only has to change when the text does.
-fn digest(text: &str) -> String {
+pub fn digest(text: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {
         hash ^= u64::from(byte);
@@ -1488,7 +1488,8 @@ fn digest(text: &str) -> String {
     format!("fnv1a64:{hash:016x}")
 }
 
-fn env_digest(env: &BTreeMap<String, String>) -> String {
+/// The digest of environment variables, one `NAME=value` line each in name order.
+pub fn env_digest(env: &BTreeMap<String, String>) -> String {
     let mut text = String::new();
     for (k, v) in env {
         let _ = writeln!(text, "{k}={v}");

@@ -2,6 +2,7 @@
 //! planner's native types, calls the pure planner, and calls a backend for side effects.
 //! This module holds what every resource shares: the [`Resource`] trait and its requests.
 
+pub mod api_service;
 mod attrs;
 pub mod database;
 pub mod environment;
@@ -137,5 +138,6 @@ pub fn all() -> Vec<Arc<dyn Resource>> {
     vec![
         Arc::new(environment::EnvironmentResource::new()),
         Arc::new(database::DatabaseResource::new()),
+        Arc::new(api_service::ApiServiceResource::new()),
     ]
 }

@@ -137,14 +137,15 @@ impl AwsClients {
         .await
     }
 
-    /// The CloudWatch Logs client for a region. The provider block has no override for
-    /// it; the SDK's `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` / `AWS_ENDPOINT_URL` apply.
+    /// The CloudWatch Logs client for a region.
     pub async fn cloudwatch_logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        let url = self.inner.endpoints.cloudwatch_logs.clone();
         self.client(&self.inner.cloudwatch_logs, region, |sdk, region| {
-            let conf = aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
-                .region(region)
-                .build();
-            aws_sdk_cloudwatchlogs::Client::from_conf(conf)
+            let mut b = aws_sdk_cloudwatchlogs::config::Builder::from(sdk).region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_cloudwatchlogs::Client::from_conf(b.build())
         })
         .await
     }

@@ -1,4 +1,5 @@
-//! GetMetadata: the resource types this provider serves, without their schemas.
+//! GetMetadata: the resource and data source types this provider serves, without their
+//! schemas.
 
 use crate::protocol::proto::tfplugin6 as tf;
 use crate::provider::Platform;
@@ -11,6 +12,13 @@ pub(super) fn handle(platform: &Platform) -> tf::get_metadata::Response {
             .iter()
             .map(|r| tf::get_metadata::ResourceMetadata {
                 type_name: r.type_name().to_string(),
+            })
+            .collect(),
+        data_sources: platform
+            .data_sources()
+            .iter()
+            .map(|d| tf::get_metadata::DataSourceMetadata {
+                type_name: d.type_name().to_string(),
             })
             .collect(),
         ..Default::default()

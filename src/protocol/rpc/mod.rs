@@ -9,9 +9,11 @@ mod get_metadata;
 mod get_provider_schema;
 mod import_resource_state;
 mod plan_resource_change;
+mod read_data_source;
 mod read_resource;
 mod stop_provider;
 mod upgrade_resource_state;
+mod validate_data_resource_config;
 mod validate_provider_config;
 mod validate_resource_config;
 
@@ -31,6 +33,16 @@ impl ProviderService {
     pub fn new(platform: Arc<Platform>) -> Self {
         Self { platform }
     }
+}
+
+/// The diagnostic for a data source type name this provider does not know.
+fn unknown_data_source(type_name: &str) -> Vec<tf::Diagnostic> {
+    vec![super::convert::diagnostic(Diagnostic::error(
+        "Unknown Data Source Type",
+        format!(
+            "This provider has no data source `{type_name}`. Its data source is `platform_hosting_matrix`; check the spelling."
+        ),
+    ))]
 }
 
 /// The diagnostic for a type name this provider does not know.
@@ -163,8 +175,18 @@ impl tf::provider_server::Provider for ProviderService {
         &self,
         req: Request<tf::validate_data_resource_config::Request>,
     ) -> Rpc<tf::validate_data_resource_config::Response> {
-        Ok(Response::new(tf::validate_data_resource_config::Response {
-            diagnostics: unknown_type(&req.into_inner().type_name),
-        }))
+        Ok(Response::new(validate_data_resource_config::handle(
+            &self.platform,
+            req.into_inner(),
+        )))
+    }
+
+    async fn read_data_source(
+        &self,
+        req: Request<tf::read_data_source::Request>,
+    ) -> Rpc<tf::read_data_source::Response> {
+        Ok(Response::new(
+            read_data_source::handle(&self.platform, req.into_inner()).await,
+        ))
     }
 }

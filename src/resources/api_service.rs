@@ -1,0 +1,1548 @@
+//! `platform_api_service`: one service, placed by the hosting matrix on ECS Fargate, Fly.io
+//! Machines or Cloudflare Workers, and expanded into that host's children. The planner
+//! (`planner::api_service`) decides everything; this file converts values, calls the
+//! host's backend to make the children match the plan, and reads them back so that
+//! out-of-band changes show in the next plan as that child's change. Order: schema,
+//! inputs, state, the three hosts (apply, read, delete), the resource, import.
+
+use super::attrs::{self, get, int, map_of, s, with};
+use super::environment::{context_from_value, context_type, import_context};
+use super::{
+    ApplyOutcome, ApplyRequest, CallContext, PlanOutcome, PlanRequest, ReadOutcome, Resource,
+};
+use crate::backends::aws::autoscaling::{self, DesiredPolicy, DesiredTarget};
+use crate::backends::aws::ecs_service::{self, DesiredService, Network};
+use crate::backends::aws::log_group::{self, DesiredLogGroup};
+use crate::backends::aws::task_definition::{
+    self, Container, DesiredTaskDefinition, HealthCheck, LogConfig,
+};
+use crate::backends::cloudflare::{Cloudflare, ScriptUpload};
+use crate::backends::fly::{Fly, Guest, HttpCheck, MachineSpec};
+use crate::backends::{BackendError, cancellable};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::planner::api_service::{
+    self as planner, HealthCheckInput, RequirementsInput, ScalingInput, ServiceInput, ServicePlan,
+};
+use crate::planner::naming;
+use crate::planner::placement::Host;
+use crate::provider::ProviderConfig;
+use crate::schema::{Attribute, Block, Mode, NestedBlock, Schema};
+use crate::value::{AttributePath, Type, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Where the configured inputs are recorded on the cloud side, so import can rebuild
+/// them: ECS service tags (chunked), Fly machine metadata, a Worker plain-text binding.
+const TAG_SPEC: &str = "platform:spec";
+/// Fly machine metadata key of the same record.
+const FLY_SPEC: &str = "platform_spec";
+/// Fly machine metadata key naming the service a machine belongs to.
+const FLY_SERVICE: &str = "platform_service";
+/// The Worker binding that carries the record (plain text, visible to the script).
+const WORKER_SPEC_BINDING: &str = "PLATFORM_SPEC";
+/// ECS tag values hold at most 256 characters.
+const TAG_VALUE_MAX: usize = 256;
+
+/// The `platform_api_service` resource.
+pub struct ApiServiceResource {
+    schema: Schema,
+}
+
+impl ApiServiceResource {
+    /// The resource with its schema.
+    pub fn new() -> Self {
+        Self { schema: schema() }
+    }
+}
+
+impl Default for ApiServiceResource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------
+
+fn block(name: &str, description: &str, attributes: Vec<Attribute>) -> NestedBlock {
+    NestedBlock {
+        name: name.into(),
+        block: Block {
+            description: description.into(),
+            attributes,
+            blocks: vec![],
+        },
+    }
+}
+
+fn schema() -> Schema {
+    let opt = |name: &str, ty: Type, d: &str| Attribute::new(name, ty, Mode::Optional, d);
+    let computed = |name: &str, ty: Type, d: &str| Attribute::new(name, ty, Mode::Computed, d);
+    Schema {
+        version: 0,
+        block: Block {
+            description: "An API service placed by the hosting matrix on ECS Fargate, Fly.io Machines or Cloudflare Workers (`host = \"auto\"`), or on the host you name. The plan shows the resolved host, why, every child it expands into with each setting's source, and the monthly cost.".into(),
+            attributes: vec![
+                Attribute::new("environment", context_type(), Mode::Required, "The environment's `context`: `platform_environment.<name>.context`."),
+                Attribute::new("name", Type::String, Mode::Required, "Service name within the environment (DNS-safe); cloud names are `<environment>-<name>`. Changing it replaces the service."),
+                opt("host", Type::String, "`auto` (default: placed by `requirements`), `aws_fargate`, `fly` or `cloudflare_workers`. A host that cannot meet the requirements is a plan-time error; changing host replaces the service."),
+                opt("image", Type::String, "Container image (Fargate, Fly.io). A new image is a new task-definition revision or a machine update, in place."),
+                opt("script", Type::String, "Workers ES module source, e.g. `file(\"worker.js\")` (Cloudflare Workers)."),
+                opt("port", Type::Number, "Port the container listens on. Default 8080."),
+                opt("cpu", Type::String, "CPU as people write it: `\"0.5\"`, `\"1 vCPU\"`, `\"1024\"` (units). Fargate sizes are checked against Fargate's table; Fly.io takes whole CPUs."),
+                opt("memory", Type::String, "Memory as people write it: `\"512\"` (MiB), `\"1GB\"`, `\"2 GiB\"`. Checked against the host's limits."),
+                opt("env", Type::map(Type::String), "Plain environment variables."),
+                opt("secrets", Type::map(Type::String), "Secrets by variable name, as references, never values: a Secrets Manager or SSM parameter ARN (Fargate), or `secret://NAME` for a secret already set on the Fly app or Worker (`fly secrets set`, `wrangler secret put`)."),
+                opt("regions", Type::list(Type::String), "Fly.io region codes for active-active (`[\"iad\", \"ams\"]`); several regions place an `auto` service on Fly.io. Default: the environment's region, or the Fly.io region nearest to it."),
+                opt("execution_role_arn", Type::String, "Fargate: IAM role ECS uses to pull the image, read `secrets` and write logs (needed on AWS for secrets and private images)."),
+                opt("task_role_arn", Type::String, "Fargate: IAM role the service's code runs as."),
+                opt("tags", Type::map(Type::String), "Tags for every child that takes tags, on top of the environment's."),
+                computed("id", Type::String, "`<environment>/<name>`, the import ID."),
+                computed("resolved_host", Type::String, "Where the service runs: `aws_fargate`, `fly` or `cloudflare_workers`."),
+                computed("placement_reason", Type::String, "Why it runs there, in one line."),
+                computed("url", Type::String, "Where the service answers: `https://<app>.fly.dev`, the Worker's route or workers.dev URL; null on Fargate (no load balancer is part of the service)."),
+                computed("child_ids", Type::map(Type::String), "Cloud IDs of the children by expansion key: task definition and service ARNs, scalable target, policy ARN, Fly machine IDs, Worker script and route IDs."),
+                computed("expansion", Type::list(attrs::child_type()), "The cloud resources this service expands into, with their effective settings, where each setting came from, tags and monthly cost."),
+                computed("estimated_monthly_cost_usd", Type::Number, "Sum of the children's monthly cost from the dated price tables: Fargate vCPU and GB hours × minimum tasks, Fly.io machines, the Workers Paid plan base."),
+            ],
+            blocks: vec![
+                block("scaling", "Instance counts; every field overrides the environment's policy.", vec![
+                    opt("min", Type::Number, "Minimum instances: Fargate tasks, or Fly.io machines per region. Default: the tier's (1 / 1 / 2)."),
+                    opt("max", Type::Number, "Maximum Fargate tasks for autoscaling. Default: the tier's (2 / 4 / 10)."),
+                    opt("target_cpu_percent", Type::Number, "Average CPU that Fargate autoscaling aims for. Default 70."),
+                ]),
+                block("health_check", "HTTP health check: an ECS container check (the image needs `curl`) or a Fly.io machine check.", vec![
+                    Attribute::new("path", Type::String, Mode::Required, "Path to probe, starting with `/`."),
+                    opt("interval_seconds", Type::Number, "Seconds between probes. Default 30."),
+                ]),
+                block("requirements", "What the service needs; with `host = \"auto\"` these choose the host (see `platform_hosting_matrix`).", vec![
+                    opt("long_lived_connections", Type::Bool, "Holds WebSockets or streams open (rules out Workers)."),
+                    opt("private_network_access", Type::Bool, "Reaches private AWS resources such as RDS in the VPC (places on Fargate)."),
+                    opt("cpu_ms_per_request", Type::Number, "CPU time one request uses, ms (heavy CPU places on Fargate)."),
+                    opt("memory_mb", Type::Number, "Memory the service needs, MB (Workers have 128 MB)."),
+                    opt("background_work", Type::Bool, "Does background work, not only requests (places on Fargate)."),
+                ]),
+            ],
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Config → planner input
+// ---------------------------------------------------------------------------------------
+
+/// Reads the planner input from a configuration (or a state, which holds the same inputs).
+fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics> {
+    let Some(environment) = context_from_value(get(v, "environment")) else {
+        return Err(Diagnostics::from_error(
+            Diagnostic::error(
+                "Invalid Environment",
+                "`environment` must be an environment's context: write `environment = platform_environment.<name>.context`.",
+            )
+            .at(AttributePath::attr("environment")),
+        ));
+    };
+    let mut diags = Diagnostics::new();
+    let mut whole = |v: &Value, path: AttributePath| {
+        attrs::opt_int(v, path).unwrap_or_else(|d| {
+            diags.push(d);
+            None
+        })
+    };
+    let text = |k: &str| attrs::opt_string(get(v, k));
+    let sc = get(v, "scaling");
+    let sp = |k: &str| AttributePath::attr("scaling").then_attr(k);
+    let scaling = ScalingInput {
+        min: whole(get(sc, "min"), sp("min")),
+        max: whole(get(sc, "max"), sp("max")),
+        target_cpu_percent: whole(get(sc, "target_cpu_percent"), sp("target_cpu_percent")),
+    };
+    let hc = get(v, "health_check");
+    let health_check = (!hc.is_null()).then(|| HealthCheckInput {
+        path: attrs::opt_string(get(hc, "path")).unwrap_or_default(),
+        interval_seconds: whole(
+            get(hc, "interval_seconds"),
+            AttributePath::attr("health_check").then_attr("interval_seconds"),
+        ),
+    });
+    let rq = get(v, "requirements");
+    let rp = |k: &str| AttributePath::attr("requirements").then_attr(k);
+    let requirements = RequirementsInput {
+        long_lived_connections: get(rq, "long_lived_connections").as_bool(),
+        private_network_access: get(rq, "private_network_access").as_bool(),
+        cpu_ms_per_request: whole(get(rq, "cpu_ms_per_request"), rp("cpu_ms_per_request")),
+        memory_mb: whole(get(rq, "memory_mb"), rp("memory_mb")),
+        background_work: get(rq, "background_work").as_bool(),
+    };
+    let port = whole(get(v, "port"), AttributePath::attr("port"));
+    let input = ServiceInput {
+        environment,
+        name: text("name").unwrap_or_default(),
+        host: text("host").unwrap_or_else(|| "auto".into()),
+        image: text("image"),
+        script: text("script"),
+        port,
+        cpu: text("cpu"),
+        memory: text("memory"),
+        scaling,
+        health_check,
+        env: attrs::string_map(get(v, "env")),
+        secrets: attrs::string_map(get(v, "secrets")),
+        regions: attrs::strings(get(v, "regions")),
+        requirements,
+        tags: attrs::string_map(get(v, "tags")),
+        default_tags: config.default_tags.clone(),
+        fly_org: config.fly.org_slug.clone(),
+        cloudflare_zone: config.cloudflare.zone_name.clone(),
+    };
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(input)
+    }
+}
+
+fn violations(v: Vec<crate::planner::Violation>) -> Diagnostics {
+    v.into_iter().map(Diagnostic::from).collect()
+}
+
+fn warnings(v: &[crate::planner::Violation]) -> Diagnostics {
+    v.iter()
+        .map(|w| {
+            let d = Diagnostic::warning(w.summary.clone(), w.detail.clone());
+            if w.path.is_root() {
+                d
+            } else {
+                d.at(w.path.clone())
+            }
+        })
+        .collect()
+}
+
+/// Plans a configuration or a state; `None` when it cannot be planned.
+fn plan_of(v: &Value, config: &ProviderConfig) -> Option<(ServiceInput, ServicePlan)> {
+    let i = input(v, config).ok()?;
+    let p = planner::plan(&i).ok()?;
+    Some((i, p))
+}
+
+/// Fargate without an execution role works on emulators but not on AWS when the task
+/// reads secrets (ECS fetches them with that role).
+fn role_warning(config: &Value, plan: &ServicePlan) -> Option<Diagnostic> {
+    (plan.placement.host == Host::AwsFargate
+        && get(config, "execution_role_arn").is_null()
+        && !attrs::string_map(get(config, "secrets")).is_empty())
+    .then(|| {
+        Diagnostic::warning(
+            "Fargate Secrets Need An Execution Role",
+            "ECS reads `secrets` with the task's execution role, and no `execution_role_arn` is set, so on AWS the tasks would fail to start. Set `execution_role_arn` to a role with `secretsmanager:GetSecretValue` (or `ssm:GetParameters`) on these secrets and the `AmazonECSTaskExecutionRolePolicy`.",
+        )
+        .at(AttributePath::attr("execution_role_arn"))
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Planner output → state
+// ---------------------------------------------------------------------------------------
+
+fn state_value(config: &Value, plan: &ServicePlan, url: Value, child_ids: Value) -> Value {
+    with(
+        config.clone(),
+        [
+            ("id", s(format!("{}/{}", plan.environment, plan.name))),
+            ("resolved_host", s(plan.placement.host.as_str())),
+            ("placement_reason", s(plan.placement.reason.clone())),
+            ("url", url),
+            ("child_ids", child_ids),
+            (
+                "expansion",
+                Value::list(
+                    plan.children
+                        .iter()
+                        .map(|c| attrs::child_value(c, &plan.tags)),
+                ),
+            ),
+            (
+                "estimated_monthly_cost_usd",
+                attrs::money(plan.estimated_monthly_cost_usd),
+            ),
+        ],
+    )
+}
+
+/// The URL as the plan knows it: the planner's, null on Fargate, unknown until the
+/// account's workers.dev subdomain is read at apply.
+fn planned_url(plan: &ServicePlan) -> Value {
+    match (&plan.url, plan.placement.host) {
+        (Some(u), _) => s(u.clone()),
+        (None, Host::AwsFargate) => Value::Null,
+        (None, _) => Value::Unknown,
+    }
+}
+
+/// The configured inputs that the cloud does not hold as such, as `k=v` pairs (values
+/// with spaces written with `+`), in characters every host's tags accept.
+fn spec_pairs(config: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut put = |k: String, v: &Value| {
+        let text = match v {
+            Value::String(t) => t.replace(' ', "+"),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::List(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("/"),
+            _ => return,
+        };
+        out.push(format!("{k}={text}"));
+    };
+    for k in [
+        "host",
+        "port",
+        "cpu",
+        "memory",
+        "regions",
+        "execution_role_arn",
+        "task_role_arn",
+    ] {
+        put(k.to_string(), get(config, k));
+    }
+    for (b, fields) in [
+        ("scaling", &["min", "max", "target_cpu_percent"][..]),
+        ("health_check", &["path", "interval_seconds"][..]),
+        (
+            "requirements",
+            &[
+                "long_lived_connections",
+                "private_network_access",
+                "cpu_ms_per_request",
+                "memory_mb",
+                "background_work",
+            ][..],
+        ),
+    ] {
+        let value = get(config, b);
+        if !value.is_null() {
+            out_block_marker(&mut put, b);
+            for f in fields {
+                put(format!("{b}.{f}"), get(value, f));
+            }
+        }
+    }
+    for (k, v) in attrs::string_map(get(config, "secrets")) {
+        put(format!("secrets.{k}"), &s(v));
+    }
+    out
+}
+
+/// Records that a block was written even when all its fields are null.
+fn out_block_marker(put: &mut impl FnMut(String, &Value), block: &str) {
+    put(format!("{block}."), &Value::Bool(true));
+}
+
+/// The configuration values recorded by [`spec_pairs`].
+fn config_from_spec(pairs: &[String]) -> Vec<(&'static str, Value)> {
+    let found: BTreeMap<&str, &str> = pairs.iter().filter_map(|p| p.split_once('=')).collect();
+    let text = |k: &str| found.get(k).map(|v| s(v.replace('+', " ")));
+    let number = |k: &str| found.get(k).and_then(|v| v.parse::<i64>().ok()).map(int);
+    let boolean = |k: &str| found.get(k).and_then(|v| v.parse().ok()).map(Value::Bool);
+    let or_null = |v: Option<Value>| v.unwrap_or(Value::Null);
+    let mut out = vec![
+        ("host", or_null(text("host"))),
+        ("port", or_null(number("port"))),
+        ("cpu", or_null(text("cpu"))),
+        ("memory", or_null(text("memory"))),
+        (
+            "regions",
+            or_null(found.get("regions").map(|v| {
+                attrs::string_list(
+                    &v.split('/')
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string)
+                        .collect::<Vec<_>>(),
+                )
+            })),
+        ),
+        ("execution_role_arn", or_null(text("execution_role_arn"))),
+        ("task_role_arn", or_null(text("task_role_arn"))),
+    ];
+    let present = |b: &str| found.contains_key(format!("{b}.").as_str());
+    out.push((
+        "scaling",
+        if present("scaling") {
+            Value::object([
+                ("min", or_null(number("scaling.min"))),
+                ("max", or_null(number("scaling.max"))),
+                (
+                    "target_cpu_percent",
+                    or_null(number("scaling.target_cpu_percent")),
+                ),
+            ])
+        } else {
+            Value::Null
+        },
+    ));
+    out.push((
+        "health_check",
+        if present("health_check") {
+            Value::object([
+                ("path", or_null(text("health_check.path"))),
+                (
+                    "interval_seconds",
+                    or_null(number("health_check.interval_seconds")),
+                ),
+            ])
+        } else {
+            Value::Null
+        },
+    ));
+    out.push((
+        "requirements",
+        if present("requirements") {
+            Value::object([
+                (
+                    "long_lived_connections",
+                    or_null(boolean("requirements.long_lived_connections")),
+                ),
+                (
+                    "private_network_access",
+                    or_null(boolean("requirements.private_network_access")),
+                ),
+                (
+                    "cpu_ms_per_request",
+                    or_null(number("requirements.cpu_ms_per_request")),
+                ),
+                ("memory_mb", or_null(number("requirements.memory_mb"))),
+                (
+                    "background_work",
+                    or_null(boolean("requirements.background_work")),
+                ),
+            ])
+        } else {
+            Value::Null
+        },
+    ));
+    let secrets: BTreeMap<String, String> = found
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("secrets.")?.to_string(), v.to_string())))
+        .collect();
+    out.push((
+        "secrets",
+        if secrets.is_empty() {
+            Value::Null
+        } else {
+            map_of(&secrets)
+        },
+    ));
+    out
+}
+
+/// The spec as ECS tags: `platform:spec`, `platform:spec:1`, … each within 256 characters.
+fn spec_tags(pairs: &[String]) -> BTreeMap<String, String> {
+    let mut chunks: Vec<String> = vec![String::new()];
+    for p in pairs {
+        let last = chunks.last_mut().expect("one chunk");
+        if !last.is_empty() && last.len() + 1 + p.len() > TAG_VALUE_MAX {
+            chunks.push(String::new());
+        }
+        let last = chunks.last_mut().expect("one chunk");
+        if !last.is_empty() {
+            last.push(' ');
+        }
+        // A single pair longer than a tag value is cut rather than refused: import then
+        // misses that one input and the plan after import shows it.
+        last.push_str(&p.chars().take(TAG_VALUE_MAX).collect::<String>());
+    }
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let key = if i == 0 {
+                TAG_SPEC.to_string()
+            } else {
+                format!("{TAG_SPEC}:{i}")
+            };
+            (key, c)
+        })
+        .collect()
+}
+
+fn spec_from_tags(tags: &BTreeMap<String, String>) -> Vec<String> {
+    let mut chunks: Vec<(usize, &String)> = tags
+        .iter()
+        .filter_map(|(k, v)| {
+            if k == TAG_SPEC {
+                Some((0, v))
+            } else {
+                k.strip_prefix(&format!("{TAG_SPEC}:"))?
+                    .parse()
+                    .ok()
+                    .map(|i| (i, v))
+            }
+        })
+        .collect();
+    chunks.sort();
+    chunks
+        .into_iter()
+        .flat_map(|(_, v)| v.split(' ').map(str::to_string).collect::<Vec<_>>())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+fn is_spec_tag(k: &str) -> bool {
+    k == TAG_SPEC || k.starts_with(&format!("{TAG_SPEC}:"))
+}
+
+// ---------------------------------------------------------------------------------------
+// What the cloud holds
+// ---------------------------------------------------------------------------------------
+
+/// The children as read from the cloud.
+#[derive(Default)]
+struct Seen {
+    /// Observed settings of each child that exists, by expansion key; a key without an
+    /// entry does not exist.
+    children: BTreeMap<String, BTreeMap<String, String>>,
+    /// Cloud IDs by expansion key.
+    ids: BTreeMap<String, String>,
+    /// The URL the host reports, when it has one.
+    url: Option<String>,
+    /// Environment variables as deployed (for import).
+    env: BTreeMap<String, String>,
+    /// Image or script as deployed (for import).
+    artefact: Option<String>,
+    /// The recorded spec (for import).
+    spec: Vec<String>,
+    /// Tags of the main child (for import).
+    tags: BTreeMap<String, String>,
+}
+
+impl Seen {
+    /// Whether anything of the service exists: a state that records some children is
+    /// kept, and the next plan adds the missing ones back.
+    fn any(&self) -> bool {
+        !self.children.is_empty()
+    }
+
+    /// The service is complete enough to import when its main child exists.
+    fn exists(&self, plan: &ServicePlan) -> bool {
+        let main = match plan.placement.host {
+            Host::AwsFargate => "ecs_service",
+            Host::Fly => "fly_app",
+            Host::CloudflareWorkers => "worker_script",
+        };
+        self.children.contains_key(main)
+    }
+}
+
+/// Writes what the cloud holds into a state: children that are gone leave the
+/// expansion (the next plan adds them back), and observed settings replace planned ones.
+fn observe(state: Value, seen: &Seen, host: Host) -> Value {
+    let expansion = match get(&state, "expansion") {
+        Value::List(children) => Value::List(
+            children
+                .iter()
+                .filter_map(|child| {
+                    let key = get(child, "key").as_str().unwrap_or_default();
+                    let observed = seen.children.get(key)?;
+                    let mut settings = attrs::string_map(get(child, "settings"));
+                    for (k, v) in observed {
+                        if settings.contains_key(k) {
+                            settings.insert(k.clone(), v.clone());
+                        }
+                    }
+                    Some(with(child.clone(), [("settings", map_of(&settings))]))
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    let url = match (&seen.url, host) {
+        (Some(u), _) => s(u.clone()),
+        (None, Host::AwsFargate) => Value::Null,
+        (None, _) => get(&state, "url").clone(),
+    };
+    let url = if url.is_unknown() { Value::Null } else { url };
+    with(
+        state,
+        [
+            ("expansion", expansion),
+            ("child_ids", map_of(&seen.ids)),
+            ("url", url),
+        ],
+    )
+}
+
+fn child<'a>(plan: &'a ServicePlan, key: &str) -> Option<&'a crate::planner::Child> {
+    plan.children.iter().find(|c| c.key == key)
+}
+
+fn setting<'a>(plan: &'a ServicePlan, key: &str, name: &str) -> &'a str {
+    child(plan, key)
+        .and_then(|c| c.settings.get(name))
+        .map(String::as_str)
+        .unwrap_or_default()
+}
+
+fn number<T: std::str::FromStr + Default>(text: &str) -> T {
+    text.parse().unwrap_or_default()
+}
+
+fn owner(plan: &ServicePlan) -> (&'static str, &str) {
+    (naming::TAG_ENVIRONMENT, plan.environment.as_str())
+}
+
+// ---------------------------------------------------------------------------------------
+// ECS Fargate
+// ---------------------------------------------------------------------------------------
+
+struct FargateDesired {
+    region: String,
+    log: DesiredLogGroup,
+    task: DesiredTaskDefinition,
+    service: DesiredService,
+    target: DesiredTarget,
+    policy: DesiredPolicy,
+}
+
+fn fargate_desired(input: &ServiceInput, plan: &ServicePlan, config: &Value) -> FargateDesired {
+    let ctx = &input.environment;
+    let td = "ecs_task_definition";
+    let port: i32 = number(setting(plan, td, "container.port"));
+    let health_check = plan.settings.get("health_check.path").map(|path| {
+        HealthCheck::http(
+            port,
+            path,
+            number(
+                plan.settings
+                    .get("health_check.interval_seconds")
+                    .map(String::as_str)
+                    .unwrap_or("30"),
+            ),
+        )
+    });
+    let mut service_tags = plan.tags.clone();
+    service_tags.extend(spec_tags(&spec_pairs(config)));
+    let resource_id = autoscaling::resource_id(&ctx.cluster_name, &plan.cloud_name);
+    FargateDesired {
+        region: ctx.region.clone(),
+        log: DesiredLogGroup {
+            name: setting(plan, td, "log.group").to_string(),
+            retention_days: number(setting(plan, td, "log.retention_days")),
+            tags: plan.tags.clone(),
+        },
+        task: DesiredTaskDefinition {
+            family: plan.cloud_name.clone(),
+            cpu: setting(plan, td, "cpu").to_string(),
+            memory: setting(plan, td, "memory").to_string(),
+            container: Container {
+                name: input.name.clone(),
+                image: input.image.clone().unwrap_or_default(),
+                port,
+                environment: input.env.clone(),
+                secrets: input.secrets.clone(),
+                health_check,
+            },
+            log: LogConfig {
+                group: setting(plan, td, "log.group").to_string(),
+                region: ctx.region.clone(),
+                stream_prefix: input.name.clone(),
+            },
+            execution_role_arn: attrs::opt_string(get(config, "execution_role_arn")),
+            task_role_arn: attrs::opt_string(get(config, "task_role_arn")),
+            tags: plan.tags.clone(),
+        },
+        service: DesiredService {
+            cluster: ctx.cluster_name.clone(),
+            name: plan.cloud_name.clone(),
+            task_definition: plan.cloud_name.clone(),
+            desired_count: number(setting(plan, "ecs_service", "desired_count")),
+            capacity_provider: setting(plan, "ecs_service", "capacity_provider").to_string(),
+            network: Network {
+                subnets: ctx.network.subnet_ids.clone(),
+                security_groups: ctx.network.security_group_ids.clone(),
+                assign_public_ip: ctx.network.assign_public_ip,
+            },
+            tags: service_tags,
+        },
+        target: DesiredTarget {
+            resource_id: resource_id.clone(),
+            min_capacity: number(setting(plan, "autoscaling_target", "min_capacity")),
+            max_capacity: number(setting(plan, "autoscaling_target", "max_capacity")),
+            tags: plan.tags.clone(),
+        },
+        policy: DesiredPolicy {
+            name: format!("{}-cpu", plan.cloud_name),
+            resource_id,
+            target_cpu_percent: number(setting(plan, "autoscaling_policy", "target_value")),
+            scale_out_cooldown_seconds: number(setting(
+                plan,
+                "autoscaling_policy",
+                "scale_out_cooldown_seconds",
+            )),
+            scale_in_cooldown_seconds: number(setting(
+                plan,
+                "autoscaling_policy",
+                "scale_in_cooldown_seconds",
+            )),
+        },
+    }
+}
+
+/// A running count inside the autoscaling range is autoscaling's business, not drift.
+fn within_range(count: i32, d: &FargateDesired) -> bool {
+    (d.target.min_capacity..=d.target.max_capacity).contains(&count)
+}
+
+async fn apply_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<(), BackendError> {
+    let aws = &ctx.config.aws;
+    let (ecs, logs, scaling) = (
+        aws.ecs(&d.region).await,
+        aws.cloudwatch_logs(&d.region).await,
+        aws.application_autoscaling(&d.region).await,
+    );
+    let owner = (
+        naming::TAG_ENVIRONMENT,
+        d.task.tags[naming::TAG_ENVIRONMENT].as_str(),
+    );
+    cancellable(&ctx.cancel, async {
+        log_group::create(&logs, &d.log, owner).await?;
+        let revision = task_definition::create(&ecs, &d.task, owner).await?;
+        let mut service = d.service.clone();
+        service.task_definition = revision.arn.clone();
+        if let Some(current) = ecs_service::find(&ecs, &service.cluster, &service.name).await?
+            && within_range(current.desired_count, d)
+        {
+            service.desired_count = current.desired_count;
+        }
+        ecs_service::create(&ecs, &service, owner).await?;
+        task_definition::deregister_older(&ecs, &d.task.family, revision.revision).await?;
+        autoscaling::create_target(&scaling, &d.target).await?;
+        autoscaling::put_policy(&scaling, &d.policy).await?;
+        Ok(())
+    })
+    .await
+}
+
+async fn read_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<Seen, BackendError> {
+    let aws = &ctx.config.aws;
+    let (ecs, scaling) = (
+        aws.ecs(&d.region).await,
+        aws.application_autoscaling(&d.region).await,
+    );
+    cancellable(&ctx.cancel, async {
+        let mut seen = Seen::default();
+        if let Some(td) = task_definition::find(&ecs, &d.task.family).await? {
+            let def = &td.definition;
+            seen.children.insert(
+                "ecs_task_definition".into(),
+                BTreeMap::from([
+                    ("cpu".to_string(), def.cpu.clone()),
+                    ("memory".to_string(), def.memory.clone()),
+                    ("container.image".to_string(), def.container.image.clone()),
+                    ("container.port".to_string(), def.container.port.to_string()),
+                    (
+                        "container.env_digest".to_string(),
+                        planner::env_digest(&def.container.environment),
+                    ),
+                ]),
+            );
+            seen.ids
+                .insert("ecs_task_definition".into(), td.arn.clone());
+            seen.env = def.container.environment.clone();
+            seen.artefact = Some(def.container.image.clone());
+        }
+        if let Some(svc) = ecs_service::find(&ecs, &d.service.cluster, &d.service.name).await?
+            && svc.status == "ACTIVE"
+        {
+            let count = if within_range(svc.desired_count, d) {
+                d.service.desired_count
+            } else {
+                svc.desired_count
+            };
+            let mut observed = BTreeMap::from([("desired_count".to_string(), count.to_string())]);
+            if let Some(cp) = &svc.capacity_provider {
+                observed.insert("capacity_provider".into(), cp.clone());
+            }
+            seen.children.insert("ecs_service".into(), observed);
+            seen.ids.insert("ecs_service".into(), svc.arn.clone());
+            seen.spec = spec_from_tags(&svc.tags);
+            seen.tags = svc.tags.clone();
+        }
+        if let Some(t) = autoscaling::find_target(&scaling, &d.target.resource_id).await? {
+            seen.children.insert(
+                "autoscaling_target".into(),
+                BTreeMap::from([
+                    ("min_capacity".to_string(), t.min_capacity.to_string()),
+                    ("max_capacity".to_string(), t.max_capacity.to_string()),
+                ]),
+            );
+            seen.ids
+                .insert("autoscaling_target".into(), t.resource_id.clone());
+        }
+        if let Some(p) =
+            autoscaling::find_policy(&scaling, &d.policy.resource_id, &d.policy.name).await?
+        {
+            let mut observed = BTreeMap::from([(
+                "target_value".to_string(),
+                format!("{}", p.target_cpu_percent.round() as i64),
+            )]);
+            if let Some(c) = p.scale_out_cooldown_seconds {
+                observed.insert("scale_out_cooldown_seconds".into(), c.to_string());
+            }
+            if let Some(c) = p.scale_in_cooldown_seconds {
+                observed.insert("scale_in_cooldown_seconds".into(), c.to_string());
+            }
+            seen.children.insert("autoscaling_policy".into(), observed);
+            seen.ids.insert("autoscaling_policy".into(), p.arn.clone());
+        }
+        Ok(seen)
+    })
+    .await
+}
+
+async fn delete_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<(), BackendError> {
+    let aws = &ctx.config.aws;
+    let (ecs, logs, scaling) = (
+        aws.ecs(&d.region).await,
+        aws.cloudwatch_logs(&d.region).await,
+        aws.application_autoscaling(&d.region).await,
+    );
+    cancellable(&ctx.cancel, async {
+        autoscaling::delete_policy(&scaling, &d.policy.resource_id, &d.policy.name).await?;
+        autoscaling::delete_target(&scaling, &d.target.resource_id).await?;
+        ecs_service::delete(&ecs, &d.service.cluster, &d.service.name, &ctx.cancel).await?;
+        task_definition::delete(&ecs, &d.task.family).await?;
+        log_group::delete(&logs, &d.log.name).await
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Fly.io Machines
+// ---------------------------------------------------------------------------------------
+
+fn machine_spec(
+    input: &ServiceInput,
+    plan: &ServicePlan,
+    c: &crate::planner::Child,
+    config: &Value,
+) -> MachineSpec {
+    let get = |k: &str| c.settings.get(k).map(String::as_str).unwrap_or_default();
+    let mut metadata = plan.tags.clone();
+    metadata.insert(FLY_SERVICE.into(), plan.cloud_name.clone());
+    metadata.insert(FLY_SPEC.into(), spec_pairs(config).join(" "));
+    MachineSpec {
+        name: c.name.clone(),
+        region: get("region").to_string(),
+        image: input.image.clone().unwrap_or_default(),
+        guest: Guest {
+            cpu_kind: get("guest.cpu_kind").to_string(),
+            cpus: number(get("guest.cpus")),
+            memory_mb: number(get("guest.memory_mb")),
+        },
+        internal_port: number(get("service.internal_port")),
+        check: plan
+            .settings
+            .get("health_check.path")
+            .map(|path| HttpCheck {
+                path: path.clone(),
+                interval_seconds: number(
+                    plan.settings
+                        .get("health_check.interval_seconds")
+                        .map(String::as_str)
+                        .unwrap_or("30"),
+                ),
+            }),
+        env: input.env.clone(),
+        metadata,
+    }
+}
+
+fn machines(plan: &ServicePlan) -> impl Iterator<Item = &crate::planner::Child> {
+    plan.children.iter().filter(|c| c.kind == "fly_machine")
+}
+
+/// Whether a machine runs what the spec describes (metadata aside: it carries the
+/// spec record, which changes with inputs that do not change the machine).
+fn same_machine(running: &MachineSpec, wanted: &MachineSpec) -> bool {
+    running.image == wanted.image
+        && running.guest == wanted.guest
+        && running.internal_port == wanted.internal_port
+        && running.check == wanted.check
+        && running.env == wanted.env
+        && running.region == wanted.region
+}
+
+async fn apply_fly(
+    input: &ServiceInput,
+    plan: &ServicePlan,
+    config: &Value,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    let fly = Fly::from_config(&ctx.config)?;
+    let cancel = &ctx.cancel;
+    let app = plan.cloud_name.as_str();
+    let owner = owner(plan);
+    fly.create_app(cancel, app, owner).await?;
+    let wanted: BTreeSet<&str> = machines(plan).map(|c| c.name.as_str()).collect();
+    for c in machines(plan) {
+        let spec = machine_spec(input, plan, c, config);
+        let machine = match fly.find_machine(cancel, app, &c.name).await? {
+            Some(m) if same_machine(&m.spec(), &spec) && m.spec().metadata == spec.metadata => {
+                continue;
+            }
+            Some(m) => fly.update_machine(cancel, app, &m.id, &spec).await?,
+            None => fly.create_machine(cancel, app, &spec, owner).await?,
+        };
+        fly.wait_started(cancel, app, &machine.id, &machine.instance_id)
+            .await?;
+    }
+    // Machines of this service that the plan no longer has (fewer regions or a lower
+    // `scaling.min`) go.
+    for m in fly.list_machines(cancel, app).await? {
+        if !wanted.contains(m.name.as_str())
+            && m.metadata().get(FLY_SERVICE).map(String::as_str) == Some(app)
+        {
+            fly.delete_machine(cancel, app, &m.id).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn read_fly(plan: &ServicePlan, ctx: &CallContext) -> Result<Seen, BackendError> {
+    let fly = Fly::from_config(&ctx.config)?;
+    let cancel = &ctx.cancel;
+    let app = plan.cloud_name.as_str();
+    let mut seen = Seen::default();
+    let Some(found) = fly.get_app(cancel, app).await? else {
+        return Ok(seen);
+    };
+    seen.children.insert("fly_app".into(), BTreeMap::new());
+    seen.ids.insert("fly_app".into(), found.name.clone());
+    seen.url = Some(format!("https://{app}.fly.dev"));
+    let running = fly.list_machines(cancel, app).await?;
+    for c in machines(plan) {
+        let Some(m) = running.iter().find(|m| m.name == c.name) else {
+            continue;
+        };
+        let spec = m.spec();
+        seen.children.insert(
+            c.key.clone(),
+            BTreeMap::from([
+                ("region".to_string(), spec.region.clone()),
+                ("image".to_string(), spec.image.clone()),
+                ("guest.cpu_kind".to_string(), spec.guest.cpu_kind.clone()),
+                ("guest.cpus".to_string(), spec.guest.cpus.to_string()),
+                (
+                    "guest.memory_mb".to_string(),
+                    spec.guest.memory_mb.to_string(),
+                ),
+                (
+                    "service.internal_port".to_string(),
+                    spec.internal_port.to_string(),
+                ),
+                ("env_digest".to_string(), planner::env_digest(&spec.env)),
+            ]),
+        );
+        seen.ids.insert(c.key.clone(), m.id.clone());
+        if seen.artefact.is_none() {
+            seen.artefact = Some(spec.image.clone());
+            seen.env = spec.env.clone();
+            seen.spec = spec
+                .metadata
+                .get(FLY_SPEC)
+                .map(|v| v.split(' ').map(str::to_string).collect())
+                .unwrap_or_default();
+            seen.tags = spec.metadata.clone();
+        }
+    }
+    Ok(seen)
+}
+
+async fn delete_fly(plan: &ServicePlan, ctx: &CallContext) -> Result<(), BackendError> {
+    let fly = Fly::from_config(&ctx.config)?;
+    // Deleting the app deletes its machines.
+    fly.delete_app(&ctx.cancel, &plan.cloud_name).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Cloudflare Workers
+// ---------------------------------------------------------------------------------------
+
+fn upload(input: &ServiceInput, plan: &ServicePlan, config: &Value) -> ScriptUpload {
+    let mut env = input.env.clone();
+    env.insert(WORKER_SPEC_BINDING.into(), spec_pairs(config).join(" "));
+    let cpu_ms: u32 = number(setting(plan, "worker_script", "limits.cpu_ms"));
+    ScriptUpload {
+        name: plan.cloud_name.clone(),
+        main_module: planner::WORKERS_MAIN_MODULE.into(),
+        source: input.script.clone().unwrap_or_default(),
+        compatibility_date: planner::WORKERS_COMPATIBILITY_DATE.into(),
+        cpu_ms: (cpu_ms > crate::planner::limits::WORKERS_DEFAULT_CPU_MS as u32).then_some(cpu_ms),
+        env,
+        // `secret://NAME` references name secrets already on the Worker: keep them.
+        secrets: BTreeMap::new(),
+        keep_existing_secrets: true,
+    }
+}
+
+fn zone_id(ctx: &CallContext) -> Option<&str> {
+    ctx.config.cloudflare.zone_id.as_deref()
+}
+
+async fn apply_workers(
+    input: &ServiceInput,
+    plan: &ServicePlan,
+    config: &Value,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    let cf = Cloudflare::from_config(&ctx.config)?;
+    let cancel = &ctx.cancel;
+    let name = plan.cloud_name.as_str();
+    cf.upload_script(cancel, &upload(input, plan, config))
+        .await?;
+    match (child(plan, "worker_route"), zone_id(ctx)) {
+        (Some(route), Some(zone)) => {
+            cf.create_route(cancel, zone, &route.name, name).await?;
+            if cf.workers_dev(cancel, name).await? == Some(true) {
+                cf.set_workers_dev(cancel, name, false).await?;
+            }
+        }
+        _ => {
+            cf.set_workers_dev(cancel, name, true).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn read_workers(plan: &ServicePlan, ctx: &CallContext) -> Result<Seen, BackendError> {
+    let cf = Cloudflare::from_config(&ctx.config)?;
+    let cancel = &ctx.cancel;
+    let name = plan.cloud_name.as_str();
+    let mut seen = Seen::default();
+    let Some(content) = cf.script_content(cancel, name).await? else {
+        return Ok(seen);
+    };
+    let mut observed = BTreeMap::from([
+        ("script_digest".to_string(), planner::digest(&content)),
+        ("script_bytes".to_string(), content.len().to_string()),
+    ]);
+    if let Some(settings) = cf.script_settings(cancel, name).await? {
+        let mut env = settings.env();
+        let spec = env.remove(WORKER_SPEC_BINDING).unwrap_or_default();
+        if !env.is_empty() {
+            observed.insert("bindings.env_digest".into(), planner::env_digest(&env));
+        }
+        if let Some(date) = &settings.compatibility_date {
+            observed.insert("compatibility_date".into(), date.clone());
+        }
+        seen.spec = spec.split(' ').map(str::to_string).collect();
+        seen.env = env;
+    }
+    seen.children.insert("worker_script".into(), observed);
+    seen.ids.insert("worker_script".into(), name.to_string());
+    seen.artefact = Some(content);
+    match (child(plan, "worker_route"), zone_id(ctx)) {
+        (Some(route), Some(zone)) => {
+            if let Some(r) = cf
+                .list_routes(cancel, zone)
+                .await?
+                .into_iter()
+                .find(|r| r.pattern == route.name && r.script.as_deref() == Some(name))
+            {
+                seen.children.insert(
+                    "worker_route".into(),
+                    BTreeMap::from([("pattern".to_string(), r.pattern.clone())]),
+                );
+                seen.ids.insert("worker_route".into(), r.id);
+                seen.url = plan.url.clone();
+            }
+        }
+        _ => {
+            let enabled = cf.workers_dev(cancel, name).await?.unwrap_or(false);
+            seen.children.insert(
+                "workers_dev_subdomain".into(),
+                BTreeMap::from([("enabled".to_string(), enabled.to_string())]),
+            );
+            if enabled && let Some(sub) = cf.account_subdomain(cancel).await? {
+                seen.url = Some(format!("https://{name}.{sub}.workers.dev"));
+            }
+        }
+    }
+    Ok(seen)
+}
+
+async fn delete_workers(plan: &ServicePlan, ctx: &CallContext) -> Result<(), BackendError> {
+    let cf = Cloudflare::from_config(&ctx.config)?;
+    let cancel = &ctx.cancel;
+    if let Some(zone) = zone_id(ctx) {
+        for r in cf.list_routes(cancel, zone).await? {
+            if r.script.as_deref() == Some(plan.cloud_name.as_str()) {
+                cf.delete_route(cancel, zone, &r.id).await?;
+            }
+        }
+    }
+    cf.delete_script(cancel, &plan.cloud_name).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Dispatch by host
+// ---------------------------------------------------------------------------------------
+
+async fn apply_children(
+    input: &ServiceInput,
+    plan: &ServicePlan,
+    config: &Value,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    match plan.placement.host {
+        Host::AwsFargate => apply_fargate(&fargate_desired(input, plan, config), ctx).await,
+        Host::Fly => apply_fly(input, plan, config, ctx).await,
+        Host::CloudflareWorkers => apply_workers(input, plan, config, ctx).await,
+    }
+}
+
+async fn read_children(
+    input: &ServiceInput,
+    plan: &ServicePlan,
+    config: &Value,
+    ctx: &CallContext,
+) -> Result<Seen, BackendError> {
+    match plan.placement.host {
+        Host::AwsFargate => read_fargate(&fargate_desired(input, plan, config), ctx).await,
+        Host::Fly => read_fly(plan, ctx).await,
+        Host::CloudflareWorkers => read_workers(plan, ctx).await,
+    }
+}
+
+async fn delete_children(
+    input: &ServiceInput,
+    plan: &ServicePlan,
+    config: &Value,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    match plan.placement.host {
+        Host::AwsFargate => delete_fargate(&fargate_desired(input, plan, config), ctx).await,
+        Host::Fly => delete_fly(plan, ctx).await,
+        Host::CloudflareWorkers => delete_workers(plan, ctx).await,
+    }
+}
+
+fn diagnostic(action: &str, e: BackendError) -> Diagnostic {
+    super::backend_diagnostic("Service Name Already Taken", action, e)
+}
+
+// ---------------------------------------------------------------------------------------
+// The resource
+// ---------------------------------------------------------------------------------------
+
+#[async_trait::async_trait]
+impl Resource for ApiServiceResource {
+    fn type_name(&self) -> &'static str {
+        "platform_api_service"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
+        if !config.is_wholly_known() {
+            return Diagnostics::new(); // checked again at plan time, once inputs are known
+        }
+        match input(config, &ctx.config) {
+            Err(d) => d,
+            Ok(i) => violations(planner::validate(&i)),
+        }
+    }
+
+    fn plan(&self, req: PlanRequest, ctx: &CallContext) -> PlanOutcome {
+        let mut out = PlanOutcome {
+            planned_state: req.proposed_new_state.clone(),
+            requires_replace: vec![],
+            planned_private: req.prior_private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        if req.proposed_new_state.is_null() {
+            return out; // destroy
+        }
+        let config = &req.config;
+        if !config.is_wholly_known() {
+            out.planned_state = with(
+                req.proposed_new_state,
+                [
+                    "id",
+                    "resolved_host",
+                    "placement_reason",
+                    "url",
+                    "child_ids",
+                    "expansion",
+                    "estimated_monthly_cost_usd",
+                ]
+                .map(|k| (k, Value::Unknown)),
+            );
+            return out;
+        }
+        let next_input = match input(config, &ctx.config) {
+            Ok(i) => i,
+            Err(d) => {
+                out.diagnostics = d;
+                return out;
+            }
+        };
+        let next = match planner::plan(&next_input) {
+            Ok(p) => p,
+            Err(v) => {
+                out.diagnostics = violations(v);
+                return out;
+            }
+        };
+        out.diagnostics.extend(warnings(&next.warnings));
+        out.diagnostics.extend(role_warning(config, &next));
+        let prior = &req.prior_state;
+        let mut url = planned_url(&next);
+        let mut child_ids = Value::Unknown;
+        if let Some((_, prior_plan)) = (!prior.is_null())
+            .then(|| plan_of(prior, &ctx.config))
+            .flatten()
+        {
+            let changes = planner::changes(&prior_plan, &next);
+            out.requires_replace = changes.replace.iter().map(|(p, _)| p.clone()).collect();
+            if out.requires_replace.is_empty() {
+                let same_children = prior_plan
+                    .children
+                    .iter()
+                    .map(|c| (&c.key, &c.name))
+                    .eq(next.children.iter().map(|c| (&c.key, &c.name)));
+                if same_children {
+                    child_ids = get(prior, "child_ids").clone();
+                }
+                if url.is_unknown() && !get(prior, "url").is_null() {
+                    url = get(prior, "url").clone();
+                }
+            }
+        }
+        out.planned_state = state_value(config, &next, url, child_ids);
+        out
+    }
+
+    async fn apply(&self, req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome {
+        let prior = req.prior_state;
+        let done = |new_state: Value, diagnostics: Diagnostics| ApplyOutcome {
+            new_state,
+            private: req.planned_private.clone(),
+            diagnostics,
+        };
+        if req.planned_state.is_null() {
+            let Some((i, p)) = plan_of(&prior, &ctx.config) else {
+                return done(
+                    prior,
+                    Diagnostics::from_error(Diagnostic::error(
+                        "Unreadable State",
+                        "The stored state of this service cannot be planned; fix the state or remove it with `terraform state rm`.",
+                    )),
+                );
+            };
+            return match delete_children(&i, &p, &prior, ctx).await {
+                Ok(()) => done(Value::Null, Diagnostics::new()),
+                Err(e) => done(
+                    prior,
+                    Diagnostics::from_error(diagnostic("Delete The Service", e)),
+                ),
+            };
+        }
+        let config = &req.config;
+        let (next_input, plan) = match input(config, &ctx.config).map(|i| {
+            let p = planner::plan(&i);
+            (i, p)
+        }) {
+            Ok((i, Ok(p))) => (i, p),
+            Ok((_, Err(v))) => return done(prior, violations(v)),
+            Err(d) => return done(prior, d),
+        };
+        let mut diags = Diagnostics::new();
+        if let Err(e) = apply_children(&next_input, &plan, config, ctx).await {
+            let mut d = diagnostic("Apply The Service", e);
+            d.detail.push_str(
+                " The state records the children that exist; the next apply creates or updates the rest.",
+            );
+            diags.push(d);
+        }
+        // The state is what exists now, read back the way Read does.
+        let planned = state_value(config, &plan, planned_url(&plan), Value::Null);
+        match read_children(&next_input, &plan, config, ctx).await {
+            Ok(seen) if seen.any() || !diags.has_errors() => {
+                done(observe(planned, &seen, plan.placement.host), diags)
+            }
+            // Nothing was created: no state, so nothing is lost and nothing is claimed.
+            Ok(_) => done(prior, diags),
+            Err(e) => {
+                diags.push(diagnostic("Read The Service", e));
+                let state = if prior.is_null() {
+                    with(planned, [("url", Value::Null), ("child_ids", Value::Null)])
+                } else {
+                    prior
+                };
+                done(state, diags)
+            }
+        }
+    }
+
+    async fn read(&self, state: Value, private: Vec<u8>, ctx: &CallContext) -> ReadOutcome {
+        let keep = |state: Value, diagnostics: Diagnostics| ReadOutcome {
+            new_state: state,
+            private: private.clone(),
+            diagnostics,
+        };
+        let Some((i, plan)) = plan_of(&state, &ctx.config) else {
+            // A state this version cannot plan is kept as is rather than dropped.
+            return keep(state, Diagnostics::new());
+        };
+        match read_children(&i, &plan, &state, ctx).await {
+            Ok(seen) if !seen.any() => {
+                tracing::info!(service = %plan.cloud_name, "service is gone; it will be planned for creation");
+                keep(Value::Null, Diagnostics::new())
+            }
+            Ok(seen) => keep(
+                observe(state, &seen, plan.placement.host),
+                Diagnostics::new(),
+            ),
+            Err(e) => keep(
+                state,
+                Diagnostics::from_error(diagnostic("Read The Service", e)),
+            ),
+        }
+    }
+
+    async fn import(&self, id: &str, ctx: &CallContext) -> (Option<Value>, Diagnostics) {
+        let fail = |summary: &str, detail: String| {
+            (
+                None,
+                Diagnostics::from_error(Diagnostic::error(summary, detail)),
+            )
+        };
+        let Some((env, name)) = id.trim().split_once('/') else {
+            return fail(
+                "Invalid Import ID",
+                format!(
+                    "`{id}` is not `<environment>/<service>`. Write it like `prod/scoring-api`."
+                ),
+            );
+        };
+        let context = match import_context(env, ctx).await {
+            Ok(c) => c,
+            Err(d) => return (None, d),
+        };
+        // The host is not in the ID: look on each, Fargate first (it needs no tokens).
+        let mut last_error = None;
+        for host in [Host::AwsFargate, Host::Fly, Host::CloudflareWorkers] {
+            let probe = Value::object([
+                ("environment", context.clone()),
+                ("name", s(name)),
+                ("host", s(host.as_str())),
+                (
+                    match host {
+                        Host::CloudflareWorkers => "script",
+                        _ => "image",
+                    },
+                    s("import"),
+                ),
+            ]);
+            let Some((i, plan)) = plan_of(&probe, &ctx.config) else {
+                continue;
+            };
+            let seen = match read_children(&i, &plan, &probe, ctx).await {
+                Ok(seen) => seen,
+                Err(e) => {
+                    last_error = Some(e);
+                    continue;
+                }
+            };
+            if !seen.exists(&plan) {
+                continue;
+            }
+            return import_state(env, name, context, host, &seen, ctx).await;
+        }
+        match last_error {
+            Some(e)
+                if !matches!(
+                    e,
+                    BackendError::Api {
+                        operation: "configure",
+                        ..
+                    }
+                ) =>
+            {
+                (
+                    None,
+                    Diagnostics::from_error(diagnostic("Read The Service", e)),
+                )
+            }
+            _ => fail(
+                "Service Not Found",
+                format!(
+                    "There is no service `{}` on ECS Fargate, Fly.io or Cloudflare Workers (with the credentials configured). Check the import ID (`<environment>/<service>`).",
+                    naming::child_name(env, name)
+                ),
+            ),
+        }
+    }
+}
+
+/// Builds the imported state from what the host holds and the recorded spec.
+async fn import_state(
+    env: &str,
+    name: &str,
+    context: Value,
+    host: Host,
+    seen: &Seen,
+    ctx: &CallContext,
+) -> (Option<Value>, Diagnostics) {
+    let env_ctx = context_from_value(&context);
+    let mut fields = vec![
+        ("environment", context.clone()),
+        ("name", s(name)),
+        (
+            "env",
+            if seen.env.is_empty() {
+                Value::Null
+            } else {
+                map_of(&seen.env)
+            },
+        ),
+    ];
+    fields.extend(config_from_spec(&seen.spec));
+    match host {
+        Host::CloudflareWorkers => {
+            fields.push((
+                "script",
+                seen.artefact.clone().map(s).unwrap_or(Value::Null),
+            ));
+            fields.push(("image", Value::Null));
+        }
+        _ => {
+            fields.push(("image", seen.artefact.clone().map(s).unwrap_or(Value::Null)));
+            fields.push(("script", Value::Null));
+        }
+    }
+    let default_tags = &ctx.config.default_tags;
+    let user_tags: BTreeMap<String, String> = seen
+        .tags
+        .iter()
+        .filter(|(k, v)| {
+            !k.starts_with("platform:")
+                && !k.starts_with("platform_")
+                && !is_spec_tag(k)
+                && !naming::PLATFORM_TAG_KEYS.contains(&k.as_str())
+                && env_ctx.as_ref().and_then(|c| c.tags.get(*k)) != Some(*v)
+                && default_tags.get(*k) != Some(*v)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    fields.push((
+        "tags",
+        if user_tags.is_empty() || host != Host::AwsFargate {
+            Value::Null
+        } else {
+            map_of(&user_tags)
+        },
+    ));
+    let config = Value::object(fields);
+    let (i, plan) = match input(&config, &ctx.config).map(|i| {
+        let p = planner::plan(&i);
+        (i, p)
+    }) {
+        Ok((i, Ok(p))) => (i, p),
+        Ok((_, Err(v))) => return (None, violations(v)),
+        Err(d) => return (None, d),
+    };
+    let _ = (env, &i);
+    let state = observe(
+        state_value(&config, &plan, planned_url(&plan), Value::Null),
+        seen,
+        plan.placement.host,
+    );
+    (Some(state), Diagnostics::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_round_trips_the_configured_inputs() {
+        let config = Value::object([
+            ("host", s("fly")),
+            ("port", int(3000)),
+            ("cpu", s("1 vCPU")),
+            ("regions", attrs::string_list(&["iad".into(), "ams".into()])),
+            (
+                "scaling",
+                Value::object([
+                    ("min", int(2)),
+                    ("max", Value::Null),
+                    ("target_cpu_percent", Value::Null),
+                ]),
+            ),
+            (
+                "health_check",
+                Value::object([("path", s("/healthz")), ("interval_seconds", Value::Null)]),
+            ),
+            (
+                "secrets",
+                map_of(&BTreeMap::from([(
+                    "DATABASE_URL".to_string(),
+                    "secret://DATABASE_URL".to_string(),
+                )])),
+            ),
+        ]);
+        let pairs = spec_pairs(&config);
+        let tags = spec_tags(&pairs);
+        assert!(tags.values().all(|v| v.len() <= TAG_VALUE_MAX));
+        let back: BTreeMap<&str, Value> = config_from_spec(&spec_from_tags(&tags))
+            .into_iter()
+            .collect();
+        for k in [
+            "host",
+            "port",
+            "cpu",
+            "regions",
+            "scaling",
+            "health_check",
+            "secrets",
+        ] {
+            assert_eq!(back[k], *get(&config, k), "{k}");
+        }
+        assert!(back["requirements"].is_null() && back["memory"].is_null());
+    }
+
+    #[test]
+    fn long_specs_are_split_across_tags_within_the_limit() {
+        let secrets: BTreeMap<String, String> = (0..12)
+            .map(|n| {
+                (
+                    format!("SECRET_{n}"),
+                    format!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/key-{n}"),
+                )
+            })
+            .collect();
+        let config = Value::object([("secrets", map_of(&secrets))]);
+        let tags = spec_tags(&spec_pairs(&config));
+        assert!(tags.len() > 1, "{tags:?}");
+        assert!(tags.values().all(|v| v.len() <= TAG_VALUE_MAX));
+        let back: BTreeMap<&str, Value> = config_from_spec(&spec_from_tags(&tags))
+            .into_iter()
+            .collect();
+        assert_eq!(back["secrets"], map_of(&secrets));
+    }
+
+    #[test]
+    fn every_attribute_is_described() {
+        for (path, a) in schema().block.walk() {
+            assert!(a.description.len() > 10, "{path:?} lacks a description");
+        }
+    }
+}
