@@ -8,6 +8,7 @@
 pub mod backends;
 pub mod data_sources;
 pub mod diagnostics;
+pub mod docs;
 pub mod planner;
 pub mod protocol;
 pub mod provider;

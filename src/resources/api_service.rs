@@ -720,7 +720,11 @@ async fn apply_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<(), Back
         ecs_service::create(&ecs, &service, owner).await?;
         task_definition::deregister_older(&ecs, &d.task.family, revision.revision).await?;
         autoscaling::create_target(&scaling, &d.target).await?;
-        autoscaling::put_policy(&scaling, &d.policy).await?;
+        let current =
+            autoscaling::find_policy(&scaling, &d.policy.resource_id, &d.policy.name).await?;
+        if !current.is_some_and(|p| p.matches(&d.policy)) {
+            autoscaling::put_policy(&scaling, &d.policy).await?;
+        }
         Ok(())
     })
     .await
@@ -1212,16 +1216,13 @@ impl Resource for ApiServiceResource {
             let changes = planner::changes(&prior_plan, &next);
             out.requires_replace = changes.replace.iter().map(|(p, _)| p.clone()).collect();
             if out.requires_replace.is_empty() {
-                let same_children = prior_plan
-                    .children
-                    .iter()
-                    .map(|c| (&c.key, &c.name))
-                    .eq(next.children.iter().map(|c| (&c.key, &c.name)));
-                if same_children {
-                    child_ids = get(prior, "child_ids").clone();
-                }
                 if url.is_unknown() && !get(prior, "url").is_null() {
                     url = get(prior, "url").clone();
+                }
+                // IDs stay known only when no child changes (a new revision is a new ARN).
+                let planned = state_value(config, &next, Value::Null, Value::Null);
+                if get(&planned, "expansion") == get(prior, "expansion") {
+                    child_ids = get(prior, "child_ids").clone();
                 }
             }
         }
@@ -1364,7 +1365,7 @@ impl Resource for ApiServiceResource {
             if !seen.exists(&plan) {
                 continue;
             }
-            return import_state(env, name, context, host, &seen, ctx).await;
+            return import_state(name, context, host, &seen, ctx).await;
         }
         match last_error {
             Some(e)
@@ -1394,7 +1395,6 @@ impl Resource for ApiServiceResource {
 
 /// Builds the imported state from what the host holds and the recorded spec.
 async fn import_state(
-    env: &str,
     name: &str,
     context: Value,
     host: Host,
@@ -1459,10 +1459,19 @@ async fn import_state(
         Ok((_, Err(v))) => return (None, violations(v)),
         Err(d) => return (None, d),
     };
-    let _ = (env, &i);
+    // Read again with the real plan: the probe knew neither regions nor counts.
+    let seen = match read_children(&i, &plan, &config, ctx).await {
+        Ok(seen) => seen,
+        Err(e) => {
+            return (
+                None,
+                Diagnostics::from_error(diagnostic("Read The Service", e)),
+            );
+        }
+    };
     let state = observe(
         state_value(&config, &plan, planned_url(&plan), Value::Null),
-        seen,
+        &seen,
         plan.placement.host,
     );
     (Some(state), Diagnostics::new())

@@ -24,11 +24,11 @@ const OWNER: (&str, &str) = ("platform:service", "fgdev/api");
 const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-url-AbCdEf";
 
 /// Clients of every service the backend and the test touch, against one moto server.
-struct Clients {
-    ecs: aws_sdk_ecs::Client,
-    ec2: aws_sdk_ec2::Client,
-    autoscaling: aws_sdk_applicationautoscaling::Client,
-    logs: aws_sdk_cloudwatchlogs::Client,
+pub(crate) struct Clients {
+    pub(crate) ecs: aws_sdk_ecs::Client,
+    pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 macro_rules! client {
@@ -46,7 +46,7 @@ macro_rules! client {
 }
 
 impl Clients {
-    fn new(moto: &Moto) -> Self {
+    pub(crate) fn new(moto: &Moto) -> Self {
         let endpoint = moto.endpoint();
         Self {
             ecs: client!(aws_sdk_ecs, &endpoint),
@@ -71,7 +71,7 @@ fn tags(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 /// A VPC with one subnet and one security group: moto checks that a service's exist.
-async fn network(ec2: &aws_sdk_ec2::Client) -> Network {
+pub(crate) async fn network(ec2: &aws_sdk_ec2::Client) -> Network {
     let vpc = ec2
         .create_vpc()
         .cidr_block("10.42.0.0/16")

@@ -1,9 +1,12 @@
 //! End-to-end tests: one test binary, a small shared harness, real parts only — the built
 //! provider binary, real Terraform CLIs and the moto AWS emulator.
 
+mod api_service;
 mod database;
+mod docs_schema;
 mod environment;
 mod fargate_backend;
 mod harness;
 mod protocol;
+mod sim;
 mod simulator_clients;

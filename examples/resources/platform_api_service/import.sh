@@ -1,0 +1,2 @@
+# The import ID is `<environment>/<service>`.
+terraform import platform_api_service.scoring prod/scoring

@@ -1,0 +1,2 @@
+# The import ID is `<environment>/<database>`.
+terraform import platform_database.shared prod/shared

@@ -1,0 +1,25 @@
+resource "platform_environment" "production" {
+  name   = "prod"
+  tier   = "production"
+  region = "eu-west-1"
+
+  network {
+    subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    security_group_ids = ["sg-0123456789abcdef0"]
+  }
+
+  # Overrides of the tier's defaults; each shows as `config` in context.policy_source.
+  policy {
+    max_instances      = 12
+    log_retention_days = 90
+  }
+
+  tags = {
+    team = "scoring"
+  }
+}
+
+# Services and databases inherit the environment's policy through its context.
+output "production_context" {
+  value = platform_environment.production.context
+}
