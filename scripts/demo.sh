@@ -1,29 +1,43 @@
 #!/usr/bin/env bash
-# The main job, on a fresh machine: build the provider, start the local AWS emulator
-# (moto), then plan and apply examples/environments with a real Terraform. The plan shows
-# every environment's expansion (the ECS cluster, its settings, where each came from, cost).
+# The main job, on a fresh machine: build the provider, start the local emulators — moto
+# for AWS and platform-sim, the project's own SIMULATOR of the Fly.io Machines and
+# Cloudflare Workers APIs (not the real services) — then plan and apply an example with a
+# real Terraform. The plan shows each resource's expansion: the children, their settings,
+# where each setting came from, the resolved host of every service and the monthly cost.
 #
-# Usage: scripts/demo.sh [example-dir]   (default: examples/environments)
-# Environment: TERRAFORM=/path/to/terraform to pick a Terraform; KEEP=1 keeps the work dir.
+# Usage: scripts/demo.sh [example-dir]   (default: examples/phishsentry)
+# Environment: TERRAFORM=/path/to/terraform to pick a Terraform; KEEP=1 keeps the work dir;
+#              DESTROY=1 destroys everything at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-EXAMPLE=${1:-$ROOT/examples/environments}
+EXAMPLE=${1:-$ROOT/examples/phishsentry}
+[ -d "$EXAMPLE" ] || EXAMPLE=$ROOT/examples/environments
+EXAMPLE=$(cd "$EXAMPLE" && pwd)
 cd "$ROOT"
 
 scripts/install-test-deps.sh
-echo "demo: building the provider" >&2
-cargo build --quiet --bin terraform-provider-platform
+echo "demo: building the provider and the simulator" >&2
+cargo build --quiet --bin terraform-provider-platform --bin platform-sim
 
 TF=${TERRAFORM:-$(head -n 1 .tools/terraform-versions.txt)}
 ENDPOINT=$(scripts/moto.sh start)
 WORK=$(mktemp -d)
+SIM_PID=
 cleanup() {
+    [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
     scripts/moto.sh stop >/dev/null 2>&1 || true
     [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-cp "$EXAMPLE"/*.tf "$WORK/"
+# The simulator prints `listening on http://127.0.0.1:PORT` once it is ready.
+mkfifo "$WORK/sim.out"
+target/debug/platform-sim >"$WORK/sim.out" 2>"$WORK/sim.log" &
+SIM_PID=$!
+read -r LINE <"$WORK/sim.out"
+SIM=${LINE#listening on }
+
+cp -r "$EXAMPLE"/. "$WORK/stack"
 cat >"$WORK/dev.tfrc" <<CFG
 provider_installation {
   dev_overrides {
@@ -35,24 +49,53 @@ CFG
 export TF_CLI_CONFIG_FILE="$WORK/dev.tfrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1 TF_INPUT=0
 export AWS_ENDPOINT_URL="$ENDPOINT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1
+export PLATFORM_ENDPOINT_FLY="$SIM/fly" PLATFORM_ENDPOINT_CLOUDFLARE="$SIM/cloudflare/client/v4"
+export FLY_API_TOKEN=sim-token CLOUDFLARE_API_TOKEN=sim-token
+export CLOUDFLARE_ACCOUNT_ID=0123456789abcdef0123456789abcdef
 
-echo "demo: $("$TF" version | head -n 1), AWS emulator at $ENDPOINT, example $(basename "$EXAMPLE")" >&2
-cd "$WORK"
+# Fargate services run in the environment's subnets, and moto checks that they exist.
+read -r SUBNET SG < <("$ROOT/.tools/venv/bin/python" - "$ENDPOINT" <<'PY'
+import sys, boto3
+ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name="eu-west-1")
+vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+sg = ec2.create_security_group(GroupName="api", Description="api", VpcId=vpc)["GroupId"]
+print(subnet, sg)
+PY
+)
+export TF_VAR_subnet_ids="[\"$SUBNET\"]" TF_VAR_security_group_ids="[\"$SG\"]"
+
+echo "demo: $("$TF" version | head -n 1), AWS emulator (moto) at $ENDPOINT," \
+    "Fly.io/Cloudflare simulator at $SIM, example $(basename "$EXAMPLE")" >&2
+cd "$WORK/stack"
 "$TF" plan -no-color -out=plan.tfplan
 "$TF" apply -no-color -auto-approve plan.tfplan
-echo "demo: what the emulator now holds:" >&2
-"$ROOT/.tools/venv/bin/python" - "$ENDPOINT" <<'PY'
-import sys, boto3
-ecs = boto3.client("ecs", endpoint_url=sys.argv[1], region_name="eu-west-1")
+echo "demo: what the emulators now hold:" >&2
+"$ROOT/.tools/venv/bin/python" - "$ENDPOINT" "$SIM" <<'PY'
+import json, sys, urllib.request, boto3
+moto, sim = sys.argv[1], sys.argv[2]
+ecs = boto3.client("ecs", endpoint_url=moto, region_name="eu-west-1")
 arns = ecs.list_clusters()["clusterArns"]
-for c in ecs.describe_clusters(clusters=arns, include=["TAGS", "SETTINGS"])["clusters"]:
+for c in ecs.describe_clusters(clusters=arns, include=["TAGS"])["clusters"] if arns else []:
     tags = {t["key"]: t["value"] for t in c.get("tags", [])}
-    print(f"  ecs cluster  {c['clusterName']:<22} tier={tags.get('platform:tier')} settings={c.get('settings')}")
-rds = boto3.client("rds", endpoint_url=sys.argv[1], region_name="eu-west-1")
+    print(f"  ecs cluster   {c['clusterName']:<28} tier={tags.get('platform:tier')}")
+    services = ecs.list_services(cluster=c["clusterName"])["serviceArns"]
+    for s in ecs.describe_services(cluster=c["clusterName"], services=services)["services"] if services else []:
+        print(f"  ecs service   {s['serviceName']:<28} desired={s['desiredCount']} task={s['taskDefinition'].split('/')[-1]}")
+rds = boto3.client("rds", endpoint_url=moto, region_name="eu-west-1")
 for d in rds.describe_db_instances()["DBInstances"]:
-    print(f"  rds instance {d['DBInstanceIdentifier']:<22} {d['DBInstanceClass']} multi_az={d['MultiAZ']} "
-          f"backups={d['BackupRetentionPeriod']}d storage={d['AllocatedStorage']}GB "
-          f"deletion_protection={d['DeletionProtection']} replica_of={d.get('ReadReplicaSourceDBInstanceIdentifier', '-')}")
+    print(f"  rds instance  {d['DBInstanceIdentifier']:<28} {d['DBInstanceClass']} multi_az={d['MultiAZ']} "
+          f"backups={d['BackupRetentionPeriod']}d storage={d['AllocatedStorage']}GB")
+state = json.load(urllib.request.urlopen(f"{sim}/_sim/state"))
+for app in state["fly"]["apps"]:
+    live = [m for m in app["machines"] if m["state"] != "destroyed"]
+    print(f"  fly app       {app['name']:<28} machines=" + ",".join(f"{m['region']}:{m['config']['guest']['memory_mb']}MB" for m in live))
+for account in state["cloudflare"]["accounts"]:
+    for s in account["scripts"]:
+        print(f"  worker        {s['name']:<28} workers.dev={s['workers_dev']}")
 PY
 echo "demo: a second plan is empty:" >&2
 "$TF" plan -no-color -detailed-exitcode >/dev/null && echo "  no changes" >&2
+if [ -n "${DESTROY:-}" ]; then
+    "$TF" destroy -no-color -auto-approve >/dev/null && echo "demo: destroyed" >&2
+fi

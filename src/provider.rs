@@ -136,8 +136,8 @@ pub fn schema() -> Schema {
                         url("rds", "Amazon RDS"),
                         url("application_autoscaling", "Application Auto Scaling"),
                         url("cloudwatch_logs", "Amazon CloudWatch Logs"),
-                        url("fly", "Fly.io Machines"),
-                        url("cloudflare", "Cloudflare"),
+                        url("fly", "Fly.io Machines (or `PLATFORM_ENDPOINT_FLY`)"),
+                        url("cloudflare", "Cloudflare (or `PLATFORM_ENDPOINT_CLOUDFLARE`)"),
                     ],
                 ),
                 single_block(
@@ -240,8 +240,10 @@ pub fn config_from_value_with(
             &mut diags,
         ),
         cloudwatch_logs: string(e.get("cloudwatch_logs"), p("cloudwatch_logs"), &mut diags),
-        fly: string(e.get("fly"), p("fly"), &mut diags),
-        cloudflare: string(e.get("cloudflare"), p("cloudflare"), &mut diags),
+        fly: string(e.get("fly"), p("fly"), &mut diags)
+            .or_else(|| (env.var)("PLATFORM_ENDPOINT_FLY")),
+        cloudflare: string(e.get("cloudflare"), p("cloudflare"), &mut diags)
+            .or_else(|| (env.var)("PLATFORM_ENDPOINT_CLOUDFLARE")),
     };
     for (name, url) in [
         ("ecs", &endpoints.ecs),
@@ -424,6 +426,28 @@ mod tests {
             Some("fo1_secret")
         );
         assert!(!format!("{c:?}").contains("fo1_secret"));
+    }
+
+    #[test]
+    fn simulator_endpoints_fall_back_to_the_environment() {
+        let env = EnvFallback {
+            var: &|n| match n {
+                "PLATFORM_ENDPOINT_FLY" => Some("http://127.0.0.1:1/fly".to_string()),
+                "PLATFORM_ENDPOINT_CLOUDFLARE" => Some("ftp://nope".to_string()),
+                _ => None,
+            },
+        };
+        let e = config_from_value_with(&Value::Null, &env).unwrap_err();
+        assert!(
+            format!("{e:?}").contains("ftp://nope"),
+            "checked like the block's"
+        );
+        let env = EnvFallback {
+            var: &|n| (n == "PLATFORM_ENDPOINT_FLY").then(|| "http://127.0.0.1:1/fly".to_string()),
+        };
+        let c = config_from_value_with(&Value::Null, &env).unwrap();
+        assert_eq!(c.endpoints.fly.as_deref(), Some("http://127.0.0.1:1/fly"));
+        assert_eq!(c.endpoints.cloudflare, None);
     }
 
     #[test]
