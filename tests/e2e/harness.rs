@@ -1,7 +1,8 @@
 //! Plumbing shared by the end-to-end tests: which Terraform binaries to run,
 //! a moto_server (mock AWS) per test process, and throwaway Terraform working
 //! directories wired to the provider binary under test through
-//! `dev_overrides`. It asserts nothing about the provider.
+//! `dev_overrides` (or to a CLI config the test writes). It asserts nothing
+//! about the provider.
 //!
 //! Tools come from `<repo>/.tools`, installed by `scripts/install-test-deps.sh`;
 //! the harness runs that script itself when something is missing.
@@ -501,12 +502,15 @@ enum AwsTarget {
 /// <tmp>/provider/terraform-provider-platform -> the provider binary
 /// ```
 ///
+/// or, from [`Workdir::with_cli_config`], only `work/` and a `cli.tfrc` as given.
+///
 /// Removed on drop (set `E2E_KEEP_WORKDIR=1` to keep it and print its path).
 pub struct Workdir {
     tmp: tempfile::TempDir,
     work: PathBuf,
     cli_config: PathBuf,
-    provider: PathBuf,
+    /// `None` when the CLI config installs the provider some other way.
+    provider: Option<PathBuf>,
     env: Vec<(String, String)>,
     aws: AwsTarget,
     timeout: Duration,
@@ -524,43 +528,60 @@ impl Workdir {
                 provider_binary.display()
             )
         });
-        let tmp = tempfile::Builder::new()
-            .prefix("e2e-")
-            .tempdir()
-            .expect("harness: create temp dir");
-        let work = tmp.path().join("work");
-        let provider_dir = tmp.path().join("provider");
-        fs::create_dir(&work).expect("harness: create work dir");
+        let mut wd = Workdir::empty();
+        let provider_dir = wd.tmp.path().join("provider");
         fs::create_dir(&provider_dir).expect("harness: create provider dir");
         // Terraform finds the binary by name in the dev_overrides directory;
         // a symlink makes that independent of where and how it was built.
         std::os::unix::fs::symlink(&provider, provider_dir.join(PROVIDER_BINARY_NAME))
             .expect("harness: symlink provider binary");
+        wd.write_cli_config(&format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            provider_dir.display()
+        ));
+        wd.provider = Some(provider);
+        wd.write_main_tf(main_tf);
+        wd
+    }
+
+    /// A working directory whose `TF_CLI_CONFIG_FILE` holds `cli_config` as
+    /// given, for tests that install the provider the way users do (e.g. from
+    /// a `filesystem_mirror`) instead of through `dev_overrides`. AWS calls go
+    /// to [`Moto::shared`].
+    pub fn with_cli_config(cli_config: &str, main_tf: &str) -> Workdir {
+        let wd = Workdir::empty();
+        wd.write_cli_config(cli_config);
+        wd.write_main_tf(main_tf);
+        wd
+    }
+
+    /// A temp dir with an empty `work/`; the CLI config is not written yet.
+    fn empty() -> Workdir {
+        let tmp = tempfile::Builder::new()
+            .prefix("e2e-")
+            .tempdir()
+            .expect("harness: create temp dir");
+        let work = tmp.path().join("work");
+        fs::create_dir(&work).expect("harness: create work dir");
         let cli_config = tmp.path().join("cli.tfrc");
-        fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                provider_dir.display()
-            ),
-        )
-        .expect("harness: write CLI config");
         let timeout = std::env::var("E2E_TERRAFORM_TIMEOUT_SECS")
             .ok()
             .and_then(|s| s.parse().ok())
             .map(Duration::from_secs)
             .unwrap_or(Duration::from_secs(600));
-        let wd = Workdir {
+        Workdir {
             tmp,
             work,
             cli_config,
-            provider,
+            provider: None,
             env: Vec::new(),
             aws: AwsTarget::SharedMoto,
             timeout,
-        };
-        wd.write_main_tf(main_tf);
-        wd
+        }
+    }
+
+    fn write_cli_config(&self, contents: &str) {
+        fs::write(&self.cli_config, contents).expect("harness: write CLI config");
     }
 
     /// Directory Terraform runs in (holds `main.tf`, state, `.terraform`).
@@ -573,9 +594,10 @@ impl Workdir {
         &self.cli_config
     }
 
-    /// The provider binary (canonical path) behind the dev override.
-    pub fn provider_binary(&self) -> &Path {
-        &self.provider
+    /// The provider binary (canonical path) behind the dev override; `None`
+    /// for a [`Workdir::with_cli_config`].
+    pub fn provider_binary(&self) -> Option<&Path> {
+        self.provider.as_deref()
     }
 
     /// Replaces `main.tf`.

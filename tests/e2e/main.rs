@@ -7,6 +7,7 @@ mod docs_schema;
 mod environment;
 mod fargate_backend;
 mod harness;
+mod packaging;
 mod protocol;
 mod sim;
 mod simulator_clients;
