@@ -388,11 +388,15 @@ fn fly_machines(sim: &Sim, app: &str) -> Vec<(String, String, String, u64)> {
 }
 
 fn fly_service(image: &str) -> String {
+    fly_service_in(image, r#"["iad", "ams"]"#)
+}
+
+fn fly_service_in(image: &str, regions: &str) -> String {
     format!(
         r#"  image       = "{image}"
   cpu         = "1"
   memory      = "512"
-  regions     = ["iad", "ams"]
+  regions     = {regions}
   env         = {{ NODE_ENV = "production" }}
   secrets     = {{ DATABASE_URL = "secret://DATABASE_URL" }}
   scaling {{
@@ -483,7 +487,27 @@ fn fly_lifecycle(tf: &Terraform) {
     assert_eq!(ids_before, ids_after, "{tf}: the same machines, updated");
     assert!(after.iter().all(|m| m.2 == "ghcr.io/acme/api:1.1.0"));
 
-    import_gives_empty_plan(tf, &moto, &v2, &env);
+    // One region fewer: that region's machine goes, the other stays. (With one region
+    // `auto` would no longer mean Fly.io, so the host is named.)
+    let v3 = stack(
+        Some(&sim),
+        false,
+        &env,
+        "production",
+        "",
+        &format!(
+            "  host        = \"fly\"\n{}",
+            fly_service_in("ghcr.io/acme/api:1.1.0", r#"["iad"]"#)
+        ),
+    );
+    wd.write_main_tf(&v3);
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let left = fly_machines(&sim, &app);
+    assert_eq!(left.len(), 1, "{tf}: {left:?}");
+    assert_eq!(left[0].1, format!("{app}-iad-1"));
+
+    import_gives_empty_plan(tf, &moto, &v3, &env);
 
     wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
         .expect_success();
