@@ -1,4 +1,4 @@
-//! `platform_hosting_matrix`: the seeds' hosting matrix as data. Given requirements, the
+//! `platform_hosting_matrix`: the hosting matrix of the users' plans (the seeds) as data. Given requirements, the
 //! host `host = "auto"` would choose and why; and for each component kind of the seeds,
 //! its requirements, host and reason. Both come from the same rules as placement
 //! (`planner::placement`), never from a table kept beside them.
@@ -31,7 +31,7 @@ impl Default for HostingMatrix {
 fn row_type() -> Type {
     Type::object([
         ("component", Type::String),
-        ("seed_component", Type::String),
+        ("example", Type::String),
         ("requirements", Type::String),
         ("resolved_host", Type::String),
         ("placement_reason", Type::String),
@@ -45,13 +45,13 @@ fn schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
-            description: "The hosting matrix as data: where `platform_api_service` with `host = \"auto\"` places a service with the given `requirements`, and why; and the placement of each component kind of the seeds' hosting plans. Computed by the same rules as placement.".into(),
+            description: "The hosting matrix as data: where `platform_api_service` with `host = \"auto\"` places a service with the given `requirements`, and why; and the placement of each component kind found in typical hosting plans (edge gateways, realtime and multi-region APIs, ML inference, workers, APIs next to RDS). Computed by the same rules as placement.".into(),
             attributes: vec![
                 computed("id", Type::String, "Always `hosting-matrix`."),
                 computed("resolved_host", Type::String, "The host for `requirements`: `aws_fargate`, `fly` or `cloudflare_workers` (null without a `requirements` block)."),
                 computed("placement_reason", Type::String, "Why, in one line, as `platform_api_service` shows it."),
                 computed("rule", Type::String, "The placement rule that decided: `edge_script`, `multi_region`, `private_network`, `background_work`, `heavy_cpu`, `long_lived_connections` or `container`."),
-                computed("rows", Type::list(row_type()), "For each component kind of the seeds' plans: the component, what it stands for in the seeds, its requirements, the host and the reason."),
+                computed("rows", Type::list(row_type()), "For each component kind of typical hosting plans: the component, an example of it, its requirements, the host and the reason."),
             ],
             blocks: vec![NestedBlock {
                 name: "requirements".into(),
@@ -116,10 +116,10 @@ fn requirements(v: &Value) -> Result<Option<Requirements>, Diagnostic> {
     }))
 }
 
-fn row(component: &str, seed_component: &str, req: &Requirements, p: &Placement) -> Value {
+fn row(component: &str, example: &str, req: &Requirements, p: &Placement) -> Value {
     Value::object([
         ("component", Value::string(component)),
-        ("seed_component", Value::string(seed_component)),
+        ("example", Value::string(example)),
         ("requirements", Value::string(req.summary())),
         ("resolved_host", Value::string(p.host.as_str())),
         ("placement_reason", Value::string(p.reason.clone())),

@@ -512,9 +512,7 @@ pub fn caveats(host: Host, req: &Requirements) -> Vec<Violation> {
             "Fly.io Machines reach private AWS resources such as RDS in the VPC only \
              through WireGuard peering between the Fly.io organization and the VPC, which \
              this provider does not set up.",
-            &format!(
-                "Set up that peering (as seed 000 plans) before the service needs it.{fargate}"
-            ),
+            &format!("Set up that peering before the service needs it.{fargate}"),
         ));
     }
     out

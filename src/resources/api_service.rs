@@ -1145,6 +1145,126 @@ async fn delete_children(
     }
 }
 
+/// Map values that are only known after apply (an `env` value from a database's endpoint,
+/// a secret ARN created in the same plan, a tag): placement and the expansion do not
+/// depend on them, so the plan uses placeholders for them and shows unknown only the
+/// settings they feed.
+#[derive(Default, Clone)]
+struct Pending {
+    env: bool,
+    secrets: BTreeSet<String>,
+    tags: bool,
+}
+
+const PLACEHOLDER: &str = "(known after apply)";
+
+/// The configuration with placeholders for unknown `env`, `secrets` and `tags` values, when
+/// nothing else is unknown and it plans; the secret placeholder is whichever reference
+/// form the host takes.
+fn with_placeholders(config: &Value, provider: &ProviderConfig) -> Option<(Value, Pending)> {
+    let unknown_keys = |k: &str| -> Vec<String> {
+        get(config, k)
+            .as_map()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| v.is_unknown())
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let pending = Pending {
+        env: !unknown_keys("env").is_empty(),
+        secrets: unknown_keys("secrets").into_iter().collect(),
+        tags: !unknown_keys("tags").is_empty(),
+    };
+    let fill = |k: &str, value: &dyn Fn(&str) -> String| -> Value {
+        match get(config, k) {
+            Value::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(name, v)| {
+                        let v = if v.is_unknown() {
+                            s(value(name))
+                        } else {
+                            v.clone()
+                        };
+                        (name.clone(), v)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    };
+    let arn = |_: &str| "arn:aws:secretsmanager:us-east-1:000000000000:secret:pending".to_string();
+    let host_secret = |name: &str| format!("secret://{name}");
+    for secret in [&arn as &dyn Fn(&str) -> String, &host_secret] {
+        let filled = with(
+            config.clone(),
+            [
+                ("env", fill("env", &|_| PLACEHOLDER.to_string())),
+                ("secrets", fill("secrets", secret)),
+                ("tags", fill("tags", &|_| "pending".to_string())),
+            ],
+        );
+        if filled.is_wholly_known() && plan_of(&filled, provider).is_some() {
+            return Some((filled, pending.clone()));
+        }
+    }
+    None
+}
+
+impl Pending {
+    /// Puts the unknowns back: the configuration's own values, and the settings they feed.
+    fn restore(&self, planned: Value, config: &Value) -> Value {
+        if !self.env && self.secrets.is_empty() && !self.tags {
+            return planned;
+        }
+        let expansion = match get(&planned, "expansion") {
+            Value::List(children) => Value::List(
+                children
+                    .iter()
+                    .map(|child| {
+                        let settings = match get(child, "settings") {
+                            Value::Map(m) => Value::Map(
+                                m.iter()
+                                    .map(|(k, v)| {
+                                        let fed_by_env = self.env && k.ends_with("env_digest");
+                                        let fed_by_secret = k
+                                            .rsplit_once("secrets.")
+                                            .is_some_and(|(_, name)| self.secrets.contains(name));
+                                        let v = if fed_by_env || fed_by_secret {
+                                            Value::Unknown
+                                        } else {
+                                            v.clone()
+                                        };
+                                        (k.clone(), v)
+                                    })
+                                    .collect(),
+                            ),
+                            other => other.clone(),
+                        };
+                        let mut updates = vec![("settings", settings)];
+                        if self.tags {
+                            updates.push(("tags", Value::Unknown));
+                        }
+                        with(child.clone(), updates)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        with(
+            planned,
+            [
+                ("env", get(config, "env").clone()),
+                ("secrets", get(config, "secrets").clone()),
+                ("tags", get(config, "tags").clone()),
+                ("expansion", expansion),
+            ],
+        )
+    }
+}
+
 fn diagnostic(action: &str, e: BackendError) -> Diagnostic {
     super::backend_diagnostic("Service Name Already Taken", action, e)
 }
@@ -1183,7 +1303,16 @@ impl Resource for ApiServiceResource {
         if req.proposed_new_state.is_null() {
             return out; // destroy
         }
-        let config = &req.config;
+        let known;
+        let mut pending = Pending::default();
+        let config = if req.config.is_wholly_known() {
+            &req.config
+        } else if let Some((c, p)) = with_placeholders(&req.config, &ctx.config) {
+            (known, pending) = (c, p);
+            &known
+        } else {
+            &req.config
+        };
         if !config.is_wholly_known() {
             out.planned_state = with(
                 req.proposed_new_state,
@@ -1236,7 +1365,8 @@ impl Resource for ApiServiceResource {
                 }
             }
         }
-        out.planned_state = state_value(config, &next, url, child_ids);
+        out.planned_state =
+            pending.restore(state_value(config, &next, url, child_ids), &req.config);
         out
     }
 

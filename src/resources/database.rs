@@ -617,6 +617,19 @@ impl Resource for DatabaseResource {
                 return out;
             }
         };
+        for c in next
+            .children
+            .iter()
+            .filter(|c| c.settings.contains_key("price_note"))
+        {
+            out.diagnostics.push(Diagnostic::warning(
+                "No Price Estimate",
+                format!(
+                    "`{}`: {}. The plan is otherwise unaffected.",
+                    c.name, c.settings["price_note"]
+                ),
+            ));
+        }
         let mut observed = Observed::unknown();
         if let Some(prior_plan) = &prior_plan {
             let changes = db_planner::changes(prior_plan, &next);

@@ -938,3 +938,45 @@ fn a_worker_someone_else_made_is_refused_not_overwritten() {
         state.stdout
     );
 }
+
+#[test]
+fn a_service_wired_to_a_new_database_shows_its_placement_at_plan_time() {
+    for tf in terraform_versions() {
+        let moto = Moto::start();
+        let c = Clients::new(&moto);
+        let net = runtime().block_on(network(&c.ec2));
+        let env = format!("db{}", tf.version.replace('.', ""));
+        let network = format!(
+            "  network {{\n    subnet_ids         = [\"{}\"]\n    security_group_ids = [\"{}\"]\n  }}",
+            net.subnets[0], net.security_groups[0]
+        );
+        // `env` holds a value known only after apply: the database's endpoint.
+        let service = r#"  image = "ghcr.io/acme/api:1.0.0"
+  env   = { DATABASE_HOST = platform_database.db.endpoint, NODE_ENV = "production" }
+  requirements {
+    private_network_access = true
+  }
+}
+
+resource "platform_database" "db" {
+  environment = platform_environment.env.context
+  name        = "main""#;
+        let config = stack(None, false, &env, "development", &network, service);
+        let wd = workdir(&config, &moto, TOKEN);
+        let plan = wd.run(&tf, &["plan", "-no-color"]);
+        plan.expect_success();
+        assert_contains(
+            &tf,
+            &plan.stdout,
+            &[
+                "resolved_host = \"aws_fargate\"",
+                "\"ecs_task_definition\"",
+                "\"container.env_digest\" = (known after apply)",
+            ],
+        );
+        wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+            .expect_success();
+        wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
+            .expect_code(0);
+    }
+}

@@ -5,6 +5,7 @@ mod api_service;
 mod database;
 mod docs_schema;
 mod environment;
+mod examples;
 mod fargate_backend;
 mod harness;
 mod packaging;

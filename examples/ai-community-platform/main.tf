@@ -1,0 +1,186 @@
+# AI Community Platform, MVP architecture: one Node.js/Next.js monolith in a container
+# on AWS, and PostgreSQL with pgvector for the AI features (embeddings, similarity search).
+#
+#   Web app (Next.js monolith)    -> AWS ECS Fargate, behind a load balancer
+#   PostgreSQL + pgvector         -> AWS RDS, Multi-AZ in production, 7-day backups
+#
+# Staging is a full copy of production with its own database. Development is Docker
+# Compose on laptops in the hosting plan; here it is the smallest cloud copy of the same
+# stack. The hosting plan's scale-up architecture (EKS, microservices) comes later.
+
+terraform {
+  required_providers {
+    platform = {
+      source = "hostmatrix/platform"
+    }
+  }
+}
+
+provider "platform" {
+  default_tags = {
+    project = "ai-community-platform"
+  }
+}
+
+variable "region" {
+  description = "AWS region of every environment."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for Fargate tasks, by environment."
+  type        = map(list(string))
+  default = {
+    development = ["subnet-0a0000000000000a1", "subnet-0a0000000000000a2"]
+    staging     = ["subnet-0b0000000000000b1", "subnet-0b0000000000000b2"]
+    production  = ["subnet-0c0000000000000c1", "subnet-0c0000000000000c2"]
+  }
+}
+
+variable "security_group_ids" {
+  description = "Security groups for Fargate tasks, by environment."
+  type        = map(list(string))
+  default = {
+    development = ["sg-0a0000000000000a1"]
+    staging     = ["sg-0b0000000000000b1"]
+    production  = ["sg-0c0000000000000c1"]
+  }
+}
+
+variable "aws_account_id" {
+  description = "Account holding the image and the Secrets Manager secrets."
+  type        = string
+  default     = "123456789012"
+}
+
+variable "execution_role_arn" {
+  description = "IAM role ECS uses to pull the image and read the Secrets Manager secrets."
+  type        = string
+  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+}
+
+variable "image" {
+  description = "The monolith's container image."
+  type        = string
+  default     = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ai-community-platform:1.0.0"
+}
+
+locals {
+  environments = {
+    development = {
+      name   = "dev"
+      cpu    = "0.5"
+      memory = "1GB"
+      db     = "small"
+    }
+    # "Full environment identical to production": the same sizes and a Multi-AZ database,
+    # with staging's smaller instance counts.
+    staging = {
+      name   = "staging"
+      cpu    = "1 vCPU"
+      memory = "2GB"
+      db     = "medium"
+    }
+    production = {
+      name   = "prod"
+      cpu    = "1 vCPU"
+      memory = "2GB"
+      db     = "medium"
+    }
+  }
+}
+
+resource "platform_environment" "this" {
+  for_each = local.environments
+
+  name   = each.value.name
+  tier   = each.key
+  region = var.region
+
+  network {
+    subnet_ids         = var.subnet_ids[each.key]
+    security_group_ids = var.security_group_ids[each.key]
+  }
+
+  # Staging mirrors production's database availability; the MVP keeps 7 days of backups
+  # in both (production's tier default would be 30).
+  dynamic "policy" {
+    for_each = each.key == "development" ? [] : [each.key]
+    content {
+      multi_az              = true
+      backup_retention_days = 7
+    }
+  }
+}
+
+# The monolith reaches PostgreSQL and Redis inside the VPC, so `auto` places it on ECS
+# Fargate; it autoscales on CPU within the tier's limits (2-10 tasks in production).
+# Its BullMQ background jobs run in the same process.
+# Not yet expressible: the Application Load Balancer (TLS termination, health checks) and
+# Route 53; ElastiCache Redis (BullMQ job queue and query cache); S3 for user uploads with
+# versioning; SES for newsletters and transactional email.
+resource "platform_api_service" "web" {
+  for_each = local.environments
+
+  environment        = platform_environment.this[each.key].context
+  name               = "web"
+  image              = var.image
+  port               = 3000
+  cpu                = each.value.cpu
+  memory             = each.value.memory
+  execution_role_arn = var.execution_role_arn
+
+  requirements {
+    private_network_access = true
+  }
+
+  health_check {
+    path = "/api/health"
+  }
+
+  env = {
+    NODE_ENV = "production"
+    APP_ENV  = each.key
+  }
+  secrets = {
+    DATABASE_URL   = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:ai-community/${each.value.name}/database-url-AbCdEf"
+    OPENAI_API_KEY = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:ai-community/${each.value.name}/openai-api-key-AbCdEf"
+  }
+}
+
+# PostgreSQL with pgvector (PostgreSQL 16; pgvector needs at least 15.2). Automated daily
+# snapshots with point-in-time restore, encryption and, in production, deletion protection
+# come from the tier.
+# Not yet expressible: copying snapshots to another region for disaster recovery
+# (cross-region automated backup replication).
+resource "platform_database" "main" {
+  for_each = local.environments
+
+  environment    = platform_environment.this[each.key].context
+  name           = "main"
+  engine_version = "16"
+  extensions     = ["vector"]
+  size           = each.value.db
+}
+
+output "placement" {
+  description = "Where the web app runs, and why."
+  value       = { for env, svc in platform_api_service.web : env => "${svc.resolved_host}: ${svc.placement_reason}" }
+}
+
+output "database_endpoints" {
+  description = "Known after apply."
+  value       = { for env, db in platform_database.main : env => db.endpoint }
+}
+
+output "monthly_cost_usd" {
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables (load balancer, Redis, S3 and SES not included)."
+  value = {
+    for env in keys(local.environments) : env => sum([
+      platform_environment.this[env].estimated_monthly_cost_usd,
+      platform_api_service.web[env].estimated_monthly_cost_usd,
+      platform_database.main[env].estimated_monthly_cost_usd,
+    ])
+  }
+}

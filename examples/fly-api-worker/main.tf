@@ -1,0 +1,208 @@
+# A Next.js product with its backend split in two: an HTTP API on Fly.io and a background
+# worker, both on one PostgreSQL database secured with row-level security.
+#
+#   Backend API                   -> Fly.io Machines (or AWS ECS Fargate: var.api_host)
+#   Worker services (jobs)        -> AWS ECS Fargate
+#   PostgreSQL (RLS, pooling)     -> AWS RDS
+#
+# The hosting plan's deployment config lets the backend be `fly` or `aws`; `api_host` is
+# that switch. Secrets come from AWS Secrets Manager in staging and production.
+
+terraform {
+  required_providers {
+    platform = {
+      source = "hostmatrix/platform"
+    }
+  }
+}
+
+provider "platform" {
+  default_tags = {
+    managed-in = "infra/terraform"
+  }
+}
+
+variable "region" {
+  description = "AWS region of every environment."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "api_host" {
+  description = "Where the backend API runs: `fly` (the hosting plan's first choice) or `aws_fargate`."
+  type        = string
+  default     = "fly"
+
+  validation {
+    condition     = contains(["fly", "aws_fargate"], var.api_host)
+    error_message = "The api_host must be \"fly\" or \"aws_fargate\", the two backends of the hosting plan."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for Fargate tasks, by environment."
+  type        = map(list(string))
+  default = {
+    development = ["subnet-0a0000000000000a1", "subnet-0a0000000000000a2"]
+    staging     = ["subnet-0b0000000000000b1", "subnet-0b0000000000000b2"]
+    production  = ["subnet-0c0000000000000c1", "subnet-0c0000000000000c2"]
+  }
+}
+
+variable "security_group_ids" {
+  description = "Security groups for Fargate tasks, by environment."
+  type        = map(list(string))
+  default = {
+    development = ["sg-0a0000000000000a1"]
+    staging     = ["sg-0b0000000000000b1"]
+    production  = ["sg-0c0000000000000c1"]
+  }
+}
+
+variable "aws_account_id" {
+  description = "Account holding the Secrets Manager secrets."
+  type        = string
+  default     = "123456789012"
+}
+
+variable "execution_role_arn" {
+  description = "IAM role ECS uses to pull images and read the Secrets Manager secrets."
+  type        = string
+  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+}
+
+variable "image_tag" {
+  description = "Version of the API and worker images."
+  type        = string
+  default     = "1.0.0"
+}
+
+locals {
+  # The hosting plan's environment names.
+  environments = {
+    development = "dev"
+    staging     = "staging"
+    production  = "prod"
+  }
+
+  secret_names = ["DATABASE_URL", "JWT_SECRET"]
+
+  # Fargate reads Secrets Manager itself; Fly.io reads secrets set on the app, which the
+  # deploy job copies from Secrets Manager with `fly secrets set`.
+  api_secrets = {
+    for env, name in local.environments : env => {
+      for secret in local.secret_names : secret => var.api_host == "fly" ? "secret://${secret}" : "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:${name}/${lower(secret)}-AbCdEf"
+    }
+  }
+}
+
+resource "platform_environment" "this" {
+  for_each = local.environments
+
+  name   = each.value
+  tier   = each.key
+  region = var.region
+
+  network {
+    subnet_ids         = var.subnet_ids[each.key]
+    security_group_ids = var.security_group_ids[each.key]
+  }
+}
+
+# Not yet expressible: the Next.js frontend on Vercel (CDN, edge optimisation, preview
+# deployments for staging). There is no frontend hosting component yet.
+
+# The backend API. It reads the database, so `auto` would choose Fargate; the hosting
+# plan names Fly.io, so `host` says so, and `terraform plan` warns that Fly.io reaches
+# RDS only through WireGuard peering to the VPC, which this provider does not set up.
+resource "platform_api_service" "api" {
+  for_each = local.environments
+
+  environment = platform_environment.this[each.key].context
+  name        = "api"
+  host        = var.api_host
+  image       = "ghcr.io/example/backend-api:${var.image_tag}"
+  port        = 8080
+  # A size both hosts offer: shared-cpu-1x on Fly.io, 1 vCPU / 2 GB on Fargate.
+  cpu                = "1"
+  memory             = "2GB"
+  execution_role_arn = var.api_host == "aws_fargate" ? var.execution_role_arn : null
+
+  requirements {
+    private_network_access = true
+  }
+
+  health_check {
+    path = "/health"
+  }
+
+  env = {
+    APP_ENV = each.value
+  }
+  secrets = local.api_secrets[each.key]
+}
+
+# The worker services run background jobs: `auto` places them on ECS Fargate, in the
+# database's VPC.
+# Not yet expressible: the job queue the worker consumes (SQS or Redis).
+resource "platform_api_service" "worker" {
+  for_each = local.environments
+
+  environment        = platform_environment.this[each.key].context
+  name               = "worker"
+  image              = "ghcr.io/example/backend-worker:${var.image_tag}"
+  cpu                = "0.5"
+  memory             = "1GB"
+  execution_role_arn = var.execution_role_arn
+
+  requirements {
+    background_work        = true
+    private_network_access = true
+  }
+
+  env = {
+    APP_ENV = each.value
+  }
+  secrets = {
+    DATABASE_URL = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:${each.value}/database_url-AbCdEf"
+  }
+}
+
+# PostgreSQL with the tier's backups, encryption and (production) Multi-AZ. Row-level
+# security is part of the schema, not of the hosting.
+# Not yet expressible: Supabase as the backend (its Postgres, auth and APIs), and
+# connection pooling (PgBouncer, Supavisor or RDS Proxy).
+resource "platform_database" "main" {
+  for_each = local.environments
+
+  environment    = platform_environment.this[each.key].context
+  name           = "main"
+  engine_version = "16"
+}
+
+output "api_urls" {
+  description = "Where the API answers (Fly.io); null on Fargate, which has no load balancer here."
+  value       = { for env, svc in platform_api_service.api : env => svc.url }
+}
+
+output "placement" {
+  description = "Where each service runs, and why."
+  value = {
+    for env in keys(local.environments) : env => {
+      api    = "${platform_api_service.api[env].resolved_host}: ${platform_api_service.api[env].placement_reason}"
+      worker = "${platform_api_service.worker[env].resolved_host}: ${platform_api_service.worker[env].placement_reason}"
+    }
+  }
+}
+
+output "monthly_cost_usd" {
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables."
+  value = {
+    for env in keys(local.environments) : env => sum([
+      platform_environment.this[env].estimated_monthly_cost_usd,
+      platform_api_service.api[env].estimated_monthly_cost_usd,
+      platform_api_service.worker[env].estimated_monthly_cost_usd,
+      platform_database.main[env].estimated_monthly_cost_usd,
+    ])
+  }
+}

@@ -1,0 +1,293 @@
+# Infrar: a Go platform API and its PostgreSQL on AWS, with production in the EU
+# (eu-west-1, Ireland) for GDPR data residency.
+#
+#   infrar-platform API (Go)  -> AWS ECS Fargate, 2-10 tasks of 1 vCPU / 2 GB in production
+#   OpenTofu executor         -> AWS ECS Fargate, 0-5 tasks of 2 vCPU / 4 GB (production)
+#   PostgreSQL                -> AWS RDS db.t3.medium Multi-AZ, 100 GB gp3, 30-day
+#                                backups, read replica in us-east-1
+#
+# Staging lives in its own account in us-east-1, one small task and a db.t3.micro.
+# Development is Docker Compose on laptops in the hosting plan; here it is the smallest
+# cloud copy of the same stack, for integration work that needs real AWS.
+
+terraform {
+  required_providers {
+    platform = {
+      source = "hostmatrix/platform"
+    }
+  }
+}
+
+provider "platform" {
+  default_tags = {
+    project = "infrar"
+  }
+}
+
+# Not yet expressible: one AWS account per environment. The provider takes its AWS
+# credentials from the SDK chain and has no `assume_role` or `profile` per environment,
+# so this single configuration plans all three with the same credentials; run it once
+# per account (with the other environments removed) to keep the hosting plan's account
+# split.
+
+variable "region" {
+  description = "AWS region of production and development (EU data residency)."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "staging_region" {
+  description = "AWS region of the staging account."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "replica_region" {
+  description = "Region of the production database's read replica."
+  type        = string
+  default     = "us-east-1"
+}
+
+# Private subnets in three availability zones for production, two for staging.
+variable "subnet_ids" {
+  description = "Private subnets for Fargate tasks, by environment."
+  type        = map(list(string))
+  default = {
+    development = ["subnet-0a0000000000000a1", "subnet-0a0000000000000a2"]
+    staging     = ["subnet-0b0000000000000b1", "subnet-0b0000000000000b2"]
+    production  = ["subnet-0c0000000000000c1", "subnet-0c0000000000000c2", "subnet-0c0000000000000c3"]
+  }
+}
+
+# The "ECS" security group: 8080 in from the load balancer, 443 and 5432 out.
+variable "security_group_ids" {
+  description = "Security groups for Fargate tasks, by environment."
+  type        = map(list(string))
+  default = {
+    development = ["sg-0a0000000000000a1"]
+    staging     = ["sg-0b0000000000000b1"]
+    production  = ["sg-0c0000000000000c1"]
+  }
+}
+
+variable "aws_account_id" {
+  description = "Account holding the images and the Secrets Manager secrets."
+  type        = string
+  default     = "123456789012"
+}
+
+variable "execution_role_arn" {
+  description = "ecsTaskExecutionRole: pulls images from ECR and reads the secrets."
+  type        = string
+  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+}
+
+variable "task_role_arn" {
+  description = "infraPlatformTaskRole: what the platform's code may call (Secrets Manager, S3)."
+  type        = string
+  default     = "arn:aws:iam::123456789012:role/infraPlatformTaskRole"
+}
+
+variable "image_tag" {
+  description = "Version of the infrar-platform and executor images to run."
+  type        = string
+  default     = "1.0.0"
+}
+
+locals {
+  environments = {
+    development = {
+      name   = "dev"
+      region = var.region
+      # The smallest Fargate size, one task (Fargate Spot in development).
+      api_cpu      = "0.25"
+      api_memory   = "512"
+      api_scaling  = { min = 1, max = 1 }
+      db_class     = "db.t3.micro"
+      db_storage   = "20GB"
+      db_replicas  = []
+      multi_az     = false
+      backup_days  = 1
+      db_protected = false
+    }
+    staging = {
+      name         = "staging"
+      region       = var.staging_region
+      api_cpu      = "0.5"
+      api_memory   = "1GB"
+      api_scaling  = { min = 1, max = 1 }
+      db_class     = "db.t3.micro"
+      db_storage   = "20GB"
+      db_replicas  = []
+      multi_az     = false
+      backup_days  = 7
+      db_protected = false
+    }
+    production = {
+      name         = "prod"
+      region       = var.region
+      api_cpu      = "1 vCPU"
+      api_memory   = "2GB"
+      api_scaling  = { min = 2, max = 10 }
+      db_class     = "db.t3.medium"
+      db_storage   = "100GB"
+      db_replicas  = [{ region = var.replica_region }]
+      multi_az     = true
+      backup_days  = 30
+      db_protected = true
+    }
+  }
+}
+
+resource "platform_environment" "this" {
+  for_each = local.environments
+
+  name   = each.value.name
+  tier   = each.key
+  region = each.value.region
+
+  network {
+    subnet_ids         = var.subnet_ids[each.key]
+    security_group_ids = var.security_group_ids[each.key]
+  }
+}
+
+# Not yet expressible: infrar-web, the Next.js static export on Cloudflare Pages
+# (infrar.io, preview deployments per pull request; Vercel for staging). There is no
+# static frontend hosting component yet.
+
+# The infrar-platform API reaches RDS, Redis and Secrets Manager inside the VPC, so
+# `auto` places it on ECS Fargate. Autoscaling tracks 70 % CPU with the tier's cooldowns
+# (out 60 s, in 300 s), as the hosting plan's scaling policy says.
+# Not yet expressible: the Application Load Balancer with its ACM certificate, WAF rate
+# limiting and the Route 53 record api.infrar.io; and the PgBouncer sidecar container.
+resource "platform_api_service" "platform" {
+  for_each = local.environments
+
+  environment        = platform_environment.this[each.key].context
+  name               = "platform-api"
+  image              = "${var.aws_account_id}.dkr.ecr.${each.value.region}.amazonaws.com/infrar-platform:${var.image_tag}"
+  port               = 8080
+  cpu                = each.value.api_cpu
+  memory             = each.value.api_memory
+  execution_role_arn = var.execution_role_arn
+  task_role_arn      = var.task_role_arn
+
+  requirements {
+    private_network_access = true
+  }
+
+  scaling {
+    min                = each.value.api_scaling.min
+    max                = each.value.api_scaling.max
+    target_cpu_percent = 70
+  }
+
+  health_check {
+    path             = "/health"
+    interval_seconds = 30
+  }
+
+  env = {
+    ENVIRONMENT = each.key
+    # Not yet expressible: REDIS_URL, ElastiCache Redis (cache.t3.micro, one replica) for
+    # sessions and rate limiting.
+  }
+  # The connection string lives in Secrets Manager with the password: the database
+  # endpoint is known only after apply, and a value known only after apply in `env`
+  # would leave this service's whole plan (host, children, cost) unknown until then.
+  secrets = {
+    DATABASE_URL      = "arn:aws:secretsmanager:${each.value.region}:${var.aws_account_id}:secret:/infrar/${each.value.name}/database/application-url-AbCdEf"
+    JWT_SIGNING_KEY   = "arn:aws:secretsmanager:${each.value.region}:${var.aws_account_id}:secret:/infrar/${each.value.name}/jwt/signing-key-AbCdEf"
+    STRIPE_SECRET_KEY = "arn:aws:secretsmanager:${each.value.region}:${var.aws_account_id}:secret:/infrar/${each.value.name}/api-keys/stripe-secret-key-AbCdEf"
+  }
+}
+
+# The OpenTofu executor runs users' deployments in isolated tasks: background work, so
+# `auto` places it on ECS Fargate. Production only, as in the hosting plan; it idles at
+# zero tasks.
+# Not yet expressible: starting executor tasks on demand (ECS RunTask from the API or a
+# queue); CPU-tracking autoscaling cannot scale out from zero tasks. Also the Container
+# Builder, which needs a Docker daemon (privileged containers, not offered by Fargate).
+resource "platform_api_service" "executor" {
+  environment        = platform_environment.this["production"].context
+  name               = "tofu-executor"
+  image              = "${var.aws_account_id}.dkr.ecr.${var.region}.amazonaws.com/infrar-terraform-executor:${var.image_tag}"
+  cpu                = "2 vCPU"
+  memory             = "4GB"
+  execution_role_arn = var.execution_role_arn
+  task_role_arn      = var.task_role_arn
+
+  requirements {
+    background_work        = true
+    private_network_access = true
+  }
+
+  scaling {
+    min = 0
+    max = 5
+  }
+
+  secrets = {
+    DATABASE_URL = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:/infrar/prod/database/application-url-AbCdEf"
+  }
+}
+
+# Not yet expressible: the daily pricing-data sync at 02:00 UTC (an ECS scheduled task,
+# EventBridge Scheduler). There is no scheduled job component yet.
+
+# PostgreSQL with every setting the hosting plan names stated here, although each
+# equals the tier's default: its numbers then hold if a tier default ever changes. Encrypted
+# at rest (AES-256) in every tier.
+# Not yet expressible: storage autoscaling up to 500 GB, IAM database authentication,
+# Performance Insights, enhanced monitoring, the Sunday 03:00 UTC maintenance window and
+# 90-day password rotation.
+resource "platform_database" "main" {
+  for_each = local.environments
+
+  environment           = platform_environment.this[each.key].context
+  name                  = "main"
+  engine_version        = "15"
+  instance_class        = each.value.db_class
+  storage_gb            = each.value.db_storage
+  multi_az              = each.value.multi_az
+  backup_retention_days = each.value.backup_days
+  deletion_protection   = each.value.db_protected
+  read_replicas         = each.value.db_replicas
+}
+
+# Not yet expressible: the S3 buckets (uploads with versioning and 90-day expiry,
+# artifacts to Glacier after 30 days, logs expiring after 30 days), the Secrets Manager
+# secrets themselves, CloudWatch alarms and dashboards, the VPC with its NAT gateways,
+# and ECR repositories.
+
+output "placement" {
+  description = "Where each service runs, and why."
+  value = merge(
+    { for env, svc in platform_api_service.platform : "${env}/platform-api" => "${svc.resolved_host}: ${svc.placement_reason}" },
+    { "production/tofu-executor" = "${platform_api_service.executor.resolved_host}: ${platform_api_service.executor.placement_reason}" },
+  )
+}
+
+output "database" {
+  description = "Endpoints and the master password's secret, known after apply."
+  value = {
+    for env, db in platform_database.main : env => {
+      endpoint   = db.endpoint
+      secret_arn = db.master_user_secret_arn
+      replicas   = db.replica_endpoints
+    }
+  }
+}
+
+output "monthly_cost_usd" {
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables (load balancer, NAT, Redis and S3 not included)."
+  value = {
+    for env in keys(local.environments) : env => sum([
+      platform_environment.this[env].estimated_monthly_cost_usd,
+      platform_api_service.platform[env].estimated_monthly_cost_usd,
+      env == "production" ? platform_api_service.executor.estimated_monthly_cost_usd : 0,
+      platform_database.main[env].estimated_monthly_cost_usd,
+    ])
+  }
+}
