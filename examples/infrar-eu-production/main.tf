@@ -190,12 +190,13 @@ resource "platform_api_service" "platform" {
 
   env = {
     ENVIRONMENT = each.key
+    # Known only after apply: the plan shows the host, children and cost all the same,
+    # with only the environment's digest pending.
+    DATABASE_HOST = platform_database.main[each.key].endpoint
     # Not yet expressible: REDIS_URL, ElastiCache Redis (cache.t3.micro, one replica) for
     # sessions and rate limiting.
   }
-  # The connection string lives in Secrets Manager with the password: the database
-  # endpoint is known only after apply, and a value known only after apply in `env`
-  # would leave this service's whole plan (host, children, cost) unknown until then.
+  # The credentials live in Secrets Manager; services take references, never values.
   secrets = {
     DATABASE_URL      = "arn:aws:secretsmanager:${each.value.region}:${var.aws_account_id}:secret:/infrar/${each.value.name}/database/application-url-AbCdEf"
     JWT_SIGNING_KEY   = "arn:aws:secretsmanager:${each.value.region}:${var.aws_account_id}:secret:/infrar/${each.value.name}/jwt/signing-key-AbCdEf"
