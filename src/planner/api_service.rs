@@ -2017,7 +2017,12 @@ pub fn render(plan: &ServicePlan) -> String {
     let _ = writeln!(
         out,
         "  url              = {}",
-        plan.url.as_deref().unwrap_or("(known after apply)")
+        match (&plan.url, plan.placement.host) {
+            (Some(url), _) => url.as_str(),
+            // The resource's `url` is null: no load balancer is part of a Fargate service.
+            (None, Host::AwsFargate) => "null (no load balancer)",
+            (None, _) => "(known after apply)",
+        }
     );
     let _ = writeln!(
         out,
