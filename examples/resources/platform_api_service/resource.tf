@@ -37,6 +37,8 @@ resource "platform_api_service" "scoring" {
   secrets = {
     DATABASE_URL = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/scoring/db-AbCdEf"
   }
+  # ECS reads the secrets and writes the logs with this role.
+  execution_role_arn = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
 }
 
 # A small edge script with short CPU time goes to Cloudflare Workers.
