@@ -250,17 +250,33 @@ async fn unimplemented_rpcs_answer_instead_of_hanging() {
     )
     .await;
     assert!(r.unwrap().functions.is_empty());
-    let r: Result<tf::read_data_source::Response, _> = tokio::time::timeout(
+    let r: Result<tf::open_ephemeral_resource::Response, _> = tokio::time::timeout(
         Duration::from_secs(5),
         call(
-            ch,
-            "/tfplugin6.Provider/ReadDataSource",
-            tf::read_data_source::Request::default(),
+            ch.clone(),
+            "/tfplugin6.Provider/OpenEphemeralResource",
+            tf::open_ephemeral_resource::Request::default(),
         ),
     )
     .await
     .expect("answered in time");
     assert_eq!(r.unwrap_err().code(), tonic::Code::Unimplemented);
+    // A data source type this provider does not have is a diagnostic, not a status.
+    let r: tf::read_data_source::Response = call(
+        ch,
+        "/tfplugin6.Provider/ReadDataSource",
+        tf::read_data_source::Request {
+            type_name: "platform_nope".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("answered");
+    assert!(
+        r.diagnostics[0].detail.contains("platform_hosting_matrix"),
+        "{:?}",
+        r.diagnostics
+    );
 }
 
 /// A TCP server that accepts connections and never answers: an AWS endpoint that hangs.
