@@ -280,6 +280,39 @@ fn planned_url(plan: &ServicePlan) -> Value {
     }
 }
 
+/// The type of a recorded input.
+enum Kind {
+    Text,
+    Number,
+    Bool,
+}
+
+/// The blocks the spec records, field by field.
+const SPEC_BLOCKS: [(&str, &[(&str, Kind)]); 3] = [
+    (
+        "scaling",
+        &[
+            ("min", Kind::Number),
+            ("max", Kind::Number),
+            ("target_cpu_percent", Kind::Number),
+        ],
+    ),
+    (
+        "health_check",
+        &[("path", Kind::Text), ("interval_seconds", Kind::Number)],
+    ),
+    (
+        "requirements",
+        &[
+            ("long_lived_connections", Kind::Bool),
+            ("private_network_access", Kind::Bool),
+            ("cpu_ms_per_request", Kind::Number),
+            ("memory_mb", Kind::Number),
+            ("background_work", Kind::Bool),
+        ],
+    ),
+];
+
 /// The configured inputs that the cloud does not hold as such, as `k=v` pairs (values
 /// with spaces written with `+`), in characters every host's tags accept.
 fn spec_pairs(config: &Value) -> Vec<String> {
@@ -309,24 +342,11 @@ fn spec_pairs(config: &Value) -> Vec<String> {
     ] {
         put(k.to_string(), get(config, k));
     }
-    for (b, fields) in [
-        ("scaling", &["min", "max", "target_cpu_percent"][..]),
-        ("health_check", &["path", "interval_seconds"][..]),
-        (
-            "requirements",
-            &[
-                "long_lived_connections",
-                "private_network_access",
-                "cpu_ms_per_request",
-                "memory_mb",
-                "background_work",
-            ][..],
-        ),
-    ] {
+    for (b, fields) in SPEC_BLOCKS {
         let value = get(config, b);
         if !value.is_null() {
             out_block_marker(&mut put, b);
-            for f in fields {
+            for (f, _) in fields {
                 put(format!("{b}.{f}"), get(value, f));
             }
         }
@@ -368,62 +388,20 @@ fn config_from_spec(pairs: &[String]) -> Vec<(&'static str, Value)> {
         ("execution_role_arn", or_null(text("execution_role_arn"))),
         ("task_role_arn", or_null(text("task_role_arn"))),
     ];
-    let present = |b: &str| found.contains_key(format!("{b}.").as_str());
-    out.push((
-        "scaling",
-        if present("scaling") {
-            Value::object([
-                ("min", or_null(number("scaling.min"))),
-                ("max", or_null(number("scaling.max"))),
-                (
-                    "target_cpu_percent",
-                    or_null(number("scaling.target_cpu_percent")),
-                ),
-            ])
-        } else {
-            Value::Null
-        },
-    ));
-    out.push((
-        "health_check",
-        if present("health_check") {
-            Value::object([
-                ("path", or_null(text("health_check.path"))),
-                (
-                    "interval_seconds",
-                    or_null(number("health_check.interval_seconds")),
-                ),
-            ])
-        } else {
-            Value::Null
-        },
-    ));
-    out.push((
-        "requirements",
-        if present("requirements") {
-            Value::object([
-                (
-                    "long_lived_connections",
-                    or_null(boolean("requirements.long_lived_connections")),
-                ),
-                (
-                    "private_network_access",
-                    or_null(boolean("requirements.private_network_access")),
-                ),
-                (
-                    "cpu_ms_per_request",
-                    or_null(number("requirements.cpu_ms_per_request")),
-                ),
-                ("memory_mb", or_null(number("requirements.memory_mb"))),
-                (
-                    "background_work",
-                    or_null(boolean("requirements.background_work")),
-                ),
-            ])
-        } else {
-            Value::Null
-        },
-    ));
+    for (b, fields) in SPEC_BLOCKS {
+        let block = found.contains_key(format!("{b}.").as_str()).then(|| {
+            Value::object(fields.iter().map(|(f, kind)| {
+                let k = format!("{b}.{f}");
+                let v = match kind {
+                    Kind::Text => text(&k),
+                    Kind::Number => number(&k),
+                    Kind::Bool => boolean(&k),
+                };
+                (*f, or_null(v))
+            }))
+        });
+        out.push((b, or_null(block)));
+    }
     let secrets: BTreeMap<String, String> = found
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("secrets.")?.to_string(), v.to_string())))
