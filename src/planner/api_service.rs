@@ -339,7 +339,13 @@ fn analyse(input: &ServiceInput) -> Analysis {
     let mut warnings = Vec::new();
     let ctx = &input.environment;
 
-    check_name(&input.name, &mut errors);
+    naming::check_dns_name(
+        &input.name,
+        "Service",
+        SERVICE_NAME_LENGTH,
+        "scoring-api",
+        &mut errors,
+    );
     let choice = match Host::parse_choice(&input.host) {
         Ok(choice) => Some(choice),
         Err(_) => {
@@ -459,56 +465,6 @@ fn config_or(given: bool, otherwise: Source) -> Source {
 }
 
 // ---- validation rules and resolution ------------------------------------------------------
-
-fn check_name(name: &str, out: &mut Vec<Violation>) {
-    let path = AttributePath::attr("name");
-    let length = name.chars().count();
-    let suggestion = suggest_dns_name(name).filter(|s| s != name);
-    if !SERVICE_NAME_LENGTH.contains(length as i64) {
-        out.push(messages::length_out_of_range(
-            path.clone(),
-            "name",
-            length,
-            SERVICE_NAME_LENGTH,
-            suggestion.as_deref(),
-        ));
-    }
-    if !name.is_empty() && !naming::is_dns_safe(name) {
-        out.push(messages::invalid_format(
-            path,
-            "Invalid Service Name",
-            name,
-            "DNS-safe: a lowercase letter first, then lowercase letters, digits or \
-             hyphens, not ending in a hyphen",
-            suggestion.as_deref().unwrap_or("scoring-api"),
-        ));
-    }
-}
-
-/// The nearest DNS-safe name of valid length to what the user wrote, if any.
-fn suggest_dns_name(given: &str) -> Option<String> {
-    let mut name = String::new();
-    for c in given.to_ascii_lowercase().chars() {
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            c
-        } else {
-            '-'
-        };
-        if name.is_empty() && !c.is_ascii_lowercase() {
-            continue;
-        }
-        if c == '-' && name.ends_with('-') {
-            continue;
-        }
-        name.push(c);
-    }
-    let name: String = name
-        .chars()
-        .take(SERVICE_NAME_LENGTH.max as usize)
-        .collect();
-    let name = name.trim_end_matches('-').to_string();
-    (!name.is_empty()).then_some(name)
-}
 
 fn check_artefact(input: &ServiceInput, out: &mut Vec<Violation>) {
     match (&input.image, &input.script) {

@@ -161,7 +161,13 @@ fn policy_path(field: &str) -> AttributePath {
 /// Checks every input and returns every violation found, not just the first.
 pub fn validate(input: &EnvironmentInput) -> Vec<Violation> {
     let mut violations = Vec::new();
-    check_name(&input.name, &mut violations);
+    naming::check_dns_name(
+        &input.name,
+        "Environment",
+        ENVIRONMENT_NAME_LENGTH,
+        "staging-eu",
+        &mut violations,
+    );
     let tier = check_tier(&input.tier, &mut violations);
     check_region(&input.region, &mut violations);
     if let Some(network) = &input.network {
@@ -331,57 +337,6 @@ fn ecs_cluster(context: &EnvironmentContext) -> Child {
 }
 
 // ---- validation rules -------------------------------------------------------------
-
-fn check_name(name: &str, out: &mut Vec<Violation>) {
-    let path = AttributePath::attr("name");
-    let length = name.chars().count();
-    let suggestion = suggest_dns_name(name).filter(|s| s != name);
-    if !ENVIRONMENT_NAME_LENGTH.contains(length as i64) {
-        out.push(messages::length_out_of_range(
-            path.clone(),
-            "name",
-            length,
-            ENVIRONMENT_NAME_LENGTH,
-            suggestion.as_deref(),
-        ));
-    }
-    if !name.is_empty() && !naming::is_dns_safe(name) {
-        out.push(messages::invalid_format(
-            path,
-            "Invalid Environment Name",
-            name,
-            "DNS-safe: a lowercase letter first, then lowercase letters, digits or \
-             hyphens, not ending in a hyphen",
-            suggestion.as_deref().unwrap_or("staging-eu"),
-        ));
-    }
-}
-
-/// The nearest DNS-safe name of valid length to what the user wrote, if any.
-fn suggest_dns_name(given: &str) -> Option<String> {
-    let mut name = String::new();
-    for c in given.to_ascii_lowercase().chars() {
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            c
-        } else {
-            '-'
-        };
-        let starts_with_letter = name.chars().next().is_some_and(|f| f.is_ascii_lowercase());
-        if !starts_with_letter && !c.is_ascii_lowercase() {
-            continue;
-        }
-        if c == '-' && name.ends_with('-') {
-            continue;
-        }
-        name.push(c);
-    }
-    let name: String = name
-        .chars()
-        .take(ENVIRONMENT_NAME_LENGTH.max as usize)
-        .collect();
-    let name = name.trim_end_matches('-').to_string();
-    (!name.is_empty()).then_some(name)
-}
 
 fn check_tier(tier: &str, out: &mut Vec<Violation>) -> Option<Tier> {
     match tier.parse::<Tier>() {
@@ -1259,10 +1214,14 @@ mod tests {
             "--x--",
             "Production_Environment_EU",
         ] {
-            let suggestion = suggest_dns_name(given).expect("a suggestion");
+            let suggestion = naming::suggest_dns_name(given, ENVIRONMENT_NAME_LENGTH.max as usize)
+                .expect("a suggestion");
             let input = with(|i| i.name = suggestion.clone());
             assert_eq!(validate(&input), vec![], "{given} -> {suggestion}");
         }
-        assert_eq!(suggest_dns_name("123"), None);
+        assert_eq!(
+            naming::suggest_dns_name("123", ENVIRONMENT_NAME_LENGTH.max as usize),
+            None
+        );
     }
 }

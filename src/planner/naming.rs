@@ -11,7 +11,7 @@ use crate::value::path::AttributePath;
 
 use super::Violation;
 use super::limits::{
-    AWS_RESERVED_TAG_PREFIX, MAX_TAGS_PER_RESOURCE, TAG_KEY_LENGTH, TAG_VALUE_MAX_CHARS,
+    AWS_RESERVED_TAG_PREFIX, IntRange, MAX_TAGS_PER_RESOURCE, TAG_KEY_LENGTH, TAG_VALUE_MAX_CHARS,
 };
 use super::messages;
 
@@ -152,6 +152,62 @@ pub fn is_dns_safe(name: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.ends_with('-')
+}
+
+/// Checks the `name` attribute of an environment or service: its length within `length`
+/// and DNS-safe. Each message offers the nearest valid name, or `example` when there is
+/// none; `what` names the resource in the summary (`Service` → `Invalid Service Name`).
+pub fn check_dns_name(
+    name: &str,
+    what: &str,
+    length: IntRange,
+    example: &str,
+    out: &mut Vec<Violation>,
+) {
+    let path = AttributePath::attr("name");
+    let chars = name.chars().count();
+    let suggestion = suggest_dns_name(name, length.max as usize).filter(|s| s != name);
+    if !length.contains(chars as i64) {
+        out.push(messages::length_out_of_range(
+            path.clone(),
+            "name",
+            chars,
+            length,
+            suggestion.as_deref(),
+        ));
+    }
+    if !name.is_empty() && !is_dns_safe(name) {
+        out.push(messages::invalid_format(
+            path,
+            &format!("Invalid {what} Name"),
+            name,
+            "DNS-safe: a lowercase letter first, then lowercase letters, digits or \
+             hyphens, not ending in a hyphen",
+            suggestion.as_deref().unwrap_or(example),
+        ));
+    }
+}
+
+/// The nearest DNS-safe name of at most `max_chars` to what the user wrote, if any.
+pub fn suggest_dns_name(given: &str, max_chars: usize) -> Option<String> {
+    let mut name = String::new();
+    for c in given.to_ascii_lowercase().chars() {
+        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            c
+        } else {
+            '-'
+        };
+        if name.is_empty() && !c.is_ascii_lowercase() {
+            continue;
+        }
+        if c == '-' && name.ends_with('-') {
+            continue;
+        }
+        name.push(c);
+    }
+    let name: String = name.chars().take(max_chars).collect();
+    let name = name.trim_end_matches('-').to_string();
+    (!name.is_empty()).then_some(name)
 }
 
 /// True for anything shaped like an AWS region code.
