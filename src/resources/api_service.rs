@@ -469,10 +469,6 @@ fn spec_from_tags(tags: &BTreeMap<String, String>) -> Vec<String> {
         .collect()
 }
 
-fn is_spec_tag(k: &str) -> bool {
-    k == TAG_SPEC || k.starts_with(&format!("{TAG_SPEC}:"))
-}
-
 // ---------------------------------------------------------------------------------------
 // What the cloud holds
 // ---------------------------------------------------------------------------------------
@@ -1553,27 +1549,21 @@ async fn import_state(
             fields.push(("script", Value::Null));
         }
     }
-    let default_tags = &ctx.config.default_tags;
-    let user_tags: BTreeMap<String, String> = seen
-        .tags
-        .iter()
-        .filter(|(k, v)| {
-            !k.starts_with("platform:")
-                && !k.starts_with("platform_")
-                && !is_spec_tag(k)
-                && !naming::PLATFORM_TAG_KEYS.contains(&k.as_str())
-                && env_ctx.as_ref().and_then(|c| c.tags.get(*k)) != Some(*v)
-                && default_tags.get(*k) != Some(*v)
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
+    // Fly machine metadata also holds the service's own keys beside the tags.
+    let mut found = seen.tags.clone();
+    found.retain(|k, _| k != FLY_SERVICE && k != FLY_SPEC);
+    let inherited = env_ctx.as_ref().map(|c| &c.tags);
+    let inherited: Vec<&BTreeMap<String, String>> = inherited
+        .into_iter()
+        .chain([&ctx.config.default_tags])
         .collect();
     fields.push((
         "tags",
         // Workers take no tags, so the cloud cannot tell a Worker's configured tags.
-        if user_tags.is_empty() || host == Host::CloudflareWorkers {
+        if host == Host::CloudflareWorkers {
             Value::Null
         } else {
-            map_of(&user_tags)
+            attrs::configured_tags(&found, &inherited)
         },
     ));
     let config = Value::object(fields);

@@ -125,6 +125,29 @@ pub fn child_value(c: &Child, tags: &BTreeMap<String, String>) -> Value {
     ])
 }
 
+/// The `tags` an import restores: the tags found in the cloud that the platform did not
+/// add (`platform:*`, `managed-by`) and that no inherited source (the environment's tags,
+/// the provider's `default_tags`) sets to the same value; null when none are left.
+pub fn configured_tags(
+    found: &BTreeMap<String, String>,
+    inherited: &[&BTreeMap<String, String>],
+) -> Value {
+    let own: BTreeMap<String, String> = found
+        .iter()
+        .filter(|(k, v)| {
+            !k.starts_with("platform:")
+                && !crate::planner::naming::PLATFORM_TAG_KEYS.contains(&k.as_str())
+                && !inherited.iter().any(|tags| tags.get(*k) == Some(*v))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if own.is_empty() {
+        Value::Null
+    } else {
+        map_of(&own)
+    }
+}
+
 /// Replaces attributes of an object value.
 pub fn with(mut obj: Value, updates: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
     if let Value::Object(m) = &mut obj {
@@ -148,5 +171,38 @@ mod tests {
         assert_eq!(crate::value::json::decode(&json, &ty).unwrap(), v);
         let packed = crate::value::msgpack::encode(&v, &ty).unwrap();
         assert_eq!(crate::value::msgpack::decode(&packed, &ty).unwrap(), v);
+    }
+
+    #[test]
+    fn configured_tags_leave_out_what_the_platform_and_inherited_sources_set() {
+        let m = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let found = m(&[
+            ("platform:environment", "prod"),
+            ("managed-by", "terraform-provider-platform"),
+            ("team", "payments"),
+            ("project", "phishsentry"),
+            ("cost-center", "42"),
+        ]);
+        let environment = m(&[("cost-center", "42")]);
+        let defaults = m(&[("project", "phishsentry")]);
+        assert_eq!(
+            configured_tags(&found, &[&environment, &defaults]),
+            map_of(&m(&[("team", "payments")]))
+        );
+        // A value that differs from the inherited one was set on the resource itself.
+        let overridden = m(&[("project", "other")]);
+        assert_eq!(
+            configured_tags(&overridden, &[&defaults]),
+            map_of(&overridden)
+        );
+        assert_eq!(
+            configured_tags(&m(&[("platform:tier", "x")]), &[]),
+            Value::Null
+        );
     }
 }

@@ -937,28 +937,13 @@ impl Resource for DatabaseResource {
             );
         }
         let default_tags = &ctx.config.default_tags;
-        let user_tags: BTreeMap<String, String> = primary
-            .tags
-            .iter()
-            .filter(|(k, v)| {
-                !k.starts_with("platform:")
-                    && !naming::PLATFORM_TAG_KEYS.contains(&k.as_str())
-                    && env_ctx.tags.get(*k) != Some(*v)
-                    && default_tags.get(*k) != Some(*v)
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         let mut fields = vec![
             ("environment", context),
             ("name", s(name)),
             ("master_password_wo", Value::Null),
             (
                 "tags",
-                if user_tags.is_empty() {
-                    Value::Null
-                } else {
-                    map_of(&user_tags)
-                },
+                attrs::configured_tags(&primary.tags, &[&env_ctx.tags, default_tags]),
             ),
         ];
         fields.extend(config_from_spec(

@@ -577,10 +577,6 @@ fn network_value_from_tag(text: Option<&String>) -> Value {
     ])
 }
 
-fn is_reserved_tag(key: &str) -> bool {
-    key.starts_with("platform:") || naming::PLATFORM_TAG_KEYS.contains(&key)
-}
-
 // ---------------------------------------------------------------------------------------
 // The resource
 // ---------------------------------------------------------------------------------------
@@ -826,13 +822,6 @@ impl Resource for EnvironmentResource {
                 ),
             );
         }
-        let default_tags = &ctx.config.default_tags;
-        let user_tags: BTreeMap<String, String> = cluster
-            .tags
-            .iter()
-            .filter(|(k, v)| !is_reserved_tag(k) && default_tags.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         let config = Value::object([
             ("name", s(name)),
             (
@@ -850,14 +839,10 @@ impl Resource for EnvironmentResource {
             ),
             (
                 "tags",
-                if user_tags.is_empty() {
-                    Value::Null
-                } else {
-                    map_of(&user_tags)
-                },
+                attrs::configured_tags(&cluster.tags, &[&ctx.config.default_tags]),
             ),
         ]);
-        let input = match input(&config, default_tags) {
+        let input = match input(&config, &ctx.config.default_tags) {
             Ok(i) => i,
             Err(d) => return (None, d),
         };
