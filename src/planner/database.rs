@@ -493,7 +493,8 @@ fn check_name(input: &DatabaseInput, out: &mut Vec<Violation>) {
     let name = &input.name;
     let env = &input.environment.name;
     if !is_identifier_part(name) {
-        let suggestion = suggest_identifier_part(name);
+        // The length is checked against the identifier below, not here.
+        let suggestion = naming::suggest_dns_name(name, usize::MAX);
         out.push(messages::invalid_format(
             path.clone(),
             "Invalid Database Name",
@@ -559,27 +560,6 @@ fn is_identifier_part(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.ends_with('-')
         && !name.contains("--")
-}
-
-/// The nearest valid name to what the user wrote, if any.
-fn suggest_identifier_part(given: &str) -> Option<String> {
-    let mut name = String::new();
-    for c in given.to_ascii_lowercase().chars() {
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            c
-        } else {
-            '-'
-        };
-        if name.is_empty() && !c.is_ascii_lowercase() {
-            continue;
-        }
-        if c == '-' && name.ends_with('-') {
-            continue;
-        }
-        name.push(c);
-    }
-    let name = name.trim_end_matches('-').to_string();
-    (!name.is_empty()).then_some(name)
 }
 
 fn check_engine_version(version: Option<&str>, out: &mut Vec<Violation>) -> Option<EngineVersion> {
