@@ -1152,17 +1152,13 @@ fn child(
     }
 }
 
-/// The primary DB instance.
-fn primary(
-    identifier: &str,
-    env: &EnvironmentContext,
-    effective: &EffectiveDatabase,
-    sources: &BTreeMap<String, Source>,
-) -> Child {
-    let source = |setting: &str| sources[setting];
-    let tier = Source::Tier(env.tier);
-    let e = effective;
-    let mut rows = vec![
+/// The rows the primary and its replicas share: engine, version, class and storage.
+fn instance_rows(
+    e: &EffectiveDatabase,
+    tier: Source,
+    source: &dyn Fn(&str) -> Source,
+) -> Vec<(&'static str, String, Source)> {
+    vec![
         ("engine", ENGINE.to_string(), tier),
         (
             "engine_version",
@@ -1180,6 +1176,26 @@ fn primary(
             e.storage_type.clone(),
             source("storage_type"),
         ),
+        (
+            "storage_encrypted",
+            yes_no(e.storage_encrypted),
+            source("storage_encrypted"),
+        ),
+    ]
+}
+
+/// The primary DB instance.
+fn primary(
+    identifier: &str,
+    env: &EnvironmentContext,
+    effective: &EffectiveDatabase,
+    sources: &BTreeMap<String, Source>,
+) -> Child {
+    let source = |setting: &str| sources[setting];
+    let tier = Source::Tier(env.tier);
+    let e = effective;
+    let mut rows = instance_rows(e, tier, &source);
+    rows.extend([
         ("multi_az", yes_no(e.multi_az), source("multi_az")),
         (
             "backup_retention_days",
@@ -1197,11 +1213,6 @@ fn primary(
             source("final_snapshot"),
         ),
         (
-            "storage_encrypted",
-            yes_no(e.storage_encrypted),
-            source("storage_encrypted"),
-        ),
-        (
             "manage_master_password",
             yes_no(e.manage_master_password),
             source("manage_master_password"),
@@ -1214,7 +1225,7 @@ fn primary(
             source("parameter_group"),
         ),
         ("region", env.region.clone(), Source::Environment),
-    ];
+    ]);
     if let Some(version) = e.master_password_wo_version {
         rows.push((
             "master_password_wo_version",
@@ -1288,33 +1299,12 @@ fn replica(
         Some(group) if region == env.region => (group.clone(), source("parameter_group")),
         _ => (default_parameter_group(e), tier),
     };
-    let rows = vec![
+    let mut rows = instance_rows(e, tier, &source);
+    rows.extend([
         ("source_db_instance", identifier.to_string(), Source::Config),
-        ("engine", ENGINE.to_string(), tier),
-        (
-            "engine_version",
-            e.engine_version.clone(),
-            source("engine_version"),
-        ),
-        (
-            "instance_class",
-            e.instance_class.clone(),
-            source("instance_class"),
-        ),
-        ("storage_gb", e.storage_gb.to_string(), source("storage_gb")),
-        (
-            "storage_type",
-            e.storage_type.clone(),
-            source("storage_type"),
-        ),
         ("multi_az", yes_no(false), tier),
         ("backup_retention_days", "0".to_string(), tier),
         ("deletion_protection", yes_no(false), tier),
-        (
-            "storage_encrypted",
-            yes_no(e.storage_encrypted),
-            source("storage_encrypted"),
-        ),
         (
             "master_password",
             "inherited from the source instance".to_string(),
@@ -1322,7 +1312,7 @@ fn replica(
         ),
         ("parameter_group", group, group_source),
         ("region", region.to_string(), Source::Config),
-    ];
+    ]);
     let cost = replica_cost(region, e, Source::Config);
     child(
         replica_key(region),
