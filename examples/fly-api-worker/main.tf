@@ -77,6 +77,12 @@ variable "image_tag" {
   default     = "1.0.0"
 }
 
+variable "decommission" {
+  description = "Lifts the production databases' delete guards (`allow_replacement = true`, `deletion_protection = false`): apply with it, then `terraform destroy -var decommission=true`."
+  type        = bool
+  default     = false
+}
+
 locals {
   # The hosting plan's environment names.
   environments = {
@@ -178,6 +184,9 @@ resource "platform_database" "main" {
   environment    = platform_environment.this[each.key].context
   name           = "main"
   engine_version = "16"
+
+  allow_replacement   = var.decommission
+  deletion_protection = var.decommission ? false : null
 }
 
 output "api_urls" {

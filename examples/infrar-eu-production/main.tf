@@ -94,6 +94,12 @@ variable "image_tag" {
   default     = "1.0.0"
 }
 
+variable "decommission" {
+  description = "Lifts the production databases' delete guards (`allow_replacement = true`, `deletion_protection = false`): apply with it, then `terraform destroy -var decommission=true`."
+  type        = bool
+  default     = false
+}
+
 locals {
   environments = {
     development = {
@@ -253,8 +259,9 @@ resource "platform_database" "main" {
   storage_gb            = each.value.db_storage
   multi_az              = each.value.multi_az
   backup_retention_days = each.value.backup_days
-  deletion_protection   = each.value.db_protected
+  deletion_protection   = var.decommission ? false : each.value.db_protected
   read_replicas         = each.value.db_replicas
+  allow_replacement     = var.decommission
 }
 
 # Not yet expressible: the S3 buckets (uploads with versioning and 90-day expiry,

@@ -70,6 +70,12 @@ variable "aws_account_id" {
   default     = "123456789012"
 }
 
+variable "decommission" {
+  description = "Lifts the production databases' delete guards (`allow_replacement = true`, `deletion_protection = false`): apply with it, then `terraform destroy -var decommission=true`."
+  type        = bool
+  default     = false
+}
+
 # What differs between the environments. Everything else comes from the tier.
 locals {
   environments = {
@@ -228,6 +234,9 @@ resource "platform_database" "shared" {
   name           = "shared"
   engine_version = "16"
   read_replicas  = each.value.replicas
+
+  allow_replacement   = var.decommission
+  deletion_protection = var.decommission ? false : null
 }
 
 output "urls" {

@@ -76,6 +76,12 @@ variable "image" {
   default     = "ghcr.io/example/saas-app:1.0.0"
 }
 
+variable "decommission" {
+  description = "Lifts the production databases' delete guards (`allow_replacement = true`, `deletion_protection = false`): apply with it, then `terraform destroy -var decommission=true`."
+  type        = bool
+  default     = false
+}
+
 locals {
   # Terraform workspaces `template-{env}` in the hosting plan.
   environments = {
@@ -181,6 +187,8 @@ resource "platform_database" "main" {
   instance_class        = each.value.db_class
   backup_retention_days = each.value.backup_days
   read_replicas         = each.value.replicas
+  allow_replacement     = var.decommission
+  deletion_protection   = var.decommission ? false : null
 }
 
 output "placement" {

@@ -263,6 +263,12 @@ fn lifecycle_on_terraform_1_15() {
     lifecycle(&find("1.15.5").expect("Terraform 1.15.5 is installed by the harness"));
 }
 
+/// 1.6.6 is the release OpenTofu forked from: the closest stand-in for OpenTofu we can run.
+#[test]
+fn lifecycle_on_terraform_1_6() {
+    lifecycle(&find("1.6.6").expect("Terraform 1.6.6 is installed by the harness"));
+}
+
 #[test]
 fn lifecycle_on_terraform_1_0() {
     lifecycle(&find("1.0.3").expect("Terraform 1.0.3 is installed by the harness"));
