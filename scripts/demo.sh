@@ -13,6 +13,8 @@
 #              production databases' guard refuses, then after lifting the guard the
 #              documented way (`-var decommission=true`: allow_replacement, no deletion
 #              protection).
+#              DEMO_SKIP_BUILD=1 uses the tools and binaries already built, from DEMO_BIN_DIR
+#              (default target/debug): the e2e test that runs the demo on every stack.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -34,13 +36,16 @@ fi
 EXAMPLE=$(cd "$EXAMPLE" && pwd)
 cd "$ROOT"
 
-scripts/install-test-deps.sh
-# The same selection scripts/test.sh builds first (a bench target makes cargo resolve the
-# dev-dependencies' features as the tests do), so the tests after the demo reuse every
-# artifact instead of rebuilding the tree with other features.
-echo "demo: building the provider and the simulator (first run on 2 cores: about 15 minutes)" >&2
-cargo build --bins --benches
+if [ -z "${DEMO_SKIP_BUILD:-}" ]; then
+    scripts/install-test-deps.sh
+    # The same features scripts/test.sh builds with (a bench target makes cargo resolve the
+    # dev-dependencies' features as the tests do), so the tests after the demo reuse every
+    # artifact instead of rebuilding the tree with other features.
+    echo "demo: building the provider and the simulator (first run on 2 cores: about 20 minutes)" >&2
+    cargo build --bins --benches
+fi
 
+BIN_DIR=${DEMO_BIN_DIR:-$ROOT/target/debug}
 TF=${TERRAFORM:-$(head -n 1 .tools/terraform-versions.txt)}
 ENDPOINT=$("$ROOT/scripts/moto.sh" start)
 "$ROOT/scripts/moto.sh" reset >/dev/null # a server left running holds an earlier run's resources
@@ -55,7 +60,7 @@ trap cleanup EXIT
 
 # The simulator prints `listening on http://127.0.0.1:PORT` once it is ready.
 mkfifo "$WORK/sim.out"
-target/debug/platform-sim >"$WORK/sim.out" 2>"$WORK/sim.log" &
+"$BIN_DIR/platform-sim" >"$WORK/sim.out" 2>"$WORK/sim.log" &
 SIM_PID=$!
 read -r LINE <"$WORK/sim.out"
 SIM=${LINE#listening on }
@@ -64,7 +69,7 @@ cp -r "$EXAMPLE"/. "$WORK/stack"
 cat >"$WORK/dev.tfrc" <<CFG
 provider_installation {
   dev_overrides {
-    "hostmatrix/platform" = "$ROOT/target/debug"
+    "hostmatrix/platform" = "$BIN_DIR"
   }
   direct {}
 }

@@ -3,6 +3,7 @@
 
 mod api_service;
 mod database;
+mod demo;
 mod docs_schema;
 mod environment;
 mod examples;
