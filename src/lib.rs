@@ -6,6 +6,7 @@
 //! and resource logic), [`planner`] and [`value`] (pure), [`backends`] (side effects).
 
 pub mod backends;
+pub mod cli;
 pub mod data_sources;
 pub mod diagnostics;
 pub mod docs;

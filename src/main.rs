@@ -1,70 +1,58 @@
-//! The provider binary: serve Terraform (or a debugger with `--debug`), or regenerate the
-//! registry docs with `docs [--check] [--dir DIR]`.
+//! The provider binary: serve Terraform (or a debugger with `--debug`), regenerate the
+//! registry docs with `docs [--check] [--dir DIR]`, or answer `--help` / `--version`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use terraform_provider_platform::cli::{self, Command};
 use terraform_provider_platform::docs;
 use terraform_provider_platform::protocol::{logging, serve};
 use terraform_provider_platform::provider::Platform;
 
-const DOCS_USAGE: &str = "usage: terraform-provider-platform docs [--check] [--dir DIR]
-
-Generates the registry docs (index.md, resources/, data-sources/) into DIR (default `docs`)
-from the schemas the provider serves, with examples from `./examples`. With --check, writes
-nothing and exits 1 if any generated file is missing, out of date or extra.";
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().is_some_and(|a| a == "docs") {
-        return docs_command(&args[1..]);
-    }
-    let debug = args.iter().any(|a| a == "--debug" || a == "-debug");
-    logging::init();
-    match serve::serve(Arc::new(Platform::new()), serve::Options { debug }).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e:#}");
-            ExitCode::FAILURE
+    let command = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(command) => command,
+        Err((error, for_docs)) => {
+            let usage = if for_docs {
+                cli::DOCS_USAGE
+            } else {
+                cli::USAGE
+            };
+            eprintln!("error: {error}\n\n{usage}");
+            return ExitCode::from(2);
         }
-    }
-}
-
-/// `docs [--check] [--dir DIR]`; everything goes to stderr.
-fn docs_command(args: &[String]) -> ExitCode {
-    let mut check = false;
-    let mut dir = PathBuf::from("docs");
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match arg.as_str() {
-            "--check" => check = true,
-            "--dir" => match rest.next() {
-                Some(d) => dir = PathBuf::from(d),
-                None => return usage_error("`--dir` needs a directory"),
-            },
-            "-h" | "--help" => {
-                eprintln!("{DOCS_USAGE}");
-                return ExitCode::SUCCESS;
+    };
+    match command {
+        Command::Help => print_for_a_person(cli::USAGE),
+        Command::Version => print_for_a_person(&cli::version_line()),
+        Command::DocsHelp => print_for_a_person(cli::DOCS_USAGE),
+        Command::Docs { check, dir } => match run_docs(&dir, check) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
             }
-            other => match other.strip_prefix("--dir=") {
-                Some(d) => dir = PathBuf::from(d),
-                None => return usage_error(&format!("unknown argument `{other}`")),
-            },
-        }
-    }
-    match run_docs(&dir, check) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+        },
+        Command::Serve { debug } => {
+            logging::init();
+            match serve::serve(Arc::new(Platform::new()), serve::Options { debug }).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }
 
-fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}\n\n{DOCS_USAGE}");
-    ExitCode::from(2)
+/// `--help` and `--version` answer a person, who expects stdout (`… --help | less`). Stdout
+/// is the handshake only while serving, which these never do.
+#[allow(clippy::print_stdout)]
+fn print_for_a_person(text: &str) -> ExitCode {
+    println!("{text}");
+    ExitCode::SUCCESS
 }
 
 fn run_docs(dir: &Path, check: bool) -> anyhow::Result<ExitCode> {

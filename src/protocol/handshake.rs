@@ -19,9 +19,15 @@ pub const APP_PROTOCOL_VERSION: u32 = 6;
 pub enum HandshakeError {
     /// The binary was run by a person, not by Terraform.
     #[error(
-        "This binary is a plugin for Terraform and OpenTofu: add `hostmatrix/platform` to your configuration's required_providers and run `terraform init` instead of running it directly (or pass `--debug` to serve it for a debugger)."
+        "This binary is a plugin for Terraform and OpenTofu: add `hostmatrix/platform` to your configuration's required_providers and run `terraform init` instead of running it directly (`--help` lists what it does for a person)."
     )]
     NoCookie,
+    /// A variable Terraform sets holds bytes that are not UTF-8, so it cannot be what
+    /// Terraform wrote.
+    #[error(
+        "The environment variable `{0}` is not valid UTF-8, so it was not set by Terraform: unset it or set it to text."
+    )]
+    NotUnicode(&'static str),
     /// Terraform asked only for protocol versions this provider does not speak.
     #[error(
         "Terraform offered plugin protocol versions `{0}`, but this provider speaks only version 6: use Terraform ≥ 1.0 or OpenTofu ≥ 1.6."
@@ -31,10 +37,24 @@ pub enum HandshakeError {
 
 /// Checks the magic cookie and negotiates the protocol version from the environment.
 pub fn check_environment() -> Result<u32, HandshakeError> {
+    // A cookie that is not text is not the cookie: that is a person's shell, not Terraform.
+    let cookie = env::var_os(MAGIC_COOKIE_KEY).and_then(|v| v.into_string().ok());
     check(
-        env::var(MAGIC_COOKIE_KEY).ok().as_deref(),
-        env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref(),
+        cookie.as_deref(),
+        env_text("PLUGIN_PROTOCOL_VERSIONS")?.as_deref(),
     )
+}
+
+/// The value of the environment variable `name`: `None` when unset, an error naming it
+/// when it is set but not UTF-8 (never a panic, never silently "unset").
+pub fn env_text(name: &'static str) -> Result<Option<String>, HandshakeError> {
+    match env::var_os(name) {
+        None => Ok(None),
+        Some(value) => value
+            .into_string()
+            .map(Some)
+            .map_err(|_| HandshakeError::NotUnicode(name)),
+    }
 }
 
 /// The pure part of [`check_environment`].

@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, UnixListener};
+use tokio::signal::unix::SignalKind;
 use tokio::sync::{Notify, mpsc};
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
@@ -87,8 +88,8 @@ fn bind() -> anyhow::Result<(Listener, Address)> {
         Err(e) => {
             tracing::debug!(error = %e, "unix socket unavailable, using TCP on loopback");
             let (lo, hi) = handshake::port_range(
-                std::env::var("PLUGIN_MIN_PORT").ok().as_deref(),
-                std::env::var("PLUGIN_MAX_PORT").ok().as_deref(),
+                handshake::env_text("PLUGIN_MIN_PORT")?.as_deref(),
+                handshake::env_text("PLUGIN_MAX_PORT")?.as_deref(),
             )
             .map_err(anyhow::Error::msg)?;
             for port in lo..=hi {
@@ -118,9 +119,10 @@ pub async fn serve(platform: Arc<Platform>, opts: Options) -> anyhow::Result<()>
     } else {
         handshake::check_environment()?
     };
-    let mtls = match std::env::var("PLUGIN_CLIENT_CERT") {
-        Ok(pem) if !pem.trim().is_empty() && !opts.debug => Some(tls::auto_mtls(&pem)?),
-        _ => None,
+    let mtls = if opts.debug {
+        None
+    } else {
+        tls::from_environment()?
     };
     let (listener, address) = bind().context("could not listen for Terraform")?;
     let socket_path = match &listener {
@@ -147,7 +149,13 @@ pub async fn serve(platform: Arc<Platform>, opts: Options) -> anyhow::Result<()>
         .add_service(plugin::grpc_stdio_server::GrpcStdioServer::new(Stdio))
         .add_service(health::health_server::HealthServer::new(Health));
 
-    ignore_interrupts();
+    if opts.debug {
+        // A person stops the debug server with Ctrl-C; Terraform never runs it.
+        stop_on_signal(SignalKind::interrupt(), socket_path.clone());
+    } else {
+        ignore_interrupts();
+    }
+    stop_on_signal(SignalKind::terminate(), socket_path.clone());
     exit_with_parent();
 
     let line = HandshakeLine {
@@ -261,9 +269,28 @@ fn exit_with_parent() {
     });
 }
 
+/// On `kind`, removes the unix socket (whose directory outlives us) and exits, as the
+/// default action of SIGTERM or SIGINT would, but without leaving the socket behind.
+fn stop_on_signal(kind: SignalKind, socket: Option<std::path::PathBuf>) {
+    match tokio::signal::unix::signal(kind) {
+        Ok(mut sig) => {
+            tokio::spawn(async move {
+                if sig.recv().await.is_some() {
+                    tracing::debug!(signal = kind.as_raw_value(), "stopping on signal");
+                    if let Some(path) = &socket {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    std::process::exit(0);
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot handle signal {}", kind.as_raw_value()),
+    }
+}
+
 /// Terraform sends StopProvider on Ctrl-C; the signal itself must not kill us mid-apply.
 fn ignore_interrupts() {
-    if let Ok(mut sig) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+    if let Ok(mut sig) = tokio::signal::unix::signal(SignalKind::interrupt()) {
         tokio::spawn(async move {
             let mut count = 0u64;
             while sig.recv().await.is_some() {

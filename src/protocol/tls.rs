@@ -18,8 +18,15 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// `PLUGIN_CLIENT_CERT` did not hold a PEM certificate.
-    #[error("`PLUGIN_CLIENT_CERT` does not hold a PEM certificate: {0}")]
+    #[error(
+        "Terraform asked for TLS, but `PLUGIN_CLIENT_CERT` does not hold a PEM certificate ({0}); refusing to serve without TLS"
+    )]
     BadClientCert(String),
+    /// `PLUGIN_CLIENT_CERT` is set but is not text.
+    #[error(
+        "Terraform asked for TLS, but `PLUGIN_CLIENT_CERT` is not valid UTF-8, so it cannot hold a PEM certificate; refusing to serve without TLS"
+    )]
+    ClientCertNotUnicode,
     /// The server certificate could not be generated.
     #[error("could not generate the server certificate: {0}")]
     Generate(#[from] rcgen::Error),
@@ -41,10 +48,31 @@ fn crypto() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
+/// The AutoMTLS configuration Terraform asked for, if it did. An unset or empty
+/// `PLUGIN_CLIENT_CERT` (as go-plugin treats it) means plaintext; anything else must be a
+/// certificate, or the provider refuses to start rather than fall back to plaintext.
+pub fn from_environment() -> Result<Option<AutoMtls>, TlsError> {
+    match std::env::var_os("PLUGIN_CLIENT_CERT") {
+        None => Ok(None),
+        Some(value) if value.is_empty() => Ok(None),
+        Some(value) => {
+            let pem = value
+                .into_string()
+                .map_err(|_| TlsError::ClientCertNotUnicode)?;
+            auto_mtls(&pem).map(Some)
+        }
+    }
+}
+
 /// Builds the AutoMTLS configuration for a client certificate given as PEM.
 pub fn auto_mtls(client_cert_pem: &str) -> Result<AutoMtls, TlsError> {
     let client = CertificateDer::from_pem_slice(client_cert_pem.as_bytes())
         .map_err(|e| TlsError::BadClientCert(e.to_string()))?;
+    if !is_certificate_der(client.as_ref()) {
+        return Err(TlsError::BadClientCert(
+            "its CERTIFICATE block is not an X.509 certificate".to_string(),
+        ));
+    }
     let (cert_der, key) = generate_server_cert()?;
     let provider = crypto();
     let verifier = Arc::new(PinnedClientCert {
@@ -60,6 +88,44 @@ pub fn auto_mtls(client_cert_pem: &str) -> Result<AutoMtls, TlsError> {
     Ok(AutoMtls {
         config: Arc::new(config),
         server_cert_der: cert_der,
+    })
+}
+
+/// True when `der` has the outer shape of an X.509 certificate: one SEQUENCE spanning
+/// the whole input, holding two SEQUENCEs (to-be-signed part, algorithm) and a BIT STRING
+/// (signature). Enough to tell a certificate from other base64 in a CERTIFICATE block.
+fn is_certificate_der(der: &[u8]) -> bool {
+    let Some((0x30, body, [])) = der_element(der) else {
+        return false;
+    };
+    let mut rest = body;
+    for want in [0x30, 0x30, 0x03] {
+        match der_element(rest) {
+            Some((tag, _, after)) if tag == want => rest = after,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// One DER element at the start of `input`: its tag, its contents and what follows.
+fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (length, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (bytes, rest) = rest.split_at(count);
+        let length = bytes.iter().fold(0usize, |n, b| (n << 8) | usize::from(*b));
+        (length, rest)
+    };
+    (rest.len() >= length).then(|| {
+        let (contents, after) = rest.split_at(length);
+        (tag, contents, after)
     })
 }
 
@@ -171,6 +237,21 @@ mod tests {
         let (der, _) = generate_server_cert().unwrap();
         // The DER must contain the `localhost` SAN and parse back as a certificate.
         assert!(der.windows(9).any(|w| w == b"localhost"));
+    }
+
+    #[test]
+    fn rejects_pem_blocks_that_are_not_certificates() {
+        let not_der = "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
+        let key_only = "-----BEGIN PRIVATE KEY-----\naGVsbG8=\n-----END PRIVATE KEY-----\n";
+        for pem in [not_der, key_only, "", "   "] {
+            assert!(
+                matches!(auto_mtls(pem), Err(TlsError::BadClientCert(_))),
+                "{pem:?}"
+            );
+        }
+        let (der, _) = generate_server_cert().unwrap();
+        assert!(is_certificate_der(&der));
+        assert!(!is_certificate_der(&der[..der.len() - 1]));
     }
 
     #[test]

@@ -2,14 +2,17 @@
 //! provider binary, real Terraform CLIs and the moto AWS emulator.
 
 mod api_service;
+mod command_line;
 mod database;
 mod demo;
 mod docs_schema;
 mod environment;
 mod examples;
 mod fargate_backend;
+mod faults;
 mod harness;
 mod packaging;
 mod protocol;
 mod sim;
 mod simulator_clients;
+mod throttling;
