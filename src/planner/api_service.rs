@@ -46,7 +46,7 @@ use crate::value::path::AttributePath;
 
 use super::environment::EnvironmentContext;
 use super::limits::{
-    self, FLY_MEMORY_STEP_MB, FLY_PERFORMANCE, FLY_SHARED, FlyCpuKindLimits,
+    self, FLY_CPU_KINDS, FLY_MEMORY_STEP_MB, FLY_PERFORMANCE, FLY_SHARED, FlyCpuKindLimits,
     HEALTH_CHECK_INTERVAL_SECONDS, IntRange, MAX_INSTANCES, MIN_INSTANCES, PORT,
     SERVICE_NAME_LENGTH, TARGET_CPU_PERCENT, WORKERS_DEFAULT_CPU_MS, WORKERS_MAX_ENV_VAR_BYTES,
     WORKERS_MAX_ENV_VARS, WORKERS_MAX_SCRIPT_BYTES, WORKERS_MEMORY_MB,
@@ -779,7 +779,7 @@ fn fly_limits(kind: &str) -> FlyCpuKindLimits {
 
 /// The cheaper Fly.io CPU kind that runs `cpus` with `memory_mb`, if any does.
 fn fly_kind(cpus: u32, memory_mb: u32) -> Option<&'static str> {
-    [FLY_SHARED, FLY_PERFORMANCE]
+    FLY_CPU_KINDS
         .into_iter()
         .find(|k| k.allows(cpus, memory_mb))
         .map(|k| k.kind)
@@ -792,7 +792,8 @@ fn fly_size(
     errors: &mut Vec<Violation>,
 ) -> Option<Size> {
     const SUMMARY: &str = "Unsupported Fly Machine Size";
-    let cpu_counts = FLY_PERFORMANCE.cpus;
+    let cpu_counts = limits::fly_cpu_counts();
+    let most_cpus = cpu_counts.last().copied().unwrap_or(1);
     let cpus = match cpu {
         None => None,
         Some(cpu) => match cpu.whole_vcpus().filter(|c| cpu_counts.contains(c)) {
@@ -803,7 +804,7 @@ fn fly_size(
                     .iter()
                     .copied()
                     .find(|c| *c >= wanted)
-                    .unwrap_or(16);
+                    .unwrap_or(most_cpus);
                 let memory_mb = memory.unwrap_or(DEFAULT_MEMORY_MB).max(256 * next);
                 let memory_mb = round_up(memory_mb, FLY_MEMORY_STEP_MB).clamp(
                     FLY_SHARED.min_mb_per_cpu * next,
@@ -813,8 +814,8 @@ fn fly_size(
                     AttributePath::attr("cpu"),
                     SUMMARY,
                     &format!(
-                        "Fly.io has no machine with `{cpu}`: machines have 1, 2, 4 or 8 \
-                         shared CPUs, or 1, 2, 4, 8 or 16 performance CPUs."
+                        "Fly.io has no machine with `{cpu}`: machines have {}.",
+                        limits::describe_fly_cpus()
                     ),
                     &[size_suggestion(&next.to_string(), memory_mb)],
                 ));
@@ -825,13 +826,14 @@ fn fly_size(
     let (cpus, cpu_source, memory_mb, memory_source) = match (cpus, memory) {
         (None, None) => (1, tier, DEFAULT_MEMORY_MB, tier),
         // The least memory the cheapest kind with that many CPUs allows (at least the
-        // platform default): 16 CPUs exist only as performance CPUs.
+        // platform default): 10 to 16 CPUs exist only as performance CPUs.
         (Some(cpus), None) => {
-            let memory_mb = if FLY_SHARED.cpus.contains(&cpus) {
-                DEFAULT_MEMORY_MB.max(FLY_SHARED.min_mb_per_cpu * cpus)
-            } else {
-                FLY_PERFORMANCE.min_mb_per_cpu * cpus
-            };
+            let memory_mb = FLY_CPU_KINDS
+                .iter()
+                .find(|k| k.cpus.contains(&cpus))
+                .map_or(DEFAULT_MEMORY_MB, |k| {
+                    DEFAULT_MEMORY_MB.max(k.min_mb_per_cpu * cpus)
+                });
             (cpus, Source::Config, memory_mb, tier)
         }
         (cpus, Some(mb)) => {
@@ -852,12 +854,12 @@ fn fly_size(
                 Some(cpus) => (cpus, Source::Config, mb, Source::Config),
                 // The fewest CPUs of the cheaper kind first: shared CPUs cost a fraction of
                 // performance ones, so two shared CPUs with 4 GB beat one performance CPU.
-                None => match [FLY_SHARED, FLY_PERFORMANCE]
+                None => match FLY_CPU_KINDS
                     .iter()
                     .find_map(|k| k.cpus.iter().copied().find(|c| k.allows(*c, mb)))
                 {
                     Some(cpus) => (cpus, tier, mb, Source::Config),
-                    None => (16, tier, mb, Source::Config),
+                    None => (most_cpus, tier, mb, Source::Config),
                 },
             }
         }
@@ -901,10 +903,8 @@ fn fly_suggestions(cpus: u32, memory_mb: u32) -> Vec<String> {
     if fly_kind(cpus, clamped).is_some() {
         out.push(size_suggestion(&cpus.to_string(), clamped));
     }
-    if let Some(fits) = FLY_PERFORMANCE
-        .cpus
-        .iter()
-        .copied()
+    if let Some(fits) = limits::fly_cpu_counts()
+        .into_iter()
         .find(|c| fly_kind(*c, memory_mb).is_some())
     {
         out.push(format!(
@@ -2450,6 +2450,25 @@ mod tests {
                 496.0,
             ),
             (Some("8"), None, "shared", 8, 2048, "shared-cpu-8x", 15.52),
+            (Some("6"), None, "shared", 6, 1536, "shared-cpu-6x", 11.64),
+            (
+                Some("6 vCPU"),
+                Some("12GB"),
+                "shared",
+                6,
+                12288,
+                "shared-cpu-6x",
+                64.14,
+            ),
+            (
+                Some("12"),
+                None,
+                "performance",
+                12,
+                24576,
+                "performance-12x",
+                372.0,
+            ),
             (
                 None,
                 Some("20GB"),
@@ -2613,6 +2632,15 @@ mod tests {
                 "fly cpu count not offered",
                 with(fly, |i| i.cpu = Some("3".into())),
                 vec![("cpu", "Use `cpu = \"4\"` with `memory = \"1GB\"`.")],
+            ),
+            (
+                "fly cpu count between presets names every preset",
+                with(fly, |i| i.cpu = Some("7".into())),
+                vec![(
+                    "cpu",
+                    "machines have `1`, `2`, `4`, `6` or `8` shared CPUs, or `1`, `2`, `4`, \
+                     `6`, `8`, `10`, `12`, `14` or `16` performance CPUs.",
+                )],
             ),
             (
                 "fly memory not a multiple of 256",

@@ -255,8 +255,7 @@ pub const FLY_MEMORY_STEP_MB: u32 = 256;
 pub struct FlyCpuKindLimits {
     /// `shared` or `performance`, as the Machines API spells `guest.cpu_kind`.
     pub kind: &'static str,
-    /// The CPU counts of Fly's presets of this kind (`shared-cpu-1x` … `-8x`,
-    /// `performance-1x` … `-16x`).
+    /// The CPU counts of Fly's presets of this kind (`shared-cpu-<n>x`, `performance-<n>x`).
     pub cpus: &'static [u32],
     /// Minimum memory per CPU, MB.
     pub min_mb_per_cpu: u32,
@@ -266,23 +265,31 @@ pub struct FlyCpuKindLimits {
     pub preset_prefix: &'static str,
 }
 
-/// Shared CPUs: burstable, 256 MB to 2 GB per CPU.
+/// Shared CPUs: burstable, 256 MB to 2 GB per CPU; presets `shared-cpu-1x`, `-2x`,
+/// `-4x`, `-6x` and `-8x`.
 pub const FLY_SHARED: FlyCpuKindLimits = FlyCpuKindLimits {
     kind: "shared",
-    cpus: &[1, 2, 4, 8],
+    cpus: &[1, 2, 4, 6, 8],
     min_mb_per_cpu: 256,
     max_mb_per_cpu: 2048,
     preset_prefix: "shared-cpu",
 };
 
-/// Performance (dedicated) CPUs: 2 GB to 8 GB per CPU.
+/// Performance (dedicated) CPUs: 2 GB to 8 GB per CPU; presets `performance-1x`, `-2x`,
+/// then every even count to `-16x`.
 pub const FLY_PERFORMANCE: FlyCpuKindLimits = FlyCpuKindLimits {
     kind: "performance",
-    cpus: &[1, 2, 4, 8, 16],
+    cpus: &[1, 2, 4, 6, 8, 10, 12, 14, 16],
     min_mb_per_cpu: 2048,
     max_mb_per_cpu: 8192,
     preset_prefix: "performance",
 };
+
+/// Every Fly.io machine size, as one table: the CPU kinds in order of price (cheaper
+/// first), with their preset CPU counts and memory per CPU. The counts are those of
+/// Fly's pricing page presets and of flyctl's `cpusPerKind` (`internal/machine`); the
+/// memory bounds are fly-go's `MIN/MAX_MEMORY_MB_PER_*` and the "Machine sizing" guide.
+pub const FLY_CPU_KINDS: [FlyCpuKindLimits; 2] = [FLY_SHARED, FLY_PERFORMANCE];
 
 impl FlyCpuKindLimits {
     /// True when this kind runs `cpus` CPUs with `memory_mb` of memory.
@@ -291,6 +298,31 @@ impl FlyCpuKindLimits {
             && memory_mb.is_multiple_of(FLY_MEMORY_STEP_MB)
             && (self.min_mb_per_cpu * cpus..=self.max_mb_per_cpu * cpus).contains(&memory_mb)
     }
+}
+
+/// Every CPU count some Fly.io machine has, ascending.
+pub fn fly_cpu_counts() -> Vec<u32> {
+    let mut counts: Vec<u32> = FLY_CPU_KINDS
+        .iter()
+        .flat_map(|k| k.cpus.iter().copied())
+        .collect();
+    counts.sort_unstable();
+    counts.dedup();
+    counts
+}
+
+/// The CPU counts in words: `` `1`, `2`, `4`, `6` or `8` shared CPUs, or `1`, … `16`
+/// performance CPUs ``.
+pub fn describe_fly_cpus() -> String {
+    let kinds: Vec<String> = FLY_CPU_KINDS
+        .iter()
+        .map(|k| {
+            let (last, rest) = k.cpus.split_last().unwrap_or((&0, &[]));
+            let rest: Vec<String> = rest.iter().map(|c| format!("`{c}`")).collect();
+            format!("{} or `{last}` {} CPUs", rest.join(", "), k.kind)
+        })
+        .collect();
+    kinds.join(", or ")
 }
 
 // ---- Cloudflare Workers ----------------------------------------------------------------
@@ -462,6 +494,12 @@ mod tests {
             (FLY_PERFORMANCE, 4, 32768, true),
             (FLY_PERFORMANCE, 4, 33024, false),
             (FLY_PERFORMANCE, 16, 131_072, true),
+            (FLY_SHARED, 6, 1536, true),
+            (FLY_SHARED, 6, 12288, true),
+            (FLY_SHARED, 6, 12544, false),
+            (FLY_PERFORMANCE, 6, 12288, true),
+            (FLY_PERFORMANCE, 10, 20480, true),
+            (FLY_PERFORMANCE, 3, 6144, false),
         ];
         for (kind, cpus, memory, ok) in cases {
             assert_eq!(
@@ -471,5 +509,48 @@ mod tests {
                 kind.kind
             );
         }
+    }
+
+    #[test]
+    fn fly_sizes_are_the_published_presets() {
+        // Fly's pricing page, written out by hand: shared-cpu-1x … -8x and
+        // performance-1x … -16x, each preset's memory from 256 MB (shared) or 2 GB
+        // (performance) per CPU up to 2 GB or 8 GB per CPU.
+        let presets = [
+            ("shared-cpu-1x", 256, 2048),
+            ("shared-cpu-2x", 512, 4096),
+            ("shared-cpu-4x", 1024, 8192),
+            ("shared-cpu-6x", 1536, 12288),
+            ("shared-cpu-8x", 2048, 16384),
+            ("performance-1x", 2048, 8192),
+            ("performance-2x", 4096, 16384),
+            ("performance-4x", 8192, 32768),
+            ("performance-6x", 12288, 49152),
+            ("performance-8x", 16384, 65536),
+            ("performance-10x", 20480, 81920),
+            ("performance-12x", 24576, 98304),
+            ("performance-14x", 28672, 114_688),
+            ("performance-16x", 32768, 131_072),
+        ];
+        let mut from_table = Vec::new();
+        for kind in FLY_CPU_KINDS {
+            for &cpus in kind.cpus {
+                let name = format!("{}-{cpus}x", kind.preset_prefix);
+                from_table.push((name, kind.min_mb_per_cpu * cpus, kind.max_mb_per_cpu * cpus));
+                assert!(kind.allows(cpus, kind.min_mb_per_cpu * cpus));
+                assert!(kind.allows(cpus, kind.max_mb_per_cpu * cpus));
+            }
+        }
+        let want: Vec<(String, u32, u32)> = presets
+            .iter()
+            .map(|(n, lo, hi)| (n.to_string(), *lo, *hi))
+            .collect();
+        assert_eq!(from_table, want);
+        assert_eq!(fly_cpu_counts(), vec![1, 2, 4, 6, 8, 10, 12, 14, 16]);
+        assert_eq!(
+            describe_fly_cpus(),
+            "`1`, `2`, `4`, `6` or `8` shared CPUs, or `1`, `2`, `4`, `6`, `8`, `10`, `12`, \
+             `14` or `16` performance CPUs"
+        );
     }
 }

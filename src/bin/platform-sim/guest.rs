@@ -179,6 +179,29 @@ mod tests {
         }
     }
 
+    /// The provider plans Fly sizes from its own table (`planner::limits`); the simulator
+    /// models Fly independently. Both must state the same facts, or plans that pass would
+    /// fail at apply (or the reverse).
+    #[test]
+    fn the_providers_fly_size_table_states_the_same_limits() {
+        use terraform_provider_platform::planner::limits::{FLY_CPU_KINDS, FLY_MEMORY_STEP_MB};
+        assert_eq!(u64::from(FLY_MEMORY_STEP_MB), MEMORY_STEP_MB);
+        assert_eq!(FLY_CPU_KINDS.len(), CPU_KINDS.len());
+        for (planned, simulated) in FLY_CPU_KINDS.iter().zip(CPU_KINDS.iter()) {
+            assert_eq!(planned.kind, simulated.name);
+            let cpus: Vec<u64> = planned.cpus.iter().map(|c| u64::from(*c)).collect();
+            assert_eq!(cpus, simulated.cpus, "{} CPU counts", planned.kind);
+            assert_eq!(u64::from(planned.min_mb_per_cpu), simulated.min_mb_per_cpu);
+            assert_eq!(u64::from(planned.max_mb_per_cpu), simulated.max_mb_per_cpu);
+            for &n in planned.cpus {
+                for memory in [planned.min_mb_per_cpu * n, planned.max_mb_per_cpu * n] {
+                    let guest = json!({"cpu_kind": planned.kind, "cpus": n, "memory_mb": memory});
+                    assert!(normalize(Some(&guest)).is_ok(), "{guest}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn other_guest_fields_are_kept() {
         let guest = normalize(Some(&json!({"cpus": 1, "kernel_args": ["quiet"]}))).unwrap();
