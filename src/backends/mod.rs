@@ -26,9 +26,45 @@ pub enum BackendError {
         /// The API's own error text.
         message: String,
     },
+    /// The call was retried `attempts` times and every attempt was throttled or failed
+    /// transiently (5xx, dropped connection): AWS, not the configuration, stopped it.
+    #[error("{service} {operation} {reason} on all {attempts} attempts: {message}")]
+    GaveUp {
+        /// Service name, e.g. `ECS`.
+        service: &'static str,
+        /// Operation name, e.g. `DescribeClusters`.
+        operation: &'static str,
+        /// Throttled, unavailable or unreachable.
+        reason: Exhausted,
+        /// Attempts made, the first one included.
+        attempts: u32,
+        /// The last attempt's error.
+        message: String,
+    },
     /// A resource exists under our name but was not created by this provider.
     #[error("{0}")]
     Conflict(String),
+}
+
+/// Why retries ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exhausted {
+    /// The service answered with a throttling error (`ThrottlingException`, `Throttling`, ...).
+    Throttled,
+    /// The service answered 5xx or a transient error code.
+    Unavailable,
+    /// The connection failed, timed out or was dropped.
+    Unreachable,
+}
+
+impl std::fmt::Display for Exhausted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Exhausted::Throttled => "was throttled by AWS",
+            Exhausted::Unavailable => "found the service unavailable",
+            Exhausted::Unreachable => "could not reach the service",
+        })
+    }
 }
 
 /// Runs a backend call unless Terraform cancels first.

@@ -124,6 +124,23 @@ pub(crate) fn backend_diagnostic(
             conflict_summary,
             format!("Could not {}: {m}", action.to_lowercase()),
         ),
+        e @ BackendError::GaveUp { reason, .. } => {
+            let (summary, why) = match reason {
+                crate::backends::Exhausted::Throttled => (
+                    "AWS Throttled The Request",
+                    "AWS is limiting the request rate of this account and region (other Terraform runs, CI jobs or applications share the limit); nothing is wrong with the configuration or the credentials. Run the command again when the load is lower, lower `-parallelism`, or raise `max_retries` (or set `retry_mode = \"adaptive\"`) in the provider block.",
+                ),
+                crate::backends::Exhausted::Unavailable => (
+                    "AWS Service Unavailable",
+                    "The AWS service answered with a server error on every attempt; nothing is wrong with the configuration. Check the AWS Health Dashboard and run the command again later, or raise `max_retries` in the provider block.",
+                ),
+                crate::backends::Exhausted::Unreachable => (
+                    "AWS Service Unreachable",
+                    "The connection to the AWS service failed on every attempt. Check the network, proxy and `endpoints` settings, then run the command again.",
+                ),
+            };
+            Diagnostic::error(summary, format!("{action} stopped: {e}. {why}"))
+        }
         e @ BackendError::Api { .. } => Diagnostic::error(
             format!("Could Not {action}"),
             format!(
