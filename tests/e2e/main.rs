@@ -1,6 +1,7 @@
 //! End-to-end tests: one test binary, a small shared harness, real parts only — the built
 //! provider binary, real Terraform CLIs and the moto AWS emulator.
 
+mod accounts;
 mod api_service;
 mod command_line;
 mod database;

@@ -75,7 +75,10 @@ fn bursts_of_3_and_10_throttles_per_request_still_apply_and_destroy() {
             )],
         );
         let env = format!("thr{burst}");
-        let wd = workdir(&proxy, &stack(&env, ""), Some(FAST_BACKOFF_MS));
+        // E2E_THROTTLE_REAL_BACKOFF=1 measures with the real 1 s / 20 s backoff.
+        let real = std::env::var_os("E2E_THROTTLE_REAL_BACKOFF").is_some();
+        let backoff = (!real).then_some(FAST_BACKOFF_MS);
+        let wd = workdir(&proxy, &stack(&env, ""), backoff);
         let started = Instant::now();
         wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
             .expect_success();
@@ -104,12 +107,17 @@ fn bursts_of_3_and_10_throttles_per_request_still_apply_and_destroy() {
         wd.run(&tf, &["destroy", "-no-color", "-auto-approve"])
             .expect_success();
         eprintln!(
-            "throttling figures: a burst of {burst} throttles on every AWS request: apply survived {throttled} throttles over {} operations ({}) in {:.1}s, destroy survived {} more in {:.1}s (backoff scaled 1/50)",
+            "throttling figures: a burst of {burst} throttles on every AWS request: apply survived {throttled} throttles over {} operations ({}) in {:.1}s, destroy survived {} more in {:.1}s ({})",
             ops.len(),
             ops.join(", "),
             applied.as_secs_f64(),
             proxy.injected(Fault::Throttle) - throttled,
             started.elapsed().as_secs_f64(),
+            if real {
+                "real backoff"
+            } else {
+                "backoff scaled 1/50"
+            },
         );
     }
 }

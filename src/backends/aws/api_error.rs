@@ -42,7 +42,10 @@ where
             .map(|r| r.status().as_u16())
     };
     match err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Some(Exhausted::Unreachable),
+        // Only connection failures are retried; a dispatch failure of another kind (e.g.
+        // credentials that cannot be loaded) fails at once and is not "unreachable".
+        SdkError::DispatchFailure(f) if f.is_io() || f.is_timeout() => Some(Exhausted::Unreachable),
+        SdkError::TimeoutError(_) => Some(Exhausted::Unreachable),
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().unwrap_or_default();
             if THROTTLING_CODES.contains(&code) {

@@ -183,15 +183,25 @@ impl AwsClients {
                     loader = loader.region(Region::new(r.clone()));
                 }
                 if let Some(p) = &s.profile {
+                    loader = loader.profile_name(p);
+                }
+                let mut base = loader.load().await;
+                if let Some(p) = &s.profile {
                     // A named profile means that profile's credentials, even when
                     // AWS_ACCESS_KEY_ID is set (the default chain would prefer the variables).
-                    loader = loader.profile_name(p).credentials_provider(
-                        aws_config::profile::ProfileFileCredentialsProvider::builder()
-                            .profile_name(p)
-                            .build(),
-                    );
+                    let conf = aws_config::provider_config::ProviderConfig::default()
+                        .with_region(base.region().cloned());
+                    let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                        .configure(&conf)
+                        .profile_name(p)
+                        .build();
+                    base = base
+                        .into_builder()
+                        .credentials_provider(
+                            aws_types::sdk_config::SharedCredentialsProvider::new(creds),
+                        )
+                        .build();
                 }
-                let base = loader.load().await;
                 let Some(role) = &s.assume_role else {
                     return base;
                 };
