@@ -88,7 +88,7 @@ const CPU_MS_PER_REQUEST: IntRange = IntRange {
 };
 
 /// Sanity range of `requirements.memory_mb`: up to Fargate's largest task.
-const REQUIREMENT_MEMORY_MB: IntRange = IntRange {
+pub const REQUIREMENT_MEMORY_MB: IntRange = IntRange {
     min: 1,
     max: 122_880,
 };
@@ -230,7 +230,7 @@ pub struct ServicePlan {
     pub estimated_monthly_cost_usd: f64,
     /// Where the service answers, when known at plan time.
     pub url: Option<String>,
-    /// Effective tags: `default_tags`, then `tags`, then the platform's tags.
+    /// Effective tags: `default_tags`, the environment's tags, `tags`, then the platform's tags.
     pub tags: BTreeMap<String, String>,
     /// Things that work but deserve a look, to be shown as warnings.
     pub warnings: Vec<Violation>,

@@ -178,7 +178,7 @@ pub struct EffectiveDatabase {
     pub extensions: Vec<String>,
     /// Regions of the read replicas, in the order written.
     pub read_replica_regions: Vec<String>,
-    /// Effective tags: `default_tags`, then `tags`, then the platform's tags.
+    /// Effective tags: `default_tags`, the environment's tags, `tags`, then the platform's tags.
     pub tags: BTreeMap<String, String>,
 }
 
@@ -482,7 +482,12 @@ pub fn validate(input: &DatabaseInput) -> Vec<Violation> {
     check_replicas(&input.read_replicas, &mut violations);
     check_credentials(input, &mut violations);
     let platform = naming::platform_tags(&input.environment.name, COMPONENT);
-    if let Err(tag_violations) = naming::merge_tags(&input.default_tags, &input.tags, &platform) {
+    if let Err(tag_violations) = naming::merge_child_tags(
+        &input.default_tags,
+        &input.environment.tags,
+        &input.tags,
+        &platform,
+    ) {
         violations.extend(tag_violations);
     }
     violations
@@ -897,7 +902,7 @@ pub fn plan(input: &DatabaseInput) -> Result<DatabasePlan, Vec<Violation>> {
         return Err(violations);
     }
     let env = &input.environment;
-    let tags = naming::merge_tags(
+    let tags = naming::merge_child_tags(
         &input.default_tags,
         &input.tags,
         &naming::platform_tags(&env.name, COMPONENT),
@@ -983,6 +988,7 @@ fn resolve(
             .find(|(s, _)| s == size)
             .map(|(_, class)| class.to_string()),
         (None, None) => None,
+        &env.tags,
     };
     record(
         "instance_class",
@@ -1809,6 +1815,25 @@ mod tests {
             // engine_version
             (
                 "engine version with a wildcard",
+    #[test]
+    fn the_environments_tags_reach_the_database_under_its_own() {
+        let mut i = input(Tier::Production);
+        i.environment.tags.insert("team".into(), "payments".into());
+        i.environment.tags.insert("cost-center".into(), "42".into());
+        i.default_tags
+            .insert("cost-center".into(), "default".into());
+        let plan = plan(&i).unwrap_or_else(|v| panic!("{v:#?}"));
+        assert_eq!(
+            plan.effective.tags["cost-center"], "42",
+            "environment beats default_tags"
+        );
+        assert_eq!(
+            plan.effective.tags["team"], "data",
+            "the database's own tags win"
+        );
+        assert_eq!(plan.effective.tags["platform:component"], "database");
+    }
+
                 with(|i| i.engine_version = Some("16.x".to_string())),
                 vec![("engine_version", "`16.x` is not valid")],
             ),

@@ -117,16 +117,52 @@ pub fn merge_tags(
     resource_tags: &BTreeMap<String, String>,
     platform: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, Vec<Violation>> {
+    merge_child_tags(default_tags, &BTreeMap::new(), resource_tags, platform)
+}
+
+/// The tags a service or database inherits from its environment: the environment's
+/// effective user tags (its provider's `default_tags` and its own `tags`), without the
+/// platform's identity tags, which the child sets for itself.
+pub fn inherited_tags(environment_tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    environment_tags
+        .iter()
+        .filter(|(k, _)| {
+            !PLATFORM_TAG_KEYS.contains(&k.as_str())
+                && !k.starts_with("platform:")
+                && !k
+                    .get(..AWS_RESERVED_TAG_PREFIX.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(AWS_RESERVED_TAG_PREFIX))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The effective tags of a child of a service or database, lowest precedence first: the
+/// provider's `default_tags`, the environment's tags ([`inherited_tags`]), the resource's
+/// own `tags`, then the platform's tags. Checked like [`merge_tags`].
+pub fn merge_child_tags(
+    default_tags: &BTreeMap<String, String>,
+    environment_tags: &BTreeMap<String, String>,
+    resource_tags: &BTreeMap<String, String>,
+    platform: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, Vec<Violation>> {
     let mut violations = validate_tags(default_tags, TagOrigin::ProviderDefault);
     violations.extend(validate_tags(resource_tags, TagOrigin::Resource));
 
+    let inherited = inherited_tags(environment_tags);
     let mut merged = default_tags.clone();
+    merged.extend(inherited.iter().map(|(k, v)| (k.clone(), v.clone())));
     merged.extend(resource_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
     merged.extend(platform.iter().map(|(k, v)| (k.clone(), v.clone())));
 
     if merged.len() > MAX_TAGS_PER_RESOURCE {
         let why = format!(
-            "Together with the provider's `default_tags` and the {} platform tags, the resource",
+            "Together with the provider's `default_tags`{} and the {} platform tags, the resource",
+            if inherited.is_empty() {
+                ""
+            } else {
+                ", the environment's tags"
+            },
             platform.len()
         );
         violations.push(messages::too_many(
@@ -364,6 +400,44 @@ mod tests {
             .is_empty()
         );
         assert!(validate_tags(&tags(&[("awsome", "x")]), TagOrigin::Resource).is_empty());
+    }
+
+    #[test]
+    fn children_inherit_environment_tags_between_defaults_and_their_own() {
+        let defaults = tags(&[("team", "default"), ("cost-center", "42"), ("owner", "d")]);
+        let environment = tags(&[
+            ("team", "payments"),
+            ("owner", "env"),
+            ("platform:environment", "prod"),
+            ("platform:component", "environment"),
+            ("platform:tier", "production"),
+            ("managed-by", MANAGED_BY),
+        ]);
+        let own = tags(&[("owner", "service")]);
+        let merged = merge_child_tags(
+            &defaults,
+            &environment,
+            &own,
+            &platform_tags("prod", "database"),
+        )
+        .unwrap();
+        assert_eq!(merged["cost-center"], "42", "default_tags fill the gaps");
+        assert_eq!(
+            merged["team"], "payments",
+            "environment tags beat default_tags"
+        );
+        assert_eq!(
+            merged["owner"], "service",
+            "the resource's tags beat the environment's"
+        );
+        assert_eq!(
+            merged["platform:component"], "database",
+            "the child's identity wins"
+        );
+        assert!(
+            !merged.contains_key("platform:tier"),
+            "environment-only platform tags stay"
+        );
     }
 
     #[test]

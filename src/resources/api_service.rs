@@ -96,7 +96,7 @@ fn schema() -> Schema {
                 opt("regions", Type::list(Type::String), "Fly.io region codes for active-active (`[\"iad\", \"ams\"]`); several regions place an `auto` service on Fly.io. Default: the environment's region, or the Fly.io region nearest to it."),
                 opt("execution_role_arn", Type::String, "Fargate: IAM role ECS uses to pull the image, read `secrets` and write logs (needed on AWS for secrets and private images)."),
                 opt("task_role_arn", Type::String, "Fargate: IAM role the service's code runs as."),
-                opt("tags", Type::map(Type::String), "Tags for every child that takes tags, on top of the environment's."),
+                opt("tags", Type::map(Type::String), "Tags for every child on AWS (task definition, service, log group, autoscaling target). Precedence, lowest first: the provider's `default_tags`, the environment's tags, these, then the reserved `platform:*` and `managed-by` tags. On Fly.io the Machines carry them as metadata; Fly apps and Cloudflare Workers have no tags, so for those they show only in the plan."),
                 computed("id", Type::String, "`<environment>/<name>`, the import ID."),
                 computed("resolved_host", Type::String, "Where the service runs: `aws_fargate`, `fly` or `cloudflare_workers`."),
                 computed("placement_reason", Type::String, "Why it runs there, in one line."),

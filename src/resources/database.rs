@@ -75,7 +75,7 @@ fn schema() -> Schema {
                 opt("master_username", Type::String, "Master user name. Default `postgres`."),
                 opt("master_password_wo", Type::String, "Master password as a write-only value: sent to RDS, never stored in plan or state (Terraform ≥ 1.11). Change `master_password_wo_version` to rotate it.").sensitive().write_only(),
                 opt("master_password_wo_version", Type::Number, "Version of `master_password_wo`; changing it sends the new password."),
-                opt("tags", Type::map(Type::String), "Tags for the database and its replicas, on top of the environment's."),
+                opt("tags", Type::map(Type::String), "Tags for the instance, its parameter group and its read replicas. Precedence, lowest first: the provider's `default_tags`, the environment's tags, these, then the reserved `platform:*` and `managed-by` tags."),
                 computed("id", Type::String, "The RDS identifier."),
                 computed("identifier", Type::String, "The RDS identifier: `<environment>-<name>`."),
                 computed("endpoint", Type::String, "The primary's endpoint address (known after apply)."),

@@ -171,7 +171,7 @@ fn schema() -> Schema {
                 Attribute::new("name", Type::String, Mode::Required, "Environment name: lowercase letters, digits and hyphens, starting with a letter, at most 20 characters. Changing it replaces the environment."),
                 Attribute::new("tier", Type::String, Mode::Required, "`development`, `staging` or `production`: picks the default policy (see the tier table)."),
                 Attribute::new("region", Type::String, Mode::Required, "AWS region of the environment, e.g. `eu-west-1`. Changing it replaces the environment."),
-                Attribute::new("tags", Type::map(Type::String), Mode::Optional, "Tags for the cluster, inherited by every child in the environment. `platform:*` and `managed-by` are reserved."),
+                Attribute::new("tags", Type::map(Type::String), Mode::Optional, "Tags for the cluster, inherited by every child of every service and database in the environment (task definitions, services, log groups, autoscaling targets, RDS instances, parameter groups, replicas). Precedence, lowest first: the provider's `default_tags`, these, a service's or database's own `tags`, then the reserved `platform:*` and `managed-by` tags."),
                 Attribute::new("id", Type::String, Mode::Computed, "The environment name."),
                 Attribute::new("cluster_name", Type::String, Mode::Computed, "Name of the ECS cluster: `<name>-cluster`."),
                 Attribute::new("cluster_arn", Type::String, Mode::Computed, "ARN of the ECS cluster (known after apply)."),

@@ -76,6 +76,8 @@ struct State {
     injected: HashMap<(String, Fault), u32>,
     /// Every operation forwarded, in order.
     forwarded: Vec<String>,
+    /// The bodies of the forwarded requests, by operation.
+    bodies: Vec<(String, Vec<u8>)>,
 }
 
 /// The proxy; stops accepting when dropped.
@@ -148,6 +150,16 @@ impl FaultProxy {
     /// Operations that reached moto, in order.
     pub fn forwarded(&self) -> Vec<String> {
         self.state.lock().unwrap().forwarded.clone()
+    }
+
+    /// The bodies of the forwarded requests of one operation, as text.
+    pub fn bodies(&self, operation: &str) -> Vec<String> {
+        let s = self.state.lock().unwrap();
+        s.bodies
+            .iter()
+            .filter(|(o, _)| o == operation)
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .collect()
     }
 
     /// Distinct operations that met a fault, sorted.
@@ -269,7 +281,10 @@ fn serve(conn: TcpStream, upstream: SocketAddr, state: &Mutex<State>) -> std::io
             .map(|r| r.fault);
         match fault {
             Some(f) => *s.injected.entry((operation.clone(), f)).or_default() += 1,
-            None => s.forwarded.push(operation.clone()),
+            None => {
+                s.forwarded.push(operation.clone());
+                s.bodies.push((operation.clone(), req.body.clone()));
+            }
         }
         fault
     };

@@ -16,4 +16,5 @@ mod packaging;
 mod protocol;
 mod sim;
 mod simulator_clients;
+mod tags;
 mod throttling;
