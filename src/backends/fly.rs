@@ -1,15 +1,17 @@
-//! Fly.io Machines API: apps (find, create — adopting the one a crashed apply made —,
-//! delete) and machines (list, find by name, create — adopting likewise —, update with
-//! the full config, wait until `started`, delete).
+//! Fly.io Machines API: apps (find, create — adopting only an unfinished create of ours —,
+//! delete) and machines (list, find by name, create — adopting likewise —, mark finished,
+//! update with the full config, wait until `started`, delete).
 //!
 //! Fly apps carry no metadata of their own, so ownership is read from what they hold: an
-//! app is ours when it is in our organization and every live machine in it carries the
-//! owner metadata. Machines are found by name, which the planner makes unique per app.
+//! app may be taken over when it is in our organization and every live machine in it may
+//! (see `backends::ownership`: while creating, only machines still marked as being
+//! created). Machines are found by name, which the planner makes unique per app.
 //! A machine create is not idempotent, so before retrying one the client looks for the
 //! machine the lost attempt may have made.
 
 use super::BackendError;
 use super::http::{self, ApiClient, Failure, Reply, Request, RetryPolicy, segment};
+use super::ownership::{self, Owner};
 use super::wait::{self, Poll, WaitPolicy};
 use crate::provider::{ProviderConfig, Secret};
 use reqwest::StatusCode;
@@ -350,18 +352,18 @@ impl Fly {
         }))
     }
 
-    /// Creates the app, or adopts the one a crashed apply already made. An app of that
-    /// name that is not ours (another organization, or machines without our owner
-    /// metadata) is a conflict.
+    /// Creates the app, or adopts the one an unfinished create of this service made. An
+    /// app of that name that is not ours to take (another organization, or machines that
+    /// `owner` may not take over) is refused and left untouched.
     pub async fn create_app(
         &self,
         cancel: &CancellationToken,
         name: &str,
-        owner: (&str, &str),
+        owner: Owner<'_>,
     ) -> Result<App, BackendError> {
         if let Some(app) = self.get_app(cancel, name).await? {
             self.check_owner(cancel, &app, owner).await?;
-            tracing::info!(app = %name, "adopting the Fly.io app a previous apply created");
+            tracing::info!(app = %name, "adopting the Fly.io app of this service");
             return Ok(app);
         }
         let req = Request::post("CreateApp", "/v1/apps")
@@ -393,11 +395,14 @@ impl Fly {
             })
     }
 
+    /// Fly apps carry no metadata, so an app is judged by its machines: each must be one
+    /// `owner` may take over. An app without live machines is the first step of an
+    /// unfinished create (a finished service always runs at least one machine).
     async fn check_owner(
         &self,
         cancel: &CancellationToken,
         app: &App,
-        owner: (&str, &str),
+        owner: Owner<'_>,
     ) -> Result<(), BackendError> {
         if app.org_slug != self.org_slug {
             return Err(BackendError::Conflict(format!(
@@ -405,27 +410,54 @@ impl Fly {
                 app.name, app.org_slug, self.org_slug
             )));
         }
-        let foreign: Vec<String> = self
-            .list_machines(cancel, &app.name)
-            .await?
-            .into_iter()
-            .filter(|m| m.metadata().get(owner.0).map(String::as_str) != Some(owner.1))
-            .map(|m| m.id)
-            .collect();
-        if !foreign.is_empty() {
-            return Err(BackendError::Conflict(format!(
-                "A Fly.io app named `{}` already exists and was not created by this environment: its machines {} lack the metadata `{}={}`. Choose another service name, or delete the app if it is a leftover.",
-                app.name,
-                foreign
-                    .iter()
-                    .map(|id| format!("`{id}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                owner.0,
-                owner.1
-            )));
+        for m in self.list_machines(cancel, &app.name).await? {
+            owner.check(
+                || {
+                    format!(
+                        "The Fly.io app `{}` (its machine `{}`, metadata `{}`)",
+                        app.name,
+                        m.id,
+                        m.metadata()
+                            .iter()
+                            .filter(|(k, _)| k.starts_with("platform:"))
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                },
+                &m.metadata(),
+            )?;
         }
         Ok(())
+    }
+
+    /// Marks a machine's create as finished: removes the creating marker from its
+    /// metadata (a metadata call, which neither restarts the machine nor changes its config
+    /// version).
+    pub async fn finish_machine(
+        &self,
+        cancel: &CancellationToken,
+        app: &str,
+        machine: &Machine,
+    ) -> Result<(), BackendError> {
+        if !ownership::is_creating(&machine.metadata()) {
+            return Ok(());
+        }
+        let req = Request::delete(
+            "DeleteMachineMetadata",
+            format!(
+                "/v1/apps/{}/machines/{}/metadata/{}",
+                segment(app),
+                segment(&machine.id),
+                segment(ownership::TAG_LIFECYCLE)
+            ),
+        );
+        let reply = self.api.send(cancel, &req).await?;
+        if reply.is_success() {
+            Ok(())
+        } else {
+            Err(self.api.error(req.operation(), &reply))
+        }
     }
 
     /// Deletes the app and its machines; one already gone counts as deleted.
@@ -499,23 +531,30 @@ impl Fly {
     }
 
     /// Creates the machine and waits until it has started. A machine of the same name
-    /// that a crashed apply made is adopted (and updated if its config differs); one
-    /// without our owner metadata is a conflict.
+    /// that `owner` may take over (an unfinished create's) is adopted and updated if its
+    /// config differs; any other is refused and left untouched.
     pub async fn create_machine(
         &self,
         cancel: &CancellationToken,
         app: &str,
         spec: &MachineSpec,
-        owner: (&str, &str),
+        owner: Owner<'_>,
     ) -> Result<Machine, BackendError> {
+        let spec = &MachineSpec {
+            metadata: owner.tags(&spec.metadata),
+            ..spec.clone()
+        };
         if let Some(existing) = self.find_machine(cancel, app, &spec.name).await? {
-            if existing.metadata().get(owner.0).map(String::as_str) != Some(owner.1) {
-                return Err(BackendError::Conflict(format!(
-                    "A machine named `{}` already exists in the Fly.io app `{app}` and was not created by this environment (its `{}` metadata is not `{}`). Destroy it with `fly machine destroy {}`, or choose another service name.",
-                    spec.name, owner.0, owner.1, existing.id
-                )));
-            }
-            tracing::info!(app, machine = %existing.id, "adopting the machine a previous apply created");
+            owner.check(
+                || {
+                    format!(
+                        "The machine `{}` (`{}`) in the Fly.io app `{app}`",
+                        spec.name, existing.id
+                    )
+                },
+                &existing.metadata(),
+            )?;
+            tracing::info!(app, machine = %existing.id, "adopting the machine of this service's create");
             if existing.spec() == *spec {
                 self.wait_started(cancel, app, &existing.id, &existing.instance_id)
                     .await?;

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod cloudflare;
 pub mod fly;
 pub mod http;
+pub mod ownership;
 pub mod wait;
 
 use std::future::Future;
@@ -44,6 +45,9 @@ pub enum BackendError {
     /// A resource exists under our name but was not created by this provider.
     #[error("{0}")]
     Conflict(String),
+    /// A child exists under our name and is not an unfinished create of this resource.
+    #[error("{0}")]
+    Taken(ownership::Taken),
 }
 
 /// Why retries ran out.

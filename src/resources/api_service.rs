@@ -18,6 +18,7 @@ use crate::backends::aws::task_definition::{
 };
 use crate::backends::cloudflare::{Cloudflare, ScriptUpload};
 use crate::backends::fly::{Fly, Guest, HttpCheck, MachineSpec};
+use crate::backends::ownership::{self, Owner};
 use crate::backends::{BackendError, cancellable};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::api_service::{
@@ -564,8 +565,13 @@ fn number<T: std::str::FromStr + Default>(text: &str) -> T {
     text.parse().unwrap_or_default()
 }
 
-fn owner(plan: &ServicePlan) -> (&'static str, &str) {
-    (naming::TAG_ENVIRONMENT, plan.environment.as_str())
+/// Whose children this apply may touch: the environment's, and while `creating` only
+/// those an unfinished create left.
+fn owner(plan: &ServicePlan, creating: bool) -> Owner<'_> {
+    Owner {
+        tag: (naming::TAG_ENVIRONMENT, plan.environment.as_str()),
+        creating,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -670,19 +676,47 @@ fn within_range(count: i32, d: &FargateDesired) -> bool {
     (d.target.min_capacity..=d.target.max_capacity).contains(&count)
 }
 
-async fn apply_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<(), BackendError> {
+async fn apply_fargate(
+    d: &FargateDesired,
+    owner: Owner<'_>,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
     let aws = &ctx.config.aws;
     let (ecs, logs, scaling) = (
         aws.ecs(&d.region).await,
         aws.cloudwatch_logs(&d.region).await,
         aws.application_autoscaling(&d.region).await,
     );
-    let owner = (
-        naming::TAG_ENVIRONMENT,
-        d.task.tags[naming::TAG_ENVIRONMENT].as_str(),
-    );
     cancellable(&ctx.cancel, async {
-        log_group::create(&logs, &d.log, owner).await?;
+        if owner.creating {
+            // Every child that exists under our names is checked before anything is made
+            // or changed, so a refusal leaves the cloud exactly as it was; the service
+            // first, since it is what a refusal should name.
+            if let Some(svc) = ecs_service::find(&ecs, &d.service.cluster, &d.service.name).await? {
+                owner.check(
+                    || {
+                        format!(
+                            "The ECS service `{}` in cluster `{}`",
+                            d.service.name, d.service.cluster
+                        )
+                    },
+                    &svc.tags,
+                )?;
+            }
+            if let Some(td) = task_definition::find(&ecs, &d.task.family).await? {
+                owner.check(
+                    || format!("The ECS task definition family `{}`", d.task.family),
+                    &td.definition.tags,
+                )?;
+            }
+            if let Some(g) = log_group::find(&logs, &d.log.name).await? {
+                owner.check(
+                    || format!("The CloudWatch Logs group `{}`", d.log.name),
+                    &g.tags,
+                )?;
+            }
+        }
+        let group = log_group::create(&logs, &d.log, owner).await?;
         let revision = task_definition::create(&ecs, &d.task, owner).await?;
         let mut service = d.service.clone();
         service.task_definition = revision.arn.clone();
@@ -691,7 +725,7 @@ async fn apply_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<(), Back
         {
             service.desired_count = current.desired_count;
         }
-        ecs_service::create(&ecs, &service, owner).await?;
+        let running = ecs_service::create(&ecs, &service, owner).await?;
         task_definition::deregister_older(&ecs, &d.task.family, revision.revision).await?;
         autoscaling::create_target(&scaling, &d.target).await?;
         let current =
@@ -699,7 +733,10 @@ async fn apply_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<(), Back
         if !current.is_some_and(|p| p.matches(&d.policy)) {
             autoscaling::put_policy(&scaling, &d.policy).await?;
         }
-        Ok(())
+        // The create is complete: from now on no other state may adopt these children.
+        log_group::finish(&logs, &group).await?;
+        task_definition::finish(&ecs, &revision).await?;
+        ecs_service::finish(&ecs, &running).await
     })
     .await
 }
@@ -858,16 +895,17 @@ async fn apply_fly(
     input: &ServiceInput,
     plan: &ServicePlan,
     config: &Value,
+    owner: Owner<'_>,
     ctx: &CallContext,
 ) -> Result<(), BackendError> {
     let fly = Fly::from_config(&ctx.config)?;
     let cancel = &ctx.cancel;
     let app = plan.cloud_name.as_str();
-    let owner = owner(plan);
     fly.create_app(cancel, app, owner).await?;
     let wanted: BTreeSet<&str> = machines(plan).map(|c| c.name.as_str()).collect();
     for c in machines(plan) {
-        let spec = machine_spec(input, plan, c, config);
+        let mut spec = machine_spec(input, plan, c, config);
+        spec.metadata = owner.tags(&spec.metadata);
         let machine = match fly.find_machine(cancel, app, &c.name).await? {
             Some(m) if same_machine(&m.spec(), &spec) && m.spec().metadata == spec.metadata => {
                 continue;
@@ -879,11 +917,14 @@ async fn apply_fly(
             .await?;
     }
     // Machines of this service that the plan no longer has (fewer regions or a lower
-    // `scaling.min`) go.
+    // `scaling.min`) go; the ones it has are marked finished.
     for m in fly.list_machines(cancel, app).await? {
-        if !wanted.contains(m.name.as_str())
-            && m.metadata().get(FLY_SERVICE).map(String::as_str) == Some(app)
-        {
+        if m.metadata().get(FLY_SERVICE).map(String::as_str) != Some(app) {
+            continue;
+        }
+        if wanted.contains(m.name.as_str()) {
+            fly.finish_machine(cancel, app, &m).await?;
+        } else {
             fly.delete_machine(cancel, app, &m.id).await?;
         }
     }
@@ -975,23 +1016,42 @@ async fn apply_workers(
     input: &ServiceInput,
     plan: &ServicePlan,
     config: &Value,
+    owner: Owner<'_>,
     ctx: &CallContext,
 ) -> Result<(), BackendError> {
     let cf = Cloudflare::from_config(&ctx.config)?;
     let cancel = &ctx.cancel;
     let name = plan.cloud_name.as_str();
-    // A Worker of that name without our record was not made by this provider: uploading
-    // would replace someone's code.
-    if let Some(existing) = cf.script_settings(cancel, name).await?
-        && !existing.env().contains_key(WORKER_SPEC_BINDING)
-    {
-        return Err(BackendError::Conflict(format!(
-            "A Cloudflare Worker named `{name}` already exists in account `{}` and was not created by this provider (it has no `{WORKER_SPEC_BINDING}` binding). Choose another service or environment name, or delete that Worker if it is a leftover.",
-            cf.account_id()
-        )));
+    // Workers take no tags: our record binding stands for the owner tag, the lifecycle
+    // binding for the creating marker. Uploading over anyone else's Worker would replace
+    // their code.
+    if let Some(existing) = cf.script_settings(cancel, name).await? {
+        let env = existing.env();
+        let mut marks = BTreeMap::new();
+        if env.contains_key(WORKER_SPEC_BINDING) {
+            marks.insert(owner.tag.0.to_string(), owner.tag.1.to_string());
+        }
+        if let Some(v) = env.get(ownership::WORKER_LIFECYCLE_BINDING) {
+            marks.insert(ownership::TAG_LIFECYCLE.to_string(), v.clone());
+        }
+        owner.check(
+            || {
+                format!(
+                    "The Cloudflare Worker `{name}` in account `{}`",
+                    cf.account_id()
+                )
+            },
+            &marks,
+        )?;
     }
-    cf.upload_script(cancel, &upload(input, plan, config))
-        .await?;
+    let mut script = upload(input, plan, config);
+    if owner.creating {
+        script.env.insert(
+            ownership::WORKER_LIFECYCLE_BINDING.into(),
+            ownership::CREATING.into(),
+        );
+    }
+    cf.upload_script(cancel, &script).await?;
     match (child(plan, "worker_route"), zone_id(ctx)) {
         (Some(route), Some(zone)) => {
             cf.create_route(cancel, zone, &route.name, name).await?;
@@ -1002,6 +1062,12 @@ async fn apply_workers(
         _ => {
             cf.set_workers_dev(cancel, name, true).await?;
         }
+    }
+    if owner.creating {
+        // The create is complete: the same upload without the marker (an upload keeps
+        // routes and the workers.dev setting).
+        cf.upload_script(cancel, &upload(input, plan, config))
+            .await?;
     }
     Ok(())
 }
@@ -1021,6 +1087,7 @@ async fn read_workers(plan: &ServicePlan, ctx: &CallContext) -> Result<Seen, Bac
     if let Some(settings) = cf.script_settings(cancel, name).await? {
         let mut env = settings.env();
         let spec = env.remove(WORKER_SPEC_BINDING).unwrap_or_default();
+        env.remove(ownership::WORKER_LIFECYCLE_BINDING);
         if !env.is_empty() {
             observed.insert("bindings.env_digest".into(), planner::env_digest(&env));
         }
@@ -1080,17 +1147,29 @@ async fn delete_workers(plan: &ServicePlan, ctx: &CallContext) -> Result<(), Bac
 // Dispatch by host
 // ---------------------------------------------------------------------------------------
 
+/// Makes the host's children match the plan. `creating` is true while the service is not
+/// in state: then only children an unfinished create left are adopted (see
+/// `backends::ownership`), and they are marked finished once all exist.
 async fn apply_children(
     input: &ServiceInput,
     plan: &ServicePlan,
     config: &Value,
+    creating: bool,
     ctx: &CallContext,
 ) -> Result<(), BackendError> {
-    match plan.placement.host {
-        Host::AwsFargate => apply_fargate(&fargate_desired(input, plan, config), ctx).await,
-        Host::Fly => apply_fly(input, plan, config, ctx).await,
-        Host::CloudflareWorkers => apply_workers(input, plan, config, ctx).await,
-    }
+    let owner = owner(plan, creating);
+    let result = match plan.placement.host {
+        Host::AwsFargate => apply_fargate(&fargate_desired(input, plan, config), owner, ctx).await,
+        Host::Fly => apply_fly(input, plan, config, owner, ctx).await,
+        Host::CloudflareWorkers => apply_workers(input, plan, config, owner, ctx).await,
+    };
+    result.map_err(|e| {
+        ownership::with_import(
+            e,
+            "platform_api_service",
+            &format!("{}/{}", plan.environment, input.name),
+        )
+    })
 }
 
 async fn read_children(
@@ -1379,8 +1458,9 @@ impl Resource for ApiServiceResource {
             Err(d) => return done(prior, d),
         };
         let mut diags = Diagnostics::new();
-        if let Err(e) = apply_children(&next_input, &plan, config, ctx).await {
-            if matches!(e, BackendError::Conflict(_)) {
+        let creating = prior.is_null();
+        if let Err(e) = apply_children(&next_input, &plan, config, creating, ctx).await {
+            if matches!(e, BackendError::Conflict(_) | BackendError::Taken(_)) {
                 // What is there belongs to someone else: nothing of it enters the state.
                 return done(
                     prior,
@@ -1388,27 +1468,40 @@ impl Resource for ApiServiceResource {
                 );
             }
             let mut d = diagnostic("Apply The Service", e);
-            d.detail.push_str(
-                " The state records the children that exist; the next apply creates or updates the rest.",
-            );
+            d.detail.push_str(if creating {
+                " The state records the children that exist. Terraform marks a service whose create failed as tainted, so the next apply replaces it; run `terraform untaint <address>` first to have it finish this create instead."
+            } else {
+                " The state records the children that exist; the next apply creates or updates the rest."
+            });
             diags.push(d);
         }
-        // The state is what exists now, read back the way Read does.
+        // The state is what exists now, read back the way Read does — also after a cancel,
+        // when the call's own token no longer allows calls.
         let planned = state_value(config, &plan, planned_url(&plan), Value::Null);
-        match read_children(&next_input, &plan, config, ctx).await {
+        let seen = if diags.has_errors() {
+            let (next_input, plan) = (&next_input, &plan);
+            super::read_back(ctx, |fresh| async move {
+                read_children(next_input, plan, config, &fresh).await
+            })
+            .await
+        } else {
+            read_children(&next_input, &plan, config, ctx).await
+        };
+        match seen {
             Ok(seen) if seen.any() || !diags.has_errors() => {
                 done(observe(planned, &seen, plan.placement.host), diags)
             }
             // Nothing was created: no state, so nothing is lost and nothing is claimed.
             Ok(_) => done(prior, diags),
             Err(e) => {
-                diags.push(diagnostic("Read The Service", e));
-                let state = if prior.is_null() {
-                    with(planned, [("url", Value::Null), ("child_ids", Value::Null)])
-                } else {
-                    prior
-                };
-                done(state, diags)
+                let mut d = diagnostic("Read The Service", e);
+                if creating {
+                    // What exists is unknown: nothing is claimed, and the next apply adopts
+                    // what this one made (it is still marked as being created).
+                    d.detail.push_str(" The children could not be read back, so the state records none; they are still marked as being created, and the next apply adopts them.");
+                }
+                diags.push(d);
+                done(prior, diags)
             }
         }
     }

@@ -10,6 +10,7 @@ use super::{
     ApplyOutcome, ApplyRequest, CallContext, PlanOutcome, PlanRequest, ReadOutcome, Resource,
 };
 use crate::backends::aws::rds::{self, DesiredInstance, ObservedInstance, Password};
+use crate::backends::ownership::{self, Owner};
 use crate::backends::wait::WaitPolicy;
 use crate::backends::{BackendError, cancellable};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -489,7 +490,7 @@ fn observe_child(child: &Value, o: &ObservedInstance, replica: bool) -> Value {
     let tags: BTreeMap<String, String> = o
         .tags
         .iter()
-        .filter(|(k, _)| *k != TAG_SPEC)
+        .filter(|(k, _)| *k != TAG_SPEC && *k != ownership::TAG_LIFECYCLE)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     with(
@@ -702,13 +703,42 @@ impl Resource for DatabaseResource {
             }
             _ => None,
         };
-        let primary = desired(&plan, config, password);
-        let owner = (naming::TAG_ENVIRONMENT, plan.environment.as_str());
+        let creating = prior.is_null();
+        // Not in state: only children an unfinished create of this database left may be
+        // adopted, and new ones carry the creating marker (see `backends::ownership`).
+        let owner = Owner {
+            tag: (naming::TAG_ENVIRONMENT, plan.environment.as_str()),
+            creating,
+        };
+        let mut primary = desired(&plan, config, password);
+        primary.tags = owner.tags(&primary.tags);
         let client = ctx.config.aws.rds(&plan.region).await;
         let mut diags = Diagnostics::new();
+        let import_id = format!(
+            "{}/{}",
+            plan.environment,
+            get(config, "name").as_str().unwrap_or_default()
+        );
+        let taken = |e: BackendError| ownership::with_import(e, "platform_database", &import_id);
 
         // 1. Parameter group and primary. Nothing is recorded until the primary exists.
+        let mut group_seen = None;
         let primary_result = cancellable(&ctx.cancel, async {
+            if creating {
+                // Everything under our names is checked before anything is made or
+                // changed, so a refusal leaves the cloud exactly as it was.
+                if let Some(current) = rds::find(&client, &primary.identifier).await? {
+                    rds::adopt_check(&current, owner)?;
+                }
+                for region in &plan.effective.read_replica_regions {
+                    let rclient = ctx.config.aws.rds(region).await;
+                    if let Some(current) =
+                        rds::find(&rclient, &replica_identifier(&plan, region)).await?
+                    {
+                        rds::adopt_check(&current, owner)?;
+                    }
+                }
+            }
             if let Some(group) = &primary.parameter_group {
                 let params: BTreeMap<String, String> =
                     (!plan.effective.shared_preload_libraries.is_empty())
@@ -720,20 +750,23 @@ impl Resource for DatabaseResource {
                         })
                         .into_iter()
                         .collect();
-                rds::ensure_parameter_group(
-                    &client,
-                    group,
-                    &plan.effective.parameter_group_family,
-                    &params,
-                    &plan.effective.tags,
-                )
-                .await?;
+                group_seen = Some(
+                    rds::ensure_parameter_group(
+                        &client,
+                        group,
+                        &plan.effective.parameter_group_family,
+                        &params,
+                        &plan.effective.tags,
+                        owner,
+                    )
+                    .await?,
+                );
             }
             match rds::find(&client, &primary.identifier).await? {
-                // Not in state but in the cloud: what a crashed apply made is adopted and
-                // brought to the configuration; anything else is refused.
+                // Not in state but in the cloud: what an unfinished create of ours made is
+                // adopted and brought to the configuration; anything else is refused.
                 Some(current) => {
-                    if prior.is_null() {
+                    if creating {
                         rds::adopt_check(&current, owner)?;
                     }
                     rds::modify(&client, &current, &primary, rotate.as_ref()).await?
@@ -744,10 +777,12 @@ impl Resource for DatabaseResource {
             }
             rds::wait_available(&client, &primary.identifier, &ctx.cancel, WaitPolicy::RDS).await
         })
-        .await;
+        .await
+        .map_err(taken);
         let primary_seen = match primary_result {
             Ok(p) => p,
-            Err(e) => {
+            Err(e @ BackendError::Taken(_)) => {
+                // Someone else's: nothing of it enters the state.
                 return done(
                     prior,
                     Diagnostics::from_error(super::backend_diagnostic(
@@ -757,12 +792,45 @@ impl Resource for DatabaseResource {
                     )),
                 );
             }
+            Err(e) => {
+                let mut d = super::backend_diagnostic(
+                    "Database Name Already Taken",
+                    "Apply The Database",
+                    e,
+                );
+                if !creating {
+                    return done(prior, Diagnostics::from_error(d));
+                }
+                // A create that stopped (cancelled, or failed after CreateDBInstance): the
+                // state records the instance if it exists, so nothing made is lost.
+                let found = super::read_back(ctx, |_| async {
+                    match rds::find(&client, &primary.identifier).await? {
+                        Some(p) if ownership::is_creating(&p.tags) => {
+                            rds::finish(&client, &p.arn, &p.tags).await?;
+                            Ok(Some(p))
+                        }
+                        _ => Ok(None),
+                    }
+                })
+                .await;
+                return match found {
+                    Ok(Some(p)) => {
+                        d.detail.push_str(" The instance exists and is recorded in state. Terraform marks a resource whose create failed as tainted: run `terraform untaint <address>` and apply again to finish creating it without replacing it.");
+                        done(
+                            observe(planned, &p, &BTreeMap::new()),
+                            Diagnostics::from_error(d),
+                        )
+                    }
+                    _ => done(prior, Diagnostics::from_error(d)),
+                };
+            }
         };
 
         // 2. Replicas: each failure is reported, and the state still records what exists.
         let source_arn = primary_seen.arn.clone();
         for region in &plan.effective.read_replica_regions {
-            let want = desired_replica(&plan, config, region);
+            let mut want = desired_replica(&plan, config, region);
+            want.tags = owner.tags(&want.tags);
             let rclient = ctx.config.aws.rds(region).await;
             let source = if *region == plan.region {
                 primary.identifier.clone()
@@ -786,9 +854,9 @@ impl Resource for DatabaseResource {
                 let mut d = super::backend_diagnostic(
                     "Database Name Already Taken",
                     &format!("Create The Read Replica In {region}"),
-                    e,
+                    taken(e),
                 );
-                d.detail.push_str(if prior.is_null() {
+                d.detail.push_str(if creating {
                     " The primary exists and is recorded in state. Terraform marks a resource whose create failed as tainted: run `terraform untaint <address>` and apply again to finish creating the replica without replacing the database."
                 } else {
                     " The primary is recorded in state; the next apply creates the missing replica."
@@ -831,6 +899,30 @@ impl Resource for DatabaseResource {
                 BTreeMap::new()
             }
         };
+        // 5. What the state records is finished: no other state may adopt it.
+        {
+            let finished = super::read_back(ctx, |_| async {
+                rds::finish(&client, &primary_seen.arn, &primary_seen.tags).await?;
+                if let Some(g) = &group_seen {
+                    rds::finish(&client, &g.arn, &g.tags).await?;
+                }
+                for (region, r) in &replicas {
+                    if let Some(r) = r {
+                        let rclient = ctx.config.aws.rds(region).await;
+                        rds::finish(&rclient, &r.arn, &r.tags).await?;
+                    }
+                }
+                Ok(())
+            })
+            .await;
+            if let Err(e) = finished {
+                diags.push(super::backend_diagnostic(
+                    "Database Name Already Taken",
+                    "Finish The Database",
+                    e,
+                ));
+            }
+        }
         let mut state = observe(planned, &primary_seen, &replicas);
         let unique = primary_seen
             .created

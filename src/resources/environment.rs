@@ -7,7 +7,8 @@ use super::{
     ApplyOutcome, ApplyRequest, CallContext, PlanOutcome, PlanRequest, ReadOutcome, Resource,
 };
 use crate::backends::aws::ecs::{self, DesiredCluster, ObservedCluster};
-use crate::backends::cancellable;
+use crate::backends::ownership::{self, Owner};
+use crate::backends::{BackendError, cancellable};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::Source;
 use crate::planner::environment::{
@@ -393,12 +394,12 @@ fn observe(state: Value, cluster: &ObservedCluster) -> Value {
                             .clone()
                             .unwrap_or_default(),
                     );
+                    // The creating marker is the create's own record, not a tag to show.
+                    let mut tags = cluster.tags.clone();
+                    tags.remove(ownership::TAG_LIFECYCLE);
                     with(
                         child.clone(),
-                        [
-                            ("settings", map_of(&settings)),
-                            ("tags", map_of(&cluster.tags)),
-                        ],
+                        [("settings", map_of(&settings)), ("tags", map_of(&tags))],
                     )
                 })
                 .collect(),
@@ -717,27 +718,59 @@ impl Resource for EnvironmentResource {
         };
         let desired = desired_cluster(&plan, &input);
         let client = ctx.config.aws.ecs(&input.region).await;
-        let owner = (naming::TAG_ENVIRONMENT, input.name.as_str());
+        // Not in state: only a cluster an unfinished create of this environment left may
+        // be adopted (see `backends::ownership`).
+        let owner = Owner {
+            tag: (naming::TAG_ENVIRONMENT, input.name.as_str()),
+            creating: prior.is_null(),
+        };
         let result = cancellable(&ctx.cancel, async {
             match ecs::find(&client, &desired.name).await? {
                 Some(observed) if !prior.is_null() => {
-                    ecs::update(&client, &observed, &desired).await
+                    let updated = ecs::update(&client, &observed, &desired).await?;
+                    ecs::finish(&client, updated).await
                 }
-                _ => ecs::create(&client, &desired, owner).await,
+                _ => {
+                    let created = ecs::create(&client, &desired, owner).await?;
+                    ecs::finish(&client, created).await
+                }
             }
         })
-        .await;
+        .await
+        .map_err(|e| ownership::with_import(e, "platform_environment", &input.name));
         match result {
             Ok(observed) => ApplyOutcome {
                 new_state: state_value(&req.config, &plan, &input, s(observed.arn)),
                 private: req.planned_private,
                 diagnostics: Diagnostics::new(),
             },
-            // A failed create leaves nothing behind worth recording; a failed update keeps the prior state.
-            Err(e) => fail(
+            // Someone else's cluster: nothing of it enters the state.
+            Err(e @ BackendError::Taken(_)) => fail(
                 prior,
                 super::backend_diagnostic("Cluster Name Already Taken", "Apply The ECS Cluster", e),
             ),
+            Err(e) => {
+                let d = super::backend_diagnostic(
+                    "Cluster Name Already Taken",
+                    "Apply The ECS Cluster",
+                    e,
+                );
+                if !prior.is_null() {
+                    return fail(prior, d);
+                }
+                // A create that stopped (cancelled, or an error after CreateCluster): the
+                // state records the cluster if it exists, so nothing made is lost.
+                let found =
+                    super::read_back(ctx, |_| async { ecs::find(&client, &desired.name).await })
+                        .await;
+                match found {
+                    Ok(Some(cluster)) if ownership::is_creating(&cluster.tags) => {
+                        let state = state_value(&req.config, &plan, &input, s(cluster.arn.clone()));
+                        fail(observe(state, &cluster), d)
+                    }
+                    _ => fail(prior, d),
+                }
+            }
         }
     }
 

@@ -124,6 +124,10 @@ pub(crate) fn backend_diagnostic(
             conflict_summary,
             format!("Could not {}: {m}", action.to_lowercase()),
         ),
+        BackendError::Taken(t) => Diagnostic::error(
+            conflict_summary,
+            format!("Could not {}: {t}", action.to_lowercase()),
+        ),
         e @ BackendError::GaveUp { reason, .. } => {
             let (summary, why) = match reason {
                 crate::backends::Exhausted::Throttled => (
@@ -148,6 +152,28 @@ pub(crate) fn backend_diagnostic(
             ),
         ),
     }
+}
+
+/// How long reading back what exists may take after a change stopped.
+const READ_BACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Reads back what exists after a change stopped, so that the returned state records it.
+/// After StopProvider the call's own token is cancelled, so the read runs with a fresh
+/// one, bounded by [`READ_BACK_TIMEOUT`] (a timeout counts as cancelled).
+pub(crate) async fn read_back<T, F>(
+    ctx: &CallContext,
+    read: impl FnOnce(CallContext) -> F,
+) -> Result<T, crate::backends::BackendError>
+where
+    F: std::future::Future<Output = Result<T, crate::backends::BackendError>>,
+{
+    let fresh = CallContext {
+        cancel: CancellationToken::new(),
+        ..ctx.clone()
+    };
+    tokio::time::timeout(READ_BACK_TIMEOUT, read(fresh))
+        .await
+        .unwrap_or(Err(crate::backends::BackendError::Cancelled))
 }
 
 /// Every resource this provider offers.

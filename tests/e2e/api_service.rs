@@ -924,7 +924,11 @@ fn a_worker_someone_else_made_is_refused_not_overwritten() {
     assert_contains(
         &tf,
         &out.stderr,
-        &["Service Name Already Taken", "not created by this provider"],
+        &[
+            "Service Name Already Taken",
+            "The Cloudflare Worker `ow-api`",
+            "not created by terraform-provider-platform",
+        ],
     );
     assert_eq!(
         worker_source(&sim, "ow-api").as_deref(),

@@ -510,15 +510,17 @@ fn delete_instance(moto: &Moto, id: &str) {
 }
 
 #[test]
-fn a_retried_create_adopts_the_instance_it_made() {
+fn a_retried_create_adopts_the_instance_its_unfinished_create_made() {
     let tf = find("1.15.5").expect("Terraform 1.15.5");
     let moto = Moto::start();
-    // As if an apply created the instance and crashed before saving state.
+    // As if an apply created the instance and crashed before finishing its create (it
+    // still carries the creating marker); `ownership.rs` kills a real apply.
     create_instance(
         &moto,
         "crash-main",
         &[
             ("platform:environment", "crash"),
+            ("platform:lifecycle", "creating"),
             ("managed-by", "terraform-provider-platform"),
         ],
     );

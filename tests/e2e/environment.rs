@@ -383,16 +383,18 @@ fn create_cluster_out_of_band(moto: &Moto, name: &str, tags: &[(&str, &str)]) {
 }
 
 #[test]
-fn a_retried_apply_adopts_the_cluster_it_made_and_refuses_a_strangers() {
+fn a_retried_apply_adopts_the_cluster_its_unfinished_create_made_and_refuses_a_strangers() {
     let tf = find("1.15.5").expect("Terraform 1.15.5");
     let moto = Moto::start();
 
-    // As if an earlier apply created the cluster and crashed before saving state.
+    // As if an earlier apply created the cluster and crashed before finishing its create
+    // (the cluster still carries the creating marker); `ownership.rs` kills a real apply.
     create_cluster_out_of_band(
         &moto,
         "crashed-cluster",
         &[
             ("platform:environment", "crashed"),
+            ("platform:lifecycle", "creating"),
             ("managed-by", "terraform-provider-platform"),
         ],
     );
@@ -405,6 +407,10 @@ fn a_retried_apply_adopts_the_cluster_it_made_and_refuses_a_strangers() {
         adopted.tags.get("team").map(String::as_str),
         Some("scoring"),
         "brought to the config"
+    );
+    assert!(
+        !adopted.tags.contains_key("platform:lifecycle"),
+        "marked finished"
     );
     assert!(adopted.insights);
     wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
@@ -421,10 +427,10 @@ fn a_retried_apply_adopts_the_cluster_it_made_and_refuses_a_strangers() {
         "{}",
         out.stderr
     );
+    let text = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        out.stderr.contains("terraform import"),
-        "says how to proceed: {}",
-        out.stderr
+        text.contains("The ECS cluster `taken-cluster`") && text.contains("Choose another name"),
+        "says how to proceed: {text}"
     );
     let untouched = describe(&moto, "taken-cluster").unwrap();
     assert!(

@@ -14,13 +14,19 @@ use terraform_provider_platform::backends::aws::log_group::{self, DesiredLogGrou
 use terraform_provider_platform::backends::aws::task_definition::{
     self, Container, DesiredTaskDefinition, HealthCheck, LogConfig,
 };
+use terraform_provider_platform::backends::ownership::Owner;
 use tokio_util::sync::CancellationToken;
 
 const REGION: &str = "us-east-1";
 const ENV: &str = "fgdev";
 const CLUSTER: &str = "fgdev-cluster";
 const SERVICE: &str = "fgdev-api";
-const OWNER: (&str, &str) = ("platform:service", "fgdev/api");
+/// A service in state: children carrying its owner tag are its own (creating ones carry
+/// the creating marker until finished, checked in step 1 and in `ownership.rs`).
+const OWNER: Owner<'static> = Owner {
+    tag: ("platform:service", "fgdev/api"),
+    creating: false,
+};
 const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-url-AbCdEf";
 
 /// Clients of every service the backend and the test touch, against one moto server.
@@ -62,7 +68,7 @@ fn tags(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
         ("platform:environment", ENV),
         ("platform:component", "api_service"),
         ("managed-by", "terraform-provider-platform"),
-        OWNER,
+        OWNER.tag,
     ]
     .iter()
     .chain(extra)
@@ -137,6 +143,7 @@ fn task(image: &str) -> DesiredTaskDefinition {
 fn conflict_message(r: Result<impl std::fmt::Debug, BackendError>) -> String {
     match r {
         Err(BackendError::Conflict(m)) => m,
+        Err(BackendError::Taken(t)) => t.to_string(),
         other => panic!("expected a conflict, got {other:?}"),
     }
 }
@@ -166,7 +173,10 @@ async fn lifecycle(moto: &Moto) {
             default_capacity_provider: "FARGATE_SPOT".into(),
             tags: tags(&[]),
         },
-        ("platform:environment", ENV),
+        Owner {
+            tag: ("platform:environment", ENV),
+            creating: true,
+        },
     )
     .await
     .expect("cluster");
@@ -177,9 +187,28 @@ async fn lifecycle(moto: &Moto) {
         retention_days: 7,
         tags: tags(&[]),
     };
-    let group = log_group::create(&c.logs, &logs, OWNER)
+    let creating = Owner {
+        creating: true,
+        ..OWNER
+    };
+    let group = log_group::create(&c.logs, &logs, creating)
         .await
         .expect("log group");
+    assert_eq!(
+        group.tags.get("platform:lifecycle").map(String::as_str),
+        Some("creating"),
+        "marked as being created"
+    );
+    let retried = log_group::create(&c.logs, &logs, creating)
+        .await
+        .expect("an unfinished create is adopted");
+    assert_eq!(retried.arn, group.arn);
+    log_group::finish(&c.logs, &retried).await.expect("finish");
+    let group = log_group::find(&c.logs, &logs.name).await.unwrap().unwrap();
+    assert!(
+        log_group::create(&c.logs, &logs, creating).await.is_err(),
+        "a finished group is never adopted by a create"
+    );
     assert_eq!(group.name, "/platform/fgdev/api");
     assert_eq!(group.retention_days, Some(7));
     assert_eq!(group.tags, logs.tags);
@@ -421,10 +450,20 @@ async fn lifecycle(moto: &Moto) {
         ..svc2.clone()
     };
     let message = conflict_message(ecs_service::create(&c.ecs, &foreign, OWNER).await);
-    assert!(message.contains("`fgdev-cluster/fgdev-other`"), "{message}");
-    assert!(message.contains("terraform import"), "{message}");
+    assert!(
+        message.contains("`fgdev-other` in cluster `fgdev-cluster`"),
+        "{message}"
+    );
     let message = conflict_message(
-        task_definition::create(&c.ecs, &v1, ("platform:service", "fgdev/other")).await,
+        task_definition::create(
+            &c.ecs,
+            &v1,
+            Owner {
+                tag: ("platform:service", "fgdev/other"),
+                creating: true,
+            },
+        )
+        .await,
     );
     assert!(message.contains("`fgdev-api`"), "{message}");
     c.logs

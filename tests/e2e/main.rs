@@ -12,6 +12,7 @@ mod examples;
 mod fargate_backend;
 mod faults;
 mod harness;
+mod ownership;
 mod packaging;
 mod protocol;
 mod sim;

@@ -10,12 +10,18 @@ use std::time::{Duration, Instant};
 use terraform_provider_platform::backends::BackendError;
 use terraform_provider_platform::backends::cloudflare::ScriptUpload;
 use terraform_provider_platform::backends::fly::{Fly, Guest, HttpCheck, MachineSpec};
+use terraform_provider_platform::backends::ownership::Owner;
 use terraform_provider_platform::provider::Secret;
 use tokio_util::sync::CancellationToken;
 
 use crate::sim::{ACCOUNT, Sim, TOKEN, ZONE};
 
-const OWNER: (&str, &str) = ("platform:environment", "simtest");
+/// A service in state: apps and machines carrying its owner metadata are its own (the
+/// creating marker is covered by `ownership.rs`).
+const OWNER: Owner<'static> = Owner {
+    tag: ("platform:environment", "simtest"),
+    creating: false,
+};
 const SOURCE: &str = "export default { async fetch() { return new Response('v1'); } };";
 
 fn machine_spec(name: &str, region: &str, image: &str) -> MachineSpec {
@@ -35,7 +41,7 @@ fn machine_spec(name: &str, region: &str, image: &str) -> MachineSpec {
         }),
         env: BTreeMap::from([("MODE".into(), "production".into())]),
         metadata: BTreeMap::from([
-            (OWNER.0.into(), OWNER.1.into()),
+            (OWNER.tag.0.into(), OWNER.tag.1.into()),
             ("platform:component".into(), "api_service".into()),
         ]),
     }
@@ -248,11 +254,12 @@ async fn fly_refuses_to_adopt_what_it_did_not_create() {
         .create_app(&cancel, "simtest-hand", OWNER)
         .await
         .unwrap_err();
-    assert!(matches!(err, BackendError::Conflict(_)), "{err:?}");
+    assert!(matches!(err, BackendError::Taken(_)), "{err:?}");
     let message = err.to_string();
     assert!(message.contains(&format!("`{}`", hand.id)), "{message}");
+    assert!(message.contains("`simtest-hand`"), "{message}");
     assert!(
-        message.contains("platform:environment=simtest"),
+        message.contains("not created by terraform-provider-platform"),
         "{message}"
     );
 
@@ -266,8 +273,8 @@ async fn fly_refuses_to_adopt_what_it_did_not_create() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, BackendError::Conflict(_)), "{err:?}");
-    assert!(err.to_string().contains("fly machine destroy"), "{err}");
+    assert!(matches!(err, BackendError::Taken(_)), "{err:?}");
+    assert!(err.to_string().contains("`hand-made`"), "{err}");
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
-//! ECS clusters: find by name, create (adopting one we made earlier), update settings,
-//! capacity providers and tags, delete.
+//! ECS clusters: find by name, create (adopting only an unfinished create of ours), finish
+//! a create, update settings, capacity providers and tags, delete.
 
 use super::ecs_tags;
 use crate::backends::BackendError;
+use crate::backends::ownership::{self, Owner};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{
@@ -103,22 +104,26 @@ pub async fn find(client: &Client, name: &str) -> Result<Option<ObservedCluster>
     }))
 }
 
-/// Creates the cluster, or adopts the one a crashed apply already made. A cluster of the
-/// same name that this provider did not create is a conflict, not something to take over.
+/// Creates the cluster carrying the creating marker, or adopts the one a crashed create of
+/// this environment left (it still carries the marker). Any other cluster of that name —
+/// another state's, or a stranger's — is refused and left untouched. Call [`finish`] once
+/// the environment's create is complete.
 pub async fn create(
     client: &Client,
     desired: &DesiredCluster,
-    owner_tag: (&str, &str),
+    owner: Owner<'_>,
 ) -> Result<ObservedCluster, BackendError> {
+    let creating = DesiredCluster {
+        tags: owner.tags(&desired.tags),
+        ..desired.clone()
+    };
     if let Some(existing) = find(client, &desired.name).await? {
-        if existing.tags.get(owner_tag.0).map(String::as_str) != Some(owner_tag.1) {
-            return Err(BackendError::Conflict(format!(
-                "An ECS cluster named `{}` already exists and was not created by this environment (its `{}` tag is not `{}`). Import it with `terraform import`, or choose another environment name.",
-                desired.name, owner_tag.0, owner_tag.1
-            )));
-        }
-        tracing::info!(cluster = %desired.name, "adopting the cluster a previous apply created");
-        return update(client, &existing, desired).await;
+        owner.check(
+            || format!("The ECS cluster `{}`", desired.name),
+            &existing.tags,
+        )?;
+        tracing::info!(cluster = %desired.name, "adopting the cluster an unfinished create left");
+        return update(client, &existing, &creating).await;
     }
     client
         .create_cluster()
@@ -126,7 +131,7 @@ pub async fn create(
         .settings(insights_setting(desired.container_insights))
         .set_capacity_providers(Some(desired.capacity_providers.clone()))
         .default_capacity_provider_strategy(strategy(&desired.default_capacity_provider))
-        .set_tags(Some(ecs_tags::to_list(&desired.tags)))
+        .set_tags(Some(ecs_tags::to_list(&creating.tags)))
         .send()
         .await
         .map_err(|e| api_error("CreateCluster", e))?;
@@ -137,6 +142,17 @@ pub async fn create(
             operation: "DescribeClusters",
             message: format!("cluster `{}` was created but cannot be found", desired.name),
         })
+}
+
+/// Marks the cluster's create as finished (removes the creating marker), so that no other
+/// state ever adopts it.
+pub async fn finish(
+    client: &Client,
+    mut observed: ObservedCluster,
+) -> Result<ObservedCluster, BackendError> {
+    ecs_tags::finish(client, &observed.arn, &observed.tags).await?;
+    observed.tags.remove(ownership::TAG_LIFECYCLE);
+    Ok(observed)
 }
 
 /// Brings an existing cluster's settings, capacity providers and tags to the desired ones,

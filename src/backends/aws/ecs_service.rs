@@ -1,5 +1,5 @@
-//! ECS services on Fargate: find by cluster and name, create (adopting one we made
-//! earlier), update task definition / desired count / network / capacity provider / tags in
+//! ECS services on Fargate: find by cluster and name, create (adopting only an unfinished
+//! create of ours), finish a create, update task definition / desired count / network / capacity provider / tags in
 //! place, delete (scale to zero, force-delete, wait until it has drained).
 //!
 //! The capacity provider follows the environment: `FARGATE` is set as the launch type,
@@ -8,6 +8,7 @@
 use super::api_error::api_error;
 use super::ecs_tags;
 use crate::backends::BackendError;
+use crate::backends::ownership::Owner;
 use crate::backends::wait::{self, Poll, WaitPolicy};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
@@ -163,22 +164,28 @@ pub async fn find(
         .map(|s| observe(cluster, s)))
 }
 
-/// Creates the service, or adopts the one a crashed apply already created. A service of
-/// the same name without our owner tag is a conflict.
+/// Creates the service carrying the creating marker while `owner` is creating, or adopts
+/// the one an unfinished create of this service left. Any other service of that name is
+/// refused and left untouched.
 pub async fn create(
     client: &Client,
     desired: &DesiredService,
-    owner_tag: (&str, &str),
+    owner: Owner<'_>,
 ) -> Result<ObservedService, BackendError> {
+    let desired = &DesiredService {
+        tags: owner.tags(&desired.tags),
+        ..desired.clone()
+    };
     if let Some(existing) = find(client, &desired.cluster, &desired.name).await? {
-        if existing.tags.get(owner_tag.0).map(String::as_str) != Some(owner_tag.1) {
-            return Err(ecs_tags::not_ours(
-                "An ECS service",
-                &format!("{}/{}", desired.cluster, desired.name),
-                owner_tag,
-                "Import it with `terraform import`, or choose another service name.",
-            ));
-        }
+        owner.check(
+            || {
+                format!(
+                    "The ECS service `{}` in cluster `{}`",
+                    desired.name, desired.cluster
+                )
+            },
+            &existing.tags,
+        )?;
         if existing.status == "DRAINING" {
             return Err(BackendError::Api {
                 service: "ECS",
@@ -189,7 +196,7 @@ pub async fn create(
                 ),
             });
         }
-        tracing::info!(service = %desired.name, "adopting the service a previous apply created");
+        tracing::info!(service = %desired.name, "adopting the service of this service's create");
         return update(client, &existing, desired).await;
     }
     let mut req = client
@@ -216,6 +223,11 @@ pub async fn create(
     // Emulators drop some CreateService fields (moto: the capacity provider strategy);
     // converging once makes the outcome the same everywhere, and costs nothing on AWS.
     update(client, &created, desired).await
+}
+
+/// Marks the service's create as finished (removes the creating marker).
+pub async fn finish(client: &Client, observed: &ObservedService) -> Result<(), BackendError> {
+    ecs_tags::finish(client, &observed.arn, &observed.tags).await
 }
 
 /// Brings a service to the desired state with one UpdateService for whatever differs

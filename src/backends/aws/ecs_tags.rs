@@ -2,7 +2,7 @@
 //! and a map, and bringing a resource's tags to the desired set with the fewest calls.
 
 use super::api_error::api_error;
-use crate::backends::BackendError;
+use crate::backends::{BackendError, ownership};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::Tag;
 use std::collections::BTreeMap;
@@ -59,15 +59,21 @@ pub(crate) async fn sync(
     Ok(())
 }
 
-/// The conflict error for a resource that exists under our name without our owner tag.
-pub(crate) fn not_ours(
-    what: &str,
-    name: &str,
-    owner_tag: (&str, &str),
-    remedy: &str,
-) -> BackendError {
-    BackendError::Conflict(format!(
-        "{what} `{name}` already exists and was not created by this provider for this resource (its `{}` tag is not `{}`). {remedy}",
-        owner_tag.0, owner_tag.1
-    ))
+/// Removes the creating marker from one ARN, if it carries it: its create finished.
+pub(crate) async fn finish(
+    client: &Client,
+    arn: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), BackendError> {
+    if !ownership::is_creating(tags) {
+        return Ok(());
+    }
+    client
+        .untag_resource()
+        .resource_arn(arn)
+        .tag_keys(ownership::TAG_LIFECYCLE)
+        .send()
+        .await
+        .map_err(|e| api_error("ECS", "UntagResource", e))?;
+    Ok(())
 }

@@ -1,11 +1,13 @@
 //! CloudWatch Logs groups of Fargate services (`/platform/<environment>/<service>`): find,
-//! create with retention and tags (adopting one we made earlier), update, delete.
+//! create with retention and tags (adopting only an unfinished create of ours), finish a
+//! create, update, delete.
 //!
 //! The provider block has no endpoint override for CloudWatch Logs; the SDK's own
 //! `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` / `AWS_ENDPOINT_URL` settings apply.
 
 use super::api_error::{api_error, is_error};
 use crate::backends::BackendError;
+use crate::backends::ownership::{self, Owner};
 use aws_sdk_cloudwatchlogs::Client;
 use std::collections::BTreeMap;
 
@@ -77,21 +79,24 @@ pub async fn find(client: &Client, name: &str) -> Result<Option<ObservedLogGroup
     }))
 }
 
-/// Creates the log group with its retention, or adopts the one a crashed apply created.
-/// A group of that name without our owner tag is a conflict.
+/// Creates the log group with its retention, carrying the creating marker while `owner`
+/// is creating, or adopts the one an unfinished create of this service left. Any other
+/// group of that name is refused and left untouched.
 pub async fn create(
     client: &Client,
     desired: &DesiredLogGroup,
-    owner_tag: (&str, &str),
+    owner: Owner<'_>,
 ) -> Result<ObservedLogGroup, BackendError> {
+    let desired = &DesiredLogGroup {
+        tags: owner.tags(&desired.tags),
+        ..desired.clone()
+    };
     if let Some(existing) = find(client, &desired.name).await? {
-        if existing.tags.get(owner_tag.0).map(String::as_str) != Some(owner_tag.1) {
-            return Err(BackendError::Conflict(format!(
-                "A CloudWatch Logs group named `{}` already exists and was not created by this provider for this service (its `{}` tag is not `{}`). Delete it, or tag it `{}={}` to let this service adopt it.",
-                desired.name, owner_tag.0, owner_tag.1, owner_tag.0, owner_tag.1
-            )));
-        }
-        tracing::info!(log_group = %desired.name, "adopting the log group a previous apply created");
+        owner.check(
+            || format!("The CloudWatch Logs group `{}`", desired.name),
+            &existing.tags,
+        )?;
+        tracing::info!(log_group = %desired.name, "adopting the log group of this service's create");
         return update(client, &existing, desired).await;
     }
     client
@@ -112,6 +117,21 @@ pub async fn create(
                 desired.name
             ),
         })
+}
+
+/// Marks the group's create as finished (removes the creating marker).
+pub async fn finish(client: &Client, observed: &ObservedLogGroup) -> Result<(), BackendError> {
+    if !ownership::is_creating(&observed.tags) {
+        return Ok(());
+    }
+    client
+        .untag_resource()
+        .resource_arn(&observed.arn)
+        .tag_keys(ownership::TAG_LIFECYCLE)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "UntagResource", e))?;
+    Ok(())
 }
 
 /// Brings retention and tags to the desired ones, calling only what differs.

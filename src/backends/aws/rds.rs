@@ -2,6 +2,7 @@
 //! groups, final snapshots. Every call quotes the API's own error on failure.
 
 use crate::backends::BackendError;
+use crate::backends::ownership::{self, Owner};
 use crate::backends::wait::{self, Poll, WaitPolicy};
 use crate::provider::Secret;
 use aws_sdk_rds::Client;
@@ -240,16 +241,17 @@ pub async fn wait_available(
     .await
 }
 
-/// Creates the primary instance; an instance of the same name that carries our ownership
-/// tag is adopted (a retried apply after a crash), any other is a conflict.
+/// Creates the primary instance (carrying the creating marker while `owner` is creating);
+/// an instance of the same name that `owner` may take over (an unfinished create's) is
+/// adopted, any other is refused and left untouched.
 pub async fn create(
     client: &Client,
     desired: &DesiredInstance,
-    owner_tag: (&str, &str),
+    owner: Owner<'_>,
 ) -> Result<ObservedInstance, BackendError> {
     if let Some(existing) = find(client, &desired.identifier).await? {
-        adopt_check(&existing, owner_tag)?;
-        tracing::info!(identifier = %desired.identifier, "adopting the DB instance a previous apply created");
+        adopt_check(&existing, owner)?;
+        tracing::info!(identifier = %desired.identifier, "adopting the DB instance of this database's create");
         return Ok(existing);
     }
     let mut req = client
@@ -267,7 +269,7 @@ pub async fn create(
         .copy_tags_to_snapshot(true)
         .master_username(&desired.master_username)
         .set_db_parameter_group_name(desired.parameter_group.clone())
-        .set_tags(Some(tags(&desired.tags)));
+        .set_tags(Some(tags(&owner.tags(&desired.tags))));
     req = match &desired.password {
         Password::Managed => req.manage_master_user_password(true),
         Password::WriteOnly(p) => req.master_user_password(p.expose()),
@@ -280,31 +282,28 @@ pub async fn create(
     Ok(out.db_instance().map(observed).unwrap_or_default())
 }
 
-/// Refuses to adopt an instance that does not carry our ownership tag.
-pub fn adopt_check(
-    existing: &ObservedInstance,
-    owner_tag: (&str, &str),
-) -> Result<(), BackendError> {
-    if existing.tags.get(owner_tag.0).map(String::as_str) == Some(owner_tag.1) {
-        Ok(())
-    } else {
-        Err(BackendError::Conflict(format!(
-            "An RDS instance named `{}` already exists and was not created by this database (its `{}` tag is not `{}`). Import it with `terraform import`, or choose another name.",
-            existing.identifier, owner_tag.0, owner_tag.1
-        )))
-    }
+/// Refuses an existing instance that `owner` may not take over.
+pub fn adopt_check(existing: &ObservedInstance, owner: Owner<'_>) -> Result<(), BackendError> {
+    owner.check(
+        || match &existing.replica_source {
+            Some(_) => format!("The RDS read replica `{}`", existing.identifier),
+            None => format!("The RDS instance `{}`", existing.identifier),
+        },
+        &existing.tags,
+    )
 }
 
 /// Creates a read replica of `source` (an identifier in the same region, an ARN across
-/// regions). Replicas are created without a master password, as AWS requires.
+/// regions), carrying the creating marker while `owner` is creating. Replicas are created
+/// without a master password, as AWS requires.
 pub async fn create_replica(
     client: &Client,
     source: &str,
     desired: &DesiredInstance,
-    owner_tag: (&str, &str),
+    owner: Owner<'_>,
 ) -> Result<ObservedInstance, BackendError> {
     if let Some(existing) = find(client, &desired.identifier).await? {
-        adopt_check(&existing, owner_tag)?;
+        adopt_check(&existing, owner)?;
         return Ok(existing);
     }
     let out = client
@@ -316,11 +315,30 @@ pub async fn create_replica(
         .multi_az(desired.multi_az)
         .deletion_protection(desired.deletion_protection)
         .copy_tags_to_snapshot(true)
-        .set_tags(Some(tags(&desired.tags)))
+        .set_tags(Some(tags(&owner.tags(&desired.tags))))
         .send()
         .await
         .map_err(|e| api_error("CreateDBInstanceReadReplica", e))?;
     Ok(out.db_instance().map(observed).unwrap_or_default())
+}
+
+/// Marks an RDS resource's create as finished (removes the creating marker), by ARN.
+pub async fn finish(
+    client: &Client,
+    arn: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), BackendError> {
+    if !ownership::is_creating(tags) || arn.is_empty() {
+        return Ok(());
+    }
+    client
+        .remove_tags_from_resource()
+        .resource_name(arn)
+        .tag_keys(ownership::TAG_LIFECYCLE)
+        .send()
+        .await
+        .map_err(|e| api_error("RemoveTagsFromResource", e))?;
+    Ok(())
 }
 
 /// Brings an instance to the desired settings with one ModifyDBInstance (applied
@@ -453,30 +471,69 @@ pub async fn delete(
     }
 }
 
-/// Creates (or updates) a parameter group with the given parameters.
+/// A parameter group as RDS reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObservedParameterGroup {
+    /// ARN.
+    pub arn: String,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Looks a parameter group up by name, with its tags; `None` when it does not exist.
+pub async fn find_parameter_group(
+    client: &Client,
+    name: &str,
+) -> Result<Option<ObservedParameterGroup>, BackendError> {
+    let arn = match client
+        .describe_db_parameter_groups()
+        .db_parameter_group_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => match out.db_parameter_groups().first() {
+            Some(g) => g.db_parameter_group_arn().unwrap_or_default().to_string(),
+            None => return Ok(None),
+        },
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_db_parameter_group_not_found_fault()) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(api_error("DescribeDBParameterGroups", e)),
+    };
+    let tags = if arn.is_empty() {
+        BTreeMap::new()
+    } else {
+        client
+            .list_tags_for_resource()
+            .resource_name(&arn)
+            .send()
+            .await
+            .map_err(|e| api_error("ListTagsForResource", e))?
+            .tag_list()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect()
+    };
+    Ok(Some(ObservedParameterGroup { arn, tags }))
+}
+
+/// Creates (or updates) a parameter group with the given parameters. One that exists is
+/// changed only when `owner` may take it over; any other is refused and left untouched.
 pub async fn ensure_parameter_group(
     client: &Client,
     name: &str,
     family: &str,
     parameters: &BTreeMap<String, String>,
     tags_map: &BTreeMap<String, String>,
-) -> Result<(), BackendError> {
-    let exists = match client
-        .describe_db_parameter_groups()
-        .db_parameter_group_name(name)
-        .send()
-        .await
-    {
-        Ok(out) => !out.db_parameter_groups().is_empty(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_db_parameter_group_not_found_fault()) =>
-        {
-            false
-        }
-        Err(e) => return Err(api_error("DescribeDBParameterGroups", e)),
-    };
-    if !exists {
+    owner: Owner<'_>,
+) -> Result<ObservedParameterGroup, BackendError> {
+    let existing = find_parameter_group(client, name).await?;
+    if let Some(g) = &existing {
+        owner.check(|| format!("The RDS parameter group `{name}`"), &g.tags)?;
+    } else {
         client
             .create_db_parameter_group()
             .db_parameter_group_name(name)
@@ -484,7 +541,7 @@ pub async fn ensure_parameter_group(
             .description(format!(
                 "Managed by terraform-provider-platform for `{name}`"
             ))
-            .set_tags(Some(tags(tags_map)))
+            .set_tags(Some(tags(&owner.tags(tags_map))))
             .send()
             .await
             .map_err(|e| api_error("CreateDBParameterGroup", e))?;
@@ -509,7 +566,12 @@ pub async fn ensure_parameter_group(
             .await
             .map_err(|e| api_error("ModifyDBParameterGroup", e))?;
     }
-    Ok(())
+    match existing {
+        Some(g) => Ok(g),
+        None => Ok(find_parameter_group(client, name)
+            .await?
+            .unwrap_or_default()),
+    }
 }
 
 /// Deletes a parameter group; already gone counts as deleted.

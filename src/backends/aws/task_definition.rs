@@ -8,6 +8,7 @@
 use super::api_error::{api_error, is_error};
 use super::ecs_tags;
 use crate::backends::BackendError;
+use crate::backends::ownership::Owner;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, HealthCheck as EcsHealthCheck,
@@ -139,33 +140,36 @@ pub async fn find(
     Ok(Some(observe(td, ecs_tags::to_map(out.tags()))))
 }
 
-/// Registers the first revision, or adopts the family a crashed apply already registered
-/// (registering a new revision only if its content differs). A family of that name
-/// without our owner tag is a conflict.
+/// Registers the first revision, or adopts the family an unfinished create of this
+/// service registered (registering a new revision only if its content differs). Any
+/// other family of that name is refused and left untouched: no revision is registered or
+/// deregistered in it.
 pub async fn create(
     client: &Client,
     desired: &DesiredTaskDefinition,
-    owner_tag: (&str, &str),
+    owner: Owner<'_>,
 ) -> Result<ObservedTaskDefinition, BackendError> {
+    let desired = DesiredTaskDefinition {
+        tags: owner.tags(&desired.tags),
+        ..desired.clone()
+    };
     if let Some(existing) = find(client, &desired.family).await? {
-        if existing
-            .definition
-            .tags
-            .get(owner_tag.0)
-            .map(String::as_str)
-            != Some(owner_tag.1)
-        {
-            return Err(ecs_tags::not_ours(
-                "An ECS task definition family",
-                &desired.family,
-                owner_tag,
-                "Choose another service name, or deregister that family's revisions if nothing uses them.",
-            ));
-        }
-        tracing::info!(family = %desired.family, "adopting the task definition a previous apply registered");
-        return update(client, &existing, desired).await;
+        owner.check(
+            || format!("The ECS task definition family `{}`", desired.family),
+            &existing.definition.tags,
+        )?;
+        tracing::info!(family = %desired.family, "adopting the task definition family of this service");
+        return update(client, &existing, &desired).await;
     }
-    register(client, desired).await
+    register(client, &desired).await
+}
+
+/// Marks the revision's create as finished (removes the creating marker).
+pub async fn finish(
+    client: &Client,
+    observed: &ObservedTaskDefinition,
+) -> Result<(), BackendError> {
+    ecs_tags::finish(client, &observed.arn, &observed.definition.tags).await
 }
 
 /// Registers a new revision when the content differs, else brings the current revision's

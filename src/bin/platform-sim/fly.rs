@@ -48,6 +48,11 @@ pub fn router() -> Router<Sim> {
         .route("/apps/{app}/machines/{id}/start", post(start_machine))
         .route("/apps/{app}/machines/{id}/stop", post(stop_machine))
         .route("/apps/{app}/machines/{id}/wait", get(wait_machine))
+        .route("/apps/{app}/machines/{id}/metadata", get(get_metadata))
+        .route(
+            "/apps/{app}/machines/{id}/metadata/{key}",
+            post(set_metadata).delete(delete_metadata),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "404 page not found") })
         .method_not_allowed_fallback(|| async {
             error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
@@ -499,6 +504,70 @@ async fn delete_machine(
     })
 }
 
+/// The machine's `config.metadata`, created empty when the config has none.
+fn metadata_of(m: &mut Machine) -> &mut Map<String, Value> {
+    if !m.config.get("metadata").is_some_and(Value::is_object) {
+        m.config["metadata"] = json!({});
+    }
+    m.config["metadata"]
+        .as_object_mut()
+        .expect("metadata was just made an object")
+}
+
+/// `GET .../metadata`: the machine's metadata map.
+async fn get_metadata(State(sim): State<Sim>, Path((app, id)): Path<(String, String)>) -> Reply {
+    sim.with(|w| {
+        with_machine(w, &app, &id, |m, _| match m.state {
+            MachineState::Destroyed => Err(machine_not_found()),
+            _ => Ok(wire::json(
+                StatusCode::OK,
+                &Value::Object(metadata_of(m).clone()),
+            )),
+        })
+    })
+}
+
+/// `POST .../metadata/{key}` `{"value": "..."}`: sets one key in place, 204. Like Fly's,
+/// a metadata change neither restarts the machine nor makes a new config version.
+async fn set_metadata(
+    State(sim): State<Sim>,
+    Path((app, id, key)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Reply {
+    let body = body_object(&body)?;
+    let Some(value) = string_field(&body, "value") else {
+        return Err(error(StatusCode::BAD_REQUEST, "value is required"));
+    };
+    let value = value.to_owned();
+    sim.with(|w| {
+        with_machine(w, &app, &id, |m, _| {
+            if m.state == MachineState::Destroyed {
+                return Err(machine_not_found());
+            }
+            metadata_of(m).insert(key, Value::String(value));
+            m.updated_at = ids::fly_timestamp();
+            Ok(wire::empty(StatusCode::NO_CONTENT))
+        })
+    })
+}
+
+/// `DELETE .../metadata/{key}`: removes one key (absent counts as removed), 204.
+async fn delete_metadata(
+    State(sim): State<Sim>,
+    Path((app, id, key)): Path<(String, String, String)>,
+) -> Reply {
+    sim.with(|w| {
+        with_machine(w, &app, &id, |m, _| {
+            if m.state == MachineState::Destroyed {
+                return Err(machine_not_found());
+            }
+            metadata_of(m).remove(&key);
+            m.updated_at = ids::fly_timestamp();
+            Ok(wire::empty(StatusCode::NO_CONTENT))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::Method;
@@ -920,6 +989,50 @@ mod tests {
             .json();
         assert_eq!(listed.as_array().unwrap().len(), 1);
         assert_eq!(listed[0]["config"]["metadata"]["platform:component"], "api");
+    }
+
+    #[tokio::test]
+    async fn metadata_keys_change_in_place_without_a_new_version() {
+        let h = Harness::new();
+        app(&h, "keys").await;
+        let m = machine(
+            &h,
+            "keys",
+            json!({"image": "nginx", "metadata": {"platform:lifecycle": "creating"}}),
+        )
+        .await;
+        let id = m["id"].as_str().unwrap();
+        let base = format!("/fly/v1/apps/keys/machines/{id}");
+        let version = h.get(&base).await.json()["instance_id"].clone();
+        let set = h
+            .json(
+                Method::POST,
+                &format!("{base}/metadata/owner"),
+                json!({"value": "team-a"}),
+            )
+            .await;
+        assert_eq!(set.status, 204, "{}", set.text());
+        let gone = h
+            .send(
+                Method::DELETE,
+                &format!("{base}/metadata/platform%3Alifecycle"),
+                Some("sim-token"),
+                None,
+                vec![],
+            )
+            .await;
+        assert_eq!(gone.status, 204, "{}", gone.text());
+        assert_eq!(
+            h.get(&format!("{base}/metadata")).await.json(),
+            json!({"owner": "team-a"})
+        );
+        let after = h.get(&base).await.json();
+        assert_eq!(after["instance_id"], version, "no new config version");
+        assert_eq!(after["config"]["metadata"], json!({"owner": "team-a"}));
+        let missing = h
+            .json(Method::POST, &format!("{base}/metadata/x"), json!({}))
+            .await;
+        assert_eq!(missing.status, 400);
     }
 
     #[tokio::test]
