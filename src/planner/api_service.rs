@@ -393,13 +393,14 @@ fn analyse(input: &ServiceInput) -> Analysis {
         check_zone(zone, &mut errors);
     }
     let platform = naming::platform_tags(&ctx.name, COMPONENT);
-    let tags = match naming::merge_tags(&input.default_tags, &input.tags, &platform) {
-        Ok(tags) => Some(tags),
-        Err(tag_errors) => {
-            errors.extend(tag_errors);
-            None
-        }
-    };
+    let tags =
+        match naming::merge_child_tags(&input.default_tags, &ctx.tags, &input.tags, &platform) {
+            Ok(tags) => Some(tags),
+            Err(tag_errors) => {
+                errors.extend(tag_errors);
+                None
+            }
+        };
 
     let resolved = match (placement, size, port, scaling, health_check, regions, tags) {
         (

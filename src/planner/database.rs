@@ -904,6 +904,7 @@ pub fn plan(input: &DatabaseInput) -> Result<DatabasePlan, Vec<Violation>> {
     let env = &input.environment;
     let tags = naming::merge_child_tags(
         &input.default_tags,
+        &env.tags,
         &input.tags,
         &naming::platform_tags(&env.name, COMPONENT),
     )?;
@@ -988,7 +989,6 @@ fn resolve(
             .find(|(s, _)| s == size)
             .map(|(_, class)| class.to_string()),
         (None, None) => None,
-        &env.tags,
     };
     record(
         "instance_class",
@@ -1731,6 +1731,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_environments_tags_reach_the_database_under_its_own() {
+        let mut i = input(Tier::Production);
+        i.environment.tags.insert("team".into(), "payments".into());
+        i.environment.tags.insert("cost-center".into(), "42".into());
+        i.default_tags
+            .insert("cost-center".into(), "default".into());
+        let plan = plan(&i).unwrap_or_else(|v| panic!("{v:#?}"));
+        assert_eq!(
+            plan.effective.tags["cost-center"], "42",
+            "environment beats default_tags"
+        );
+        assert_eq!(
+            plan.effective.tags["team"], "data",
+            "the database's own tags win"
+        );
+        assert_eq!(plan.effective.tags["platform:component"], "database");
+    }
+
     fn replicas(regions: &[&str]) -> Vec<ReplicaInput> {
         regions
             .iter()
@@ -1815,25 +1834,6 @@ mod tests {
             // engine_version
             (
                 "engine version with a wildcard",
-    #[test]
-    fn the_environments_tags_reach_the_database_under_its_own() {
-        let mut i = input(Tier::Production);
-        i.environment.tags.insert("team".into(), "payments".into());
-        i.environment.tags.insert("cost-center".into(), "42".into());
-        i.default_tags
-            .insert("cost-center".into(), "default".into());
-        let plan = plan(&i).unwrap_or_else(|v| panic!("{v:#?}"));
-        assert_eq!(
-            plan.effective.tags["cost-center"], "42",
-            "environment beats default_tags"
-        );
-        assert_eq!(
-            plan.effective.tags["team"], "data",
-            "the database's own tags win"
-        );
-        assert_eq!(plan.effective.tags["platform:component"], "database");
-    }
-
                 with(|i| i.engine_version = Some("16.x".to_string())),
                 vec![("engine_version", "`16.x` is not valid")],
             ),
