@@ -46,10 +46,11 @@ use crate::value::path::AttributePath;
 
 use super::environment::EnvironmentContext;
 use super::limits::{
-    self, FLY_CPU_KINDS, FLY_MEMORY_STEP_MB, FLY_PERFORMANCE, FLY_SHARED, FlyCpuKindLimits,
-    HEALTH_CHECK_INTERVAL_SECONDS, IntRange, MAX_INSTANCES, MIN_INSTANCES, PORT,
-    SERVICE_NAME_LENGTH, TARGET_CPU_PERCENT, WORKERS_DEFAULT_CPU_MS, WORKERS_MAX_ENV_VAR_BYTES,
-    WORKERS_MAX_ENV_VARS, WORKERS_MAX_SCRIPT_BYTES, WORKERS_MEMORY_MB,
+    self, ECS_TASK_DEFINITION_BASE_BYTES, ECS_TASK_DEFINITION_MAX_BYTES, FLY_CPU_KINDS,
+    FLY_MEMORY_STEP_MB, FLY_PERFORMANCE, FLY_SHARED, FlyCpuKindLimits,
+    HEALTH_CHECK_INTERVAL_SECONDS, IntRange, LINUX_MAX_ENV_STRING_BYTES, MAX_INSTANCES,
+    MIN_INSTANCES, PORT, SERVICE_NAME_LENGTH, TARGET_CPU_PERCENT, WORKERS_DEFAULT_CPU_MS,
+    WORKERS_MAX_ENV_VAR_BYTES, WORKERS_MAX_ENV_VARS, WORKERS_MAX_SCRIPT_BYTES, WORKERS_MEMORY_MB,
 };
 use super::placement::{self, Host, Placement, Requirements};
 use super::units::{self, Cpu};
@@ -82,7 +83,7 @@ pub const WORKERS_MAIN_MODULE: &str = "index.js";
 pub const DEFAULT_FLY_ORG: &str = "personal";
 
 /// Sanity range of `requirements.cpu_ms_per_request`: up to an hour of CPU.
-const CPU_MS_PER_REQUEST: IntRange = IntRange {
+pub const CPU_MS_PER_REQUEST: IntRange = IntRange {
     min: 1,
     max: 3_600_000,
 };
@@ -1222,6 +1223,24 @@ fn check_variables(input: &ServiceInput, host: Option<Host>, out: &mut Vec<Viola
             _ => {}
         }
     }
+    match host {
+        Some(Host::AwsFargate) => check_task_definition_size(input, out),
+        Some(Host::Fly) => {
+            for (name, value) in &input.env {
+                let bytes = name.len() + 1 + value.len();
+                if bytes > LINUX_MAX_ENV_STRING_BYTES {
+                    out.push(messages::environment_string_too_long(
+                        AttributePath::attr("env").then_key(name),
+                        name,
+                        bytes,
+                        LINUX_MAX_ENV_STRING_BYTES,
+                        Host::Fly.label(),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
     if host == Some(Host::CloudflareWorkers) {
         let count = input.env.len() + input.secrets.len();
         if count > WORKERS_MAX_ENV_VARS {
@@ -1234,6 +1253,51 @@ fn check_variables(input: &ServiceInput, host: Option<Host>, out: &mut Vec<Viola
             ));
         }
     }
+}
+
+/// ECS refuses a task definition over 64 KiB at apply time; variables are what can make
+/// it that large, so their JSON (as `RegisterTaskDefinition` carries them) is added up
+/// here, over an allowance for the rest of the task definition.
+fn check_task_definition_size(input: &ServiceInput, out: &mut Vec<Violation>) {
+    fn json_len(text: &str) -> usize {
+        serde_json::to_string(text).map_or(text.len(), |quoted| quoted.len())
+    }
+    // `{"name":…,"value":…},` and `{"name":…,"valueFrom":…},`
+    let entry = |name: &str, value: &str, field_bytes: usize| {
+        json_len(name) + json_len(value) + field_bytes
+    };
+    let env: Vec<(&str, usize)> = input
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), entry(k, v, r#"{"name":,"value":},"#.len())))
+        .collect();
+    let secrets: Vec<(&str, usize)> = input
+        .secrets
+        .iter()
+        .map(|(k, v)| (k.as_str(), entry(k, v, r#"{"name":,"valueFrom":},"#.len())))
+        .collect();
+    let env_bytes: usize = env.iter().map(|(_, b)| b).sum();
+    let secret_bytes: usize = secrets.iter().map(|(_, b)| b).sum();
+    let image_bytes = input.image.as_deref().map_or(0, str::len);
+    let total = ECS_TASK_DEFINITION_BASE_BYTES + image_bytes + env_bytes + secret_bytes;
+    if total <= ECS_TASK_DEFINITION_MAX_BYTES {
+        return;
+    }
+    let (attr, entries, share) = if env_bytes >= secret_bytes {
+        ("env", env, env_bytes)
+    } else {
+        ("secrets", secrets, secret_bytes)
+    };
+    let Some((name, bytes)) = entries.into_iter().max_by_key(|(_, b)| *b) else {
+        return;
+    };
+    out.push(messages::task_definition_too_large(
+        AttributePath::attr(attr),
+        total,
+        ECS_TASK_DEFINITION_MAX_BYTES,
+        share,
+        (&format!("{attr}[\"{name}\"]"), bytes),
+    ));
 }
 
 fn nearest_fly_region(aws_region: &str) -> Option<&'static str> {
@@ -2917,6 +2981,45 @@ mod tests {
                     "env",
                     "There are 131 environment variables and secrets together, but Cloudflare Workers allows at most 128. Remove 3",
                 )],
+            ),
+            (
+                "a 300 KB variable on fargate overflows the task definition",
+                with(fargate, |i| {
+                    i.env.insert("BIG".into(), "x".repeat(300 * 1024));
+                }),
+                vec![(
+                    "env",
+                    "at most 65536 bytes (64 KiB, the \"Task definition size\" quota, not \
+                     adjustable). `env` takes 307303 bytes of it, the most in `env[\"BIG\"]` \
+                     (307226 bytes)",
+                )],
+            ),
+            (
+                "many variables on fargate add up past 64 KiB",
+                with(fargate, |i| {
+                    for n in 0..70 {
+                        i.env.insert(format!("V{n:02}"), "x".repeat(1000));
+                    }
+                }),
+                vec![("env", "Task definition size")],
+            ),
+            (
+                "a 300 KB variable on fly is longer than Linux passes to a process",
+                with(fly, |i| {
+                    i.env.insert("BIG".into(), "x".repeat(300 * 1024));
+                }),
+                vec![(
+                    r#"env["BIG"]"#,
+                    "`BIG=…` is 307204 bytes, but Linux starts no process with an environment \
+                     string over 131072 bytes",
+                )],
+            ),
+            (
+                "a 300 KB variable on workers is over its 5 KB limit",
+                with(workers, |i| {
+                    i.env.insert("BIG".into(), "x".repeat(300 * 1024));
+                }),
+                vec![(r#"env["BIG"]"#, "at most 5120 bytes")],
             ),
         ];
         for (name, input, want) in cases {

@@ -75,6 +75,43 @@ pub const RDS_INSTANCE_IDENTIFIER_MAX_CHARS: usize = 63;
 /// RDS DB snapshot identifiers are 1 to 255 letters, digits or hyphens.
 pub const RDS_SNAPSHOT_IDENTIFIER_MAX_CHARS: usize = 255;
 
+/// RDS for PostgreSQL master user names: 1 to 63 letters, digits or underscores, starting
+/// with a letter (CreateDBInstance `MasterUsername`, PostgreSQL constraints).
+pub const RDS_MASTER_USERNAME_LENGTH: IntRange = IntRange { min: 1, max: 63 };
+
+/// Master user names RDS for PostgreSQL refuses: the roles RDS itself runs as and
+/// PostgreSQL's reserved key words (SQL Key Words appendix, "reserved" in PostgreSQL),
+/// compared without regard to case.
+#[rustfmt::skip]
+pub const RDS_RESERVED_MASTER_USERNAMES: &[&str] = &[
+    // RDS's own roles.
+    "rdsadmin", "rdsrepladmin", "rdstopmgr", "rdswriteforwarduser",
+    // PostgreSQL reserved key words, and role names PostgreSQL reserves.
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+    "authorization", "binary", "both", "case", "cast", "check", "collate", "collation",
+    "column", "concurrently", "constraint", "create", "cross", "current_catalog",
+    "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
+    "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end",
+    "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant",
+    "group", "having", "ilike", "in", "initially", "inner", "intersect", "into", "is",
+    "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime",
+    "localtimestamp", "natural", "none", "not", "notnull", "null", "offset", "on", "only",
+    "or", "order", "outer", "overlaps", "placing", "primary", "public", "references",
+    "returning", "right", "select", "session_user", "similar", "some", "symmetric",
+    "system_user", "table", "tablesample", "then", "to", "trailing", "true", "union",
+    "unique", "user", "using", "variadic", "verbose", "when", "where", "window", "with",
+];
+
+/// Role name prefixes reserved for the system: `pg_` by PostgreSQL, `rds_` by RDS.
+pub const RDS_RESERVED_USERNAME_PREFIXES: &[&str] = &["pg_", "rds_"];
+
+/// RDS for PostgreSQL master passwords: 8 to 128 characters (CreateDBInstance
+/// `MasterUserPassword`).
+pub const RDS_MASTER_PASSWORD_LENGTH: IntRange = IntRange { min: 8, max: 128 };
+
+/// Characters RDS refuses in a master password: it takes printable ASCII except these.
+pub const RDS_MASTER_PASSWORD_FORBIDDEN: &[char] = &['/', '@', '"', ' '];
+
 /// The smallest storage size, in GiB, that RDS accepts as an increase from `current`:
 /// at least [`RDS_MIN_STORAGE_INCREASE_PERCENT`] more, rounded up to a whole GiB.
 pub fn min_storage_increase(current: i64) -> i64 {
@@ -89,6 +126,21 @@ pub const SERVICE_NAME_LENGTH: IntRange = IntRange { min: 1, max: 42 };
 
 /// A TCP port a container listens on.
 pub const PORT: IntRange = IntRange { min: 1, max: 65535 };
+
+/// The largest task definition ECS registers, in bytes: the whole `RegisterTaskDefinition`
+/// JSON, environment variables included (Amazon ECS service quotas, "Task definition
+/// size", 64 KiB, not adjustable).
+pub const ECS_TASK_DEFINITION_MAX_BYTES: usize = 64 * 1024;
+
+/// What an ECS task definition holds besides its variables (family, image, port, log and
+/// health check settings, roles), in bytes: a generous allowance, so the size check errs
+/// towards refusing at plan time what RegisterTaskDefinition would refuse at apply time.
+pub const ECS_TASK_DEFINITION_BASE_BYTES: usize = 2 * 1024;
+
+/// The longest single `NAME=value` environment string Linux passes to a new process, in
+/// bytes (`MAX_ARG_STRLEN`, 32 pages of 4 KiB; execve(2) fails with `E2BIG` beyond it), so
+/// a Fly.io machine could not start its command with a longer one.
+pub const LINUX_MAX_ENV_STRING_BYTES: usize = 32 * 4096;
 
 /// Seconds between health checks: ECS container health checks accept 5 to 300.
 pub const HEALTH_CHECK_INTERVAL_SECONDS: IntRange = IntRange { min: 5, max: 300 };

@@ -18,6 +18,12 @@ pub fn backticked<T: std::fmt::Display>(values: &[T]) -> String {
 
 /// A number outside its allowed range.
 pub fn out_of_range(path: AttributePath, value: i64, range: IntRange) -> Violation {
+    out_of_range_as_written(path, &value.to_string(), range)
+}
+
+/// A number outside its allowed range, quoted as written (`1e400`), for numbers too large
+/// to hold as an `i64`.
+pub fn out_of_range_as_written(path: AttributePath, value: &str, range: IntRange) -> Violation {
     let detail = format!(
         "`{path}` is `{value}`, but it must be between `{}` and `{}`. \
          Set it to a value in that range.",
@@ -178,6 +184,26 @@ pub fn needs_companion(path: AttributePath, attr: &str, companion: &str, why: &s
          or remove `{attr}`."
     );
     Violation::new(path, "Missing Companion Attribute", detail)
+}
+
+/// A master user name RDS or PostgreSQL keeps for itself.
+pub fn reserved_master_username(path: AttributePath, name: &str, example: &str) -> Violation {
+    let detail = format!(
+        "`{name}` is reserved: RDS for PostgreSQL refuses its own roles (`rdsadmin`, names \
+         starting with `rds_`), PostgreSQL's reserved words and names starting with `pg_` \
+         as the master user name. Choose another, for example `{example}`."
+    );
+    Violation::new(path, "Reserved Master Username", detail)
+}
+
+/// A write-only master password RDS would refuse. `problem` completes "`master_password_wo`
+/// ..." and must never quote the password.
+pub fn invalid_master_password(path: AttributePath, problem: &str) -> Violation {
+    let detail = format!(
+        "The value of `master_password_wo` {problem}. Choose another password (this message \
+         never shows the value)."
+    );
+    Violation::new(path, "Invalid Master Password", detail)
 }
 
 /// A database that would be created with no master password at all.
@@ -472,6 +498,44 @@ pub fn too_large(
 ) -> Violation {
     let detail = format!(
         "The {what} is {size} bytes, but {cloud} allows at most {max} bytes. Make it smaller."
+    );
+    Violation::new(path, "Value Too Large", detail)
+}
+
+/// Variables that make the ECS task definition larger than ECS registers.
+///
+/// `biggest` is the largest variable's path and its share, in bytes.
+pub fn task_definition_too_large(
+    path: AttributePath,
+    total: usize,
+    max: usize,
+    share: usize,
+    biggest: (&str, usize),
+) -> Violation {
+    let (name, bytes) = biggest;
+    let detail = format!(
+        "The ECS task definition for this service would be about {total} bytes, but ECS \
+         registers task definitions of at most {max} bytes (64 KiB, the \"Task definition \
+         size\" quota, not adjustable). `{path}` takes {share} bytes of it, the most in \
+         `{name}` ({bytes} bytes). Keep large values out of the task definition: build them \
+         into the image, or store them in Secrets Manager and reference them in `secrets`."
+    );
+    Violation::new(path, "Task Definition Too Large", detail)
+}
+
+/// An environment variable longer than Linux passes to a process.
+pub fn environment_string_too_long(
+    path: AttributePath,
+    name: &str,
+    bytes: usize,
+    max: usize,
+    host: &str,
+) -> Violation {
+    let detail = format!(
+        "`{name}=…` is {bytes} bytes, but Linux starts no process with an environment \
+         string over {max} bytes (`MAX_ARG_STRLEN`; execve fails with `E2BIG`), so the \
+         {host} machine could not start. Build the value into the image or read it from a \
+         file instead."
     );
     Violation::new(path, "Value Too Large", detail)
 }

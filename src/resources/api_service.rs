@@ -134,6 +134,8 @@ fn schema() -> Schema {
 
 /// Reads the planner input from a configuration (or a state, which holds the same inputs).
 fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics> {
+    use crate::planner::api_service::{CPU_MS_PER_REQUEST, REQUIREMENT_MEMORY_MB};
+    use crate::planner::limits::{self, IntRange};
     let Some(environment) = context_from_value(get(v, "environment")) else {
         return Err(Diagnostics::from_error(
             Diagnostic::error(
@@ -144,8 +146,8 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
         ));
     };
     let mut diags = Diagnostics::new();
-    let mut whole = |v: &Value, path: AttributePath| {
-        attrs::opt_int(v, path).unwrap_or_else(|d| {
+    let mut whole = |v: &Value, path: AttributePath, range: IntRange| {
+        attrs::opt_int(v, path, range).unwrap_or_else(|d| {
             diags.push(d);
             None
         })
@@ -154,9 +156,13 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
     let sc = get(v, "scaling");
     let sp = |k: &str| AttributePath::attr("scaling").then_attr(k);
     let scaling = ScalingInput {
-        min: whole(get(sc, "min"), sp("min")),
-        max: whole(get(sc, "max"), sp("max")),
-        target_cpu_percent: whole(get(sc, "target_cpu_percent"), sp("target_cpu_percent")),
+        min: whole(get(sc, "min"), sp("min"), limits::MIN_INSTANCES),
+        max: whole(get(sc, "max"), sp("max"), limits::MAX_INSTANCES),
+        target_cpu_percent: whole(
+            get(sc, "target_cpu_percent"),
+            sp("target_cpu_percent"),
+            limits::TARGET_CPU_PERCENT,
+        ),
     };
     let hc = get(v, "health_check");
     let health_check = (!hc.is_null()).then(|| HealthCheckInput {
@@ -164,6 +170,7 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
         interval_seconds: whole(
             get(hc, "interval_seconds"),
             AttributePath::attr("health_check").then_attr("interval_seconds"),
+            limits::HEALTH_CHECK_INTERVAL_SECONDS,
         ),
     });
     let rq = get(v, "requirements");
@@ -171,11 +178,15 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
     let requirements = RequirementsInput {
         long_lived_connections: get(rq, "long_lived_connections").as_bool(),
         private_network_access: get(rq, "private_network_access").as_bool(),
-        cpu_ms_per_request: whole(get(rq, "cpu_ms_per_request"), rp("cpu_ms_per_request")),
-        memory_mb: whole(get(rq, "memory_mb"), rp("memory_mb")),
+        cpu_ms_per_request: whole(
+            get(rq, "cpu_ms_per_request"),
+            rp("cpu_ms_per_request"),
+            CPU_MS_PER_REQUEST,
+        ),
+        memory_mb: whole(get(rq, "memory_mb"), rp("memory_mb"), REQUIREMENT_MEMORY_MB),
         background_work: get(rq, "background_work").as_bool(),
     };
-    let port = whole(get(v, "port"), AttributePath::attr("port"));
+    let port = whole(get(v, "port"), AttributePath::attr("port"), limits::PORT);
     let input = ServiceInput {
         environment,
         name: text("name").unwrap_or_default(),

@@ -3,7 +3,9 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::planner::Child;
-use crate::value::{AttributePath, Number, Type, Value};
+use crate::planner::limits::IntRange;
+use crate::planner::messages;
+use crate::value::{AttributePath, IntegerError, Number, Type, Value};
 use std::collections::BTreeMap;
 
 /// The attribute of an object, or null.
@@ -22,20 +24,27 @@ pub fn opt_bool(v: &Value) -> Option<bool> {
     v.as_bool()
 }
 
-/// An optional whole number; a fraction is an error at `path`.
-pub fn opt_int(v: &Value, path: AttributePath) -> Result<Option<i64>, Diagnostic> {
-    match v.as_number() {
-        None => Ok(None),
-        Some(n) => n.as_i64().map(Some).ok_or_else(|| {
-            Diagnostic::error(
-                "Whole Number Required",
-                format!(
-                    "`{n}` is not a whole number. Write an integer, e.g. `{}`.",
-                    n.as_f64().round()
-                ),
-            )
-            .at(path)
-        }),
+/// An optional whole number whose attribute allows `range`; a fraction, or a number no
+/// `i64` holds, is an error at `path` that says which. Only numbers no `i64` holds are
+/// checked against `range` here (quoted as written, e.g. `1e400`); the planner checks the
+/// rest with the same message.
+pub fn opt_int(v: &Value, path: AttributePath, range: IntRange) -> Result<Option<i64>, Diagnostic> {
+    let Some(n) = v.as_number() else {
+        return Ok(None);
+    };
+    match n.to_i64() {
+        Ok(value) => Ok(Some(value)),
+        Err(IntegerError::Fraction) => Err(Diagnostic::error(
+            "Whole Number Required",
+            format!(
+                "`{n}` is not a whole number. Write an integer, e.g. `{}`.",
+                n.as_f64().round()
+            ),
+        )
+        .at(path)),
+        Err(IntegerError::OutOfRange { .. }) => {
+            Err(messages::out_of_range_as_written(path, &n.to_string(), range).into())
+        }
     }
 }
 
@@ -161,6 +170,53 @@ pub fn with(mut obj: Value, updates: impl IntoIterator<Item = (&'static str, Val
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_say_what_is_wrong() {
+        let port = crate::planner::limits::PORT;
+        /// (written, Ok(value) or Err((summary, detail fragment)))
+        type Case = (&'static str, Result<i64, (&'static str, &'static str)>);
+        let cases: [Case; 6] = [
+            ("8080", Ok(8080)),
+            ("70000", Ok(70000)), // in i64: the planner reports the range
+            (
+                "1e400",
+                Err((
+                    "Value Out Of Range",
+                    "`port` is `1e400`, but it must be between `1` and `65535`.",
+                )),
+            ),
+            (
+                "99999999999999999999999",
+                Err((
+                    "Value Out Of Range",
+                    "`port` is `99999999999999999999999`, but it must be between `1` and `65535`.",
+                )),
+            ),
+            (
+                "-1e400",
+                Err(("Value Out Of Range", "must be between `1` and `65535`")),
+            ),
+            (
+                "80.5",
+                Err(("Whole Number Required", "Write an integer, e.g. `81`.")),
+            ),
+        ];
+        for (written, want) in cases {
+            let v = Value::Number(written.parse().unwrap());
+            let got = opt_int(&v, AttributePath::attr("port"), port);
+            match (got, want) {
+                (Ok(Some(value)), Ok(w)) => assert_eq!(value, w, "{written}"),
+                (Err(d), Err((summary, detail))) => {
+                    assert_eq!(d.summary, summary, "{written}");
+                    assert!(d.detail.contains(detail), "{written}: {}", d.detail);
+                    assert_eq!(d.path, Some(AttributePath::attr("port")), "{written}");
+                    assert!(!d.detail.contains("inf"), "{written}: {}", d.detail);
+                }
+                (got, want) => panic!("{written}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
 
     #[test]
     fn money_is_exact_cents_that_survive_json() {

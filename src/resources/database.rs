@@ -97,6 +97,7 @@ fn schema() -> Schema {
 
 /// Reads the planner input from a configuration (or a state, which holds the same inputs).
 fn input(v: &Value, default_tags: &BTreeMap<String, String>) -> Result<DatabaseInput, Diagnostics> {
+    use crate::planner::limits::{self, IntRange};
     let Some(environment) = context_from_value(get(v, "environment")) else {
         return Err(Diagnostics::from_error(
             Diagnostic::error(
@@ -107,16 +108,20 @@ fn input(v: &Value, default_tags: &BTreeMap<String, String>) -> Result<DatabaseI
         ));
     };
     let text = |k: &str| attrs::opt_string(get(v, k));
-    let number = |k: &str| attrs::opt_int(get(v, k), AttributePath::attr(k));
     let mut diags = Diagnostics::new();
-    let mut whole = |k: &str| {
-        number(k).unwrap_or_else(|d| {
+    let mut whole = |k: &str, range: IntRange| {
+        attrs::opt_int(get(v, k), AttributePath::attr(k), range).unwrap_or_else(|d| {
             diags.push(d);
             None
         })
     };
-    let backup_retention_days = whole("backup_retention_days");
-    let master_password_wo_version = whole("master_password_wo_version");
+    let backup_retention_days = whole("backup_retention_days", limits::BACKUP_RETENTION_DAYS);
+    // Any whole number: only a change of it matters.
+    let any = IntRange {
+        min: i64::MIN,
+        max: i64::MAX,
+    };
+    let master_password_wo_version = whole("master_password_wo_version", any);
     let input = DatabaseInput {
         environment,
         name: text("name").unwrap_or_default(),
@@ -549,6 +554,11 @@ impl Resource for DatabaseResource {
         if let Some(d) = write_only_check(config, ctx) {
             diags.push(d);
         }
+        // The only call that sees `master_password_wo`: plan and state hold it as null.
+        diags.extend(violations(db_planner::check_master_credentials(
+            get(config, "master_username").as_str(),
+            get(config, "master_password_wo").as_str(),
+        )));
         if !config.is_wholly_known() {
             return diags; // checked again at plan time, once every input is known
         }
@@ -1193,6 +1203,38 @@ mod tests {
             get(&back["read_replicas"].as_list().unwrap()[0], "region"),
             &s("us-east-1")
         );
+    }
+
+    #[test]
+    fn validation_checks_master_credentials_without_echoing_the_password() {
+        let config = Value::object([
+            ("master_username", s("rdsadmin")),
+            ("master_password_wo", s("a@b")),
+            ("name", Value::Unknown),
+        ]);
+        let ctx = CallContext {
+            config: Default::default(),
+            cancel: Default::default(),
+            write_only_allowed: true,
+        };
+        let diags = DatabaseResource::new().validate(&config, &ctx);
+        let paths: Vec<String> = diags
+            .0
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "master_username",
+                "master_password_wo",
+                "master_password_wo"
+            ],
+            "{diags:#?}"
+        );
+        for d in &diags.0 {
+            assert!(!d.detail.contains("a@b"), "{}", d.detail);
+        }
     }
 
     #[test]

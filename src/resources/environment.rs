@@ -193,6 +193,7 @@ fn input(
     config: &Value,
     default_tags: &BTreeMap<String, String>,
 ) -> Result<EnvironmentInput, Diagnostics> {
+    use crate::planner::limits;
     let mut diags = Diagnostics::new();
     let net = get(config, "network");
     let network = (!net.is_null()).then(|| NetworkInput {
@@ -201,22 +202,27 @@ fn input(
         assign_public_ip: attrs::opt_bool(get(net, "assign_public_ip")),
     });
     let pol = get(config, "policy");
-    let mut int = |name: &str| {
+    let mut int = |name: &str, range: limits::IntRange| {
         attrs::opt_int(
             get(pol, name),
             AttributePath::attr("policy").then_attr(name),
+            range,
         )
         .unwrap_or_else(|d| {
             diags.push(d);
             None
         })
     };
+    let log_retention = limits::IntRange {
+        min: limits::LOG_RETENTION_DAYS[0],
+        max: limits::LOG_RETENTION_DAYS[limits::LOG_RETENTION_DAYS.len() - 1],
+    };
     let policy = PolicyInput {
-        min_instances: int("min_instances"),
-        max_instances: int("max_instances"),
-        target_cpu_percent: int("target_cpu_percent"),
-        backup_retention_days: int("backup_retention_days"),
-        log_retention_days: int("log_retention_days"),
+        min_instances: int("min_instances", limits::MIN_INSTANCES),
+        max_instances: int("max_instances", limits::MAX_INSTANCES),
+        target_cpu_percent: int("target_cpu_percent", limits::TARGET_CPU_PERCENT),
+        backup_retention_days: int("backup_retention_days", limits::BACKUP_RETENTION_DAYS),
+        log_retention_days: int("log_retention_days", log_retention),
         multi_az: attrs::opt_bool(get(pol, "multi_az")),
         deletion_protection: attrs::opt_bool(get(pol, "deletion_protection")),
         final_snapshot: attrs::opt_bool(get(pol, "final_snapshot")),

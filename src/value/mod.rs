@@ -24,7 +24,7 @@ pub mod ty;
 pub mod value;
 
 pub use error::{DecodeError, EncodeError};
-pub use number::{Number, NumberError};
+pub use number::{IntegerError, Number, NumberError};
 pub use path::{AttributePath, PathStep};
 pub use ty::{ObjectType, Type, TypeError};
 pub use value::Value;

@@ -38,6 +38,20 @@ pub enum NumberError {
     },
 }
 
+/// Why a [`Number`] is not an `i64`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IntegerError {
+    /// The number has a fractional part (and its integer part fits).
+    #[error("the number is not a whole number")]
+    Fraction,
+    /// The number lies outside `i64::MIN..=i64::MAX`.
+    #[error("the number is out of range")]
+    OutOfRange {
+        /// True when the number is below the range, false when above.
+        below: bool,
+    },
+}
+
 /// Shortens `text` for quoting in an error message.
 fn quote(text: &str) -> String {
     if text.len() <= MAX_QUOTED {
@@ -189,6 +203,32 @@ impl Number {
     pub fn as_i64(&self) -> Option<i64> {
         let magnitude = i128::try_from(self.small_magnitude()?).ok()?;
         i64::try_from(if self.negative { -magnitude } else { magnitude }).ok()
+    }
+
+    /// The number as an `i64`, or why it is not one: a fraction, or out of range. A
+    /// fraction whose integer part is itself out of range counts as out of range, since
+    /// that is the first thing to fix.
+    pub fn to_i64(&self) -> Result<i64, IntegerError> {
+        if let Some(value) = self.as_i64() {
+            return Ok(value);
+        }
+        let out_of_range = IntegerError::OutOfRange {
+            below: self.negative,
+        };
+        // An integer that `as_i64` refused is too large; so is any integer part over 19
+        // digits, checked before slicing so a huge exponent costs nothing.
+        if self.is_integer() || self.point() > 19 {
+            return Err(out_of_range);
+        }
+        let truncated = Self::from_parts(
+            self.negative,
+            self.digits[..self.point().max(0) as usize].to_vec(),
+            0,
+        );
+        match truncated.as_i64() {
+            Some(_) if !self.is_integer() => Err(IntegerError::Fraction),
+            _ => Err(out_of_range),
+        }
     }
 
     /// The number as a `u64`, when it is a non-negative integer in range.
@@ -431,6 +471,42 @@ impl From<u32> for Number {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_i64_says_why_a_number_is_not_an_i64() {
+        let cases = [
+            ("0", Ok(0)),
+            ("-42", Ok(-42)),
+            ("9223372036854775807", Ok(i64::MAX)),
+            ("-9223372036854775808", Ok(i64::MIN)),
+            ("1.5", Err(IntegerError::Fraction)),
+            ("-0.001", Err(IntegerError::Fraction)),
+            (
+                "9223372036854775808",
+                Err(IntegerError::OutOfRange { below: false }),
+            ),
+            (
+                "99999999999999999999999",
+                Err(IntegerError::OutOfRange { below: false }),
+            ),
+            ("1e400", Err(IntegerError::OutOfRange { below: false })),
+            ("-1e400", Err(IntegerError::OutOfRange { below: true })),
+            ("9e18", Ok(9_000_000_000_000_000_000)),
+            ("1e19", Err(IntegerError::OutOfRange { below: false })),
+            (
+                "99999999999999999999999.5",
+                Err(IntegerError::OutOfRange { below: false }),
+            ),
+            (
+                "1e1000000000",
+                Err(IntegerError::OutOfRange { below: false }),
+            ),
+        ];
+        for (text, want) in cases {
+            let n: Number = text.parse().unwrap();
+            assert_eq!(n.to_i64(), want, "{text}");
+        }
+    }
 
     fn n(text: &str) -> Number {
         text.parse()

@@ -233,6 +233,7 @@ fn start_debug() -> (Child, String) {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("no reattach value in: {seen}");
 }
 
