@@ -1,98 +1,21 @@
 //! The provider itself: its configuration block, the resources it serves, and the state
 //! shared by every call (configuration, the StopProvider token).
 
-use crate::backends::aws::{self, AssumeRole, AwsClients, AwsSettings, RetryStyle};
+use crate::backends::aws::{self, AwsClients};
+use crate::config::{
+    AssumeRole, AwsSettings, CloudflareConfig, Endpoints, FlyConfig, ProviderConfig, RetryStyle,
+    Secret,
+};
+use crate::context::CallContext;
 use crate::data_sources::{self, DataSource};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::naming::{self, TagOrigin};
-use crate::resources::{self, CallContext, Resource};
+use crate::resources::{self, Resource};
 use crate::schema::{Attribute, Block, Mode, NestedBlock, Schema};
 use crate::value::{AttributePath, Type, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio_util::sync::CancellationToken;
-
-/// A credential: shown as `***` in every log and debug rendering.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a credential.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The credential itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// Endpoint overrides, for emulators and private endpoints.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Endpoints {
-    /// ECS API URL.
-    pub ecs: Option<String>,
-    /// RDS API URL.
-    pub rds: Option<String>,
-    /// Application Auto Scaling API URL.
-    pub application_autoscaling: Option<String>,
-    /// CloudWatch Logs API URL.
-    pub cloudwatch_logs: Option<String>,
-    /// STS API URL (for `assume_role`).
-    pub sts: Option<String>,
-    /// Fly Machines API URL.
-    pub fly: Option<String>,
-    /// Cloudflare API URL.
-    pub cloudflare: Option<String>,
-}
-
-/// Fly.io settings.
-#[derive(Debug, Clone, Default)]
-pub struct FlyConfig {
-    /// Organization apps are created in.
-    pub org_slug: Option<String>,
-    /// API token (`FLY_API_TOKEN` when not set in the block).
-    pub api_token: Option<Secret>,
-}
-
-/// Cloudflare settings.
-#[derive(Debug, Clone, Default)]
-pub struct CloudflareConfig {
-    /// Account Workers are uploaded to (`CLOUDFLARE_ACCOUNT_ID`).
-    pub account_id: Option<String>,
-    /// Zone routes are created on.
-    pub zone_id: Option<String>,
-    /// That zone's name (`example.com`): routes are `<environment>-<service>.<zone_name>/*`.
-    pub zone_name: Option<String>,
-    /// API token (`CLOUDFLARE_API_TOKEN`).
-    pub api_token: Option<Secret>,
-}
-
-/// The provider block, resolved.
-#[derive(Debug, Clone, Default)]
-pub struct ProviderConfig {
-    /// Region used when a resource names none (import); else the SDK's default chain.
-    pub region: Option<String>,
-    /// Tags added to every cloud resource.
-    pub default_tags: BTreeMap<String, String>,
-    /// Endpoint overrides.
-    pub endpoints: Endpoints,
-    /// AWS identity (`profile`, `assume_role`) and retry policy.
-    pub aws_settings: AwsSettings,
-    /// Fly.io settings.
-    pub fly: FlyConfig,
-    /// Cloudflare settings.
-    pub cloudflare: CloudflareConfig,
-    /// AWS clients, built lazily from the SDK's default chain.
-    pub aws: AwsClients,
-}
 
 fn single_block(name: &str, description: &str, attributes: Vec<Attribute>) -> NestedBlock {
     NestedBlock {
@@ -445,7 +368,6 @@ pub fn config_from_value_with(
             .filter(|ms| (1..=60_000).contains(ms))
             .map_or(aws::INITIAL_BACKOFF, std::time::Duration::from_millis),
     };
-    let aws = AwsClients::new(aws_settings.clone(), endpoints.clone());
     Ok(ProviderConfig {
         region,
         default_tags,
@@ -453,7 +375,6 @@ pub fn config_from_value_with(
         aws_settings,
         fly,
         cloudflare,
-        aws,
     })
 }
 
@@ -461,7 +382,7 @@ pub fn config_from_value_with(
 pub struct Platform {
     resources: HashMap<&'static str, Arc<dyn Resource>>,
     data_sources: HashMap<&'static str, Arc<dyn DataSource>>,
-    config: RwLock<Option<Arc<ProviderConfig>>>,
+    config: RwLock<Option<(Arc<ProviderConfig>, AwsClients)>>,
     stop: Mutex<CancellationToken>,
 }
 
@@ -506,14 +427,15 @@ impl Platform {
         all
     }
 
-    /// Stores the configuration from ConfigureProvider.
+    /// Stores the configuration from ConfigureProvider, with the AWS clients built from it.
     pub fn configure(&self, config: ProviderConfig) {
-        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(config));
+        let aws = AwsClients::new(config.aws_settings.clone(), config.endpoints.clone());
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Some((Arc::new(config), aws));
     }
 
     /// The context for one call. Before ConfigureProvider (validation), an empty configuration.
     pub fn context(&self, write_only_allowed: bool) -> CallContext {
-        let config = self
+        let (config, aws) = self
             .config
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -521,6 +443,7 @@ impl Platform {
             .unwrap_or_default();
         CallContext {
             config,
+            aws,
             cancel: self.stop.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             write_only_allowed,
         }

@@ -9,7 +9,7 @@
 
 use super::BackendError;
 use super::http::{ApiClient, Part, Reply, Request, RetryPolicy, segment};
-use crate::provider::{ProviderConfig, Secret};
+use crate::config::{ProviderConfig, Secret};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

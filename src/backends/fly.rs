@@ -13,7 +13,7 @@ use super::BackendError;
 use super::http::{self, ApiClient, Failure, Reply, Request, RetryPolicy, segment};
 use super::ownership::{self, Owner};
 use super::wait::{self, Poll, WaitPolicy};
-use crate::provider::{ProviderConfig, Secret};
+use crate::config::{ProviderConfig, Secret};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -12,7 +12,7 @@
 //! bodies, which carry tokens and secret values.
 
 use super::BackendError;
-use crate::provider::Secret;
+use crate::config::Secret;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;

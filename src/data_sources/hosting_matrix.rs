@@ -4,9 +4,9 @@
 //! (`planner::placement`), never from a table kept beside them.
 
 use super::DataSource;
+use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::placement::{self, Placement, Requirements};
-use crate::resources::CallContext;
 use crate::schema::{Attribute, Block, Mode, NestedBlock, Schema};
 use crate::value::{AttributePath, Type, Value};
 

@@ -3,8 +3,8 @@
 
 pub mod hosting_matrix;
 
+use crate::context::CallContext;
 use crate::diagnostics::Diagnostics;
-use crate::resources::CallContext;
 use crate::schema::Schema;
 use crate::value::Value;
 use std::sync::Arc;

@@ -7,9 +7,7 @@
 
 use super::attrs::{self, get, int, map_of, s, with};
 use super::environment::{context_from_value, context_type, import_context};
-use super::{
-    ApplyOutcome, ApplyRequest, CallContext, PlanOutcome, PlanRequest, ReadOutcome, Resource,
-};
+use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
 use crate::backends::aws::autoscaling::{self, DesiredPolicy, DesiredTarget};
 use crate::backends::aws::ecs_service::{self, DesiredService, Network};
 use crate::backends::aws::log_group::{self, DesiredLogGroup};
@@ -20,13 +18,14 @@ use crate::backends::cloudflare::{Cloudflare, ScriptUpload};
 use crate::backends::fly::{Fly, Guest, HttpCheck, MachineSpec};
 use crate::backends::ownership::{self, Owner};
 use crate::backends::{BackendError, cancellable};
+use crate::config::ProviderConfig;
+use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::api_service::{
     self as planner, HealthCheckInput, RequirementsInput, ScalingInput, ServiceInput, ServicePlan,
 };
 use crate::planner::naming;
 use crate::planner::placement::Host;
-use crate::provider::ProviderConfig;
 use crate::schema::{Attribute, Block, Mode, NestedBlock, Schema};
 use crate::value::{AttributePath, Type, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -692,7 +691,7 @@ async fn apply_fargate(
     owner: Owner<'_>,
     ctx: &CallContext,
 ) -> Result<(), BackendError> {
-    let aws = &ctx.config.aws;
+    let aws = &ctx.aws;
     let (ecs, logs, scaling) = (
         aws.ecs(&d.region).await,
         aws.cloudwatch_logs(&d.region).await,
@@ -753,7 +752,7 @@ async fn apply_fargate(
 }
 
 async fn read_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<Seen, BackendError> {
-    let aws = &ctx.config.aws;
+    let aws = &ctx.aws;
     let (ecs, scaling) = (
         aws.ecs(&d.region).await,
         aws.application_autoscaling(&d.region).await,
@@ -830,7 +829,7 @@ async fn read_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<Seen, Bac
 }
 
 async fn delete_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<(), BackendError> {
-    let aws = &ctx.config.aws;
+    let aws = &ctx.aws;
     let (ecs, logs, scaling) = (
         aws.ecs(&d.region).await,
         aws.cloudwatch_logs(&d.region).await,

@@ -6,17 +6,16 @@
 
 use super::attrs::{self, get, int, map_of, s, with};
 use super::environment::{context_from_value, context_type, import_context};
-use super::{
-    ApplyOutcome, ApplyRequest, CallContext, PlanOutcome, PlanRequest, ReadOutcome, Resource,
-};
+use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
 use crate::backends::aws::rds::{self, DesiredInstance, ObservedInstance, Password};
 use crate::backends::ownership::{self, Owner};
 use crate::backends::wait::WaitPolicy;
 use crate::backends::{BackendError, cancellable};
+use crate::config::Secret;
+use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::database::{self as db_planner, DatabaseInput, DatabasePlan, ReplicaInput};
 use crate::planner::naming;
-use crate::provider::Secret;
 use crate::schema::{Attribute, Block, Mode, Schema};
 use crate::value::{AttributePath, Type, Value};
 use std::collections::BTreeMap;
@@ -515,11 +514,11 @@ async fn read_all(
     ),
     BackendError,
 > {
-    let client = ctx.config.aws.rds(&plan.region).await;
+    let client = ctx.aws.rds(&plan.region).await;
     let primary = cancellable(&ctx.cancel, rds::find(&client, &plan.identifier)).await?;
     let mut replicas = BTreeMap::new();
     for region in &plan.effective.read_replica_regions {
-        let client = ctx.config.aws.rds(region).await;
+        let client = ctx.aws.rds(region).await;
         let found = cancellable(
             &ctx.cancel,
             rds::find(&client, &replica_identifier(plan, region)),
@@ -722,7 +721,7 @@ impl Resource for DatabaseResource {
         };
         let mut primary = desired(&plan, config, password);
         primary.tags = owner.tags(&primary.tags);
-        let client = ctx.config.aws.rds(&plan.region).await;
+        let client = ctx.aws.rds(&plan.region).await;
         let mut diags = Diagnostics::new();
         let import_id = format!(
             "{}/{}",
@@ -741,7 +740,7 @@ impl Resource for DatabaseResource {
                     rds::adopt_check(&current, owner)?;
                 }
                 for region in &plan.effective.read_replica_regions {
-                    let rclient = ctx.config.aws.rds(region).await;
+                    let rclient = ctx.aws.rds(region).await;
                     if let Some(current) =
                         rds::find(&rclient, &replica_identifier(&plan, region)).await?
                     {
@@ -841,7 +840,7 @@ impl Resource for DatabaseResource {
         for region in &plan.effective.read_replica_regions {
             let mut want = desired_replica(&plan, config, region);
             want.tags = owner.tags(&want.tags);
-            let rclient = ctx.config.aws.rds(region).await;
+            let rclient = ctx.aws.rds(region).await;
             let source = if *region == plan.region {
                 primary.identifier.clone()
             } else {
@@ -885,7 +884,7 @@ impl Resource for DatabaseResource {
                 .iter()
                 .filter(|r| !plan.effective.read_replica_regions.contains(r))
             {
-                let rclient = ctx.config.aws.rds(region).await;
+                let rclient = ctx.aws.rds(region).await;
                 let id = replica_identifier(&prior_plan, region);
                 if let Err(e) = cancellable(&ctx.cancel, rds::delete(&rclient, &id, None)).await {
                     diags.push(super::backend_diagnostic(
@@ -918,7 +917,7 @@ impl Resource for DatabaseResource {
                 }
                 for (region, r) in &replicas {
                     if let Some(r) = r {
-                        let rclient = ctx.config.aws.rds(region).await;
+                        let rclient = ctx.aws.rds(region).await;
                         rds::finish(&rclient, &r.arn, &r.tags).await?;
                     }
                 }
@@ -1004,7 +1003,7 @@ impl Resource for DatabaseResource {
             );
         };
         let identifier = naming::child_name(env, name);
-        let client = ctx.config.aws.rds(&env_ctx.region).await;
+        let client = ctx.aws.rds(&env_ctx.region).await;
         let primary = match cancellable(&ctx.cancel, rds::find(&client, &identifier)).await {
             Ok(Some(p)) => p,
             Ok(None) => {
@@ -1106,7 +1105,7 @@ async fn delete(prior: &Value, ctx: &CallContext) -> Result<(), Diagnostic> {
     if let Some(v) = db_planner::guard_destroy(&plan, allow) {
         return Err(v.into());
     }
-    let client = ctx.config.aws.rds(&plan.region).await;
+    let client = ctx.aws.rds(&plan.region).await;
     let current = cancellable(&ctx.cancel, rds::find(&client, &plan.identifier))
         .await
         .map_err(|e| {
@@ -1122,7 +1121,7 @@ async fn delete(prior: &Value, ctx: &CallContext) -> Result<(), Diagnostic> {
         ));
     }
     for region in &plan.effective.read_replica_regions {
-        let rclient = ctx.config.aws.rds(region).await;
+        let rclient = ctx.aws.rds(region).await;
         let id = replica_identifier(&plan, region);
         cancellable(&ctx.cancel, async {
             rds::delete(&rclient, &id, None).await?;
@@ -1213,9 +1212,8 @@ mod tests {
             ("name", Value::Unknown),
         ]);
         let ctx = CallContext {
-            config: Default::default(),
-            cancel: Default::default(),
             write_only_allowed: true,
+            ..Default::default()
         };
         let diags = DatabaseResource::new().validate(&config, &ctx);
         let paths: Vec<String> = diags
@@ -1241,9 +1239,8 @@ mod tests {
     fn write_only_password_needs_the_client_capability() {
         let config = Value::object([("master_password_wo", s("hunter2-secret"))]);
         let ctx = |allowed| CallContext {
-            config: Default::default(),
-            cancel: Default::default(),
             write_only_allowed: allowed,
+            ..Default::default()
         };
         let d = write_only_check(&config, &ctx(false)).expect("refused on old clients");
         assert!(d.detail.contains("1.11"));

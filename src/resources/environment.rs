@@ -3,12 +3,11 @@
 //! import.
 
 use super::attrs::{self, get, int, map_of, s, string_list, with};
-use super::{
-    ApplyOutcome, ApplyRequest, CallContext, PlanOutcome, PlanRequest, ReadOutcome, Resource,
-};
+use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
 use crate::backends::aws::ecs::{self, DesiredCluster, ObservedCluster};
 use crate::backends::ownership::{self, Owner};
 use crate::backends::{BackendError, cancellable};
+use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::Source;
 use crate::planner::environment::{
@@ -685,7 +684,7 @@ impl Resource for EnvironmentResource {
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            let client = ctx.config.aws.ecs(&region).await;
+            let client = ctx.aws.ecs(&region).await;
             return match cancellable(&ctx.cancel, ecs::delete(&client, &name)).await {
                 Ok(()) => ApplyOutcome {
                     new_state: Value::Null,
@@ -723,7 +722,7 @@ impl Resource for EnvironmentResource {
             }
         };
         let desired = desired_cluster(&plan, &input);
-        let client = ctx.config.aws.ecs(&input.region).await;
+        let client = ctx.aws.ecs(&input.region).await;
         // Not in state: only a cluster an unfinished create of this environment left may
         // be adopted (see `backends::ownership`).
         let owner = Owner {
@@ -789,7 +788,7 @@ impl Resource for EnvironmentResource {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let client = ctx.config.aws.ecs(&region).await;
+        let client = ctx.aws.ecs(&region).await;
         match cancellable(&ctx.cancel, ecs::find(&client, &name)).await {
             Ok(None) => {
                 tracing::info!(cluster = %name, "cluster is gone; it will be planned for creation");
@@ -824,11 +823,11 @@ impl Resource for EnvironmentResource {
             )
         };
         let name = id.trim();
-        let Some(region) = ctx.config.aws.default_region().await else {
+        let Some(region) = ctx.aws.default_region().await else {
             return err("No Region For Import", "Import looks the cluster up in the provider's region, and none is set. Set `region` in the provider block or `AWS_REGION`.".into());
         };
         let cluster_name = naming::cluster_name(name);
-        let client = ctx.config.aws.ecs(&region).await;
+        let client = ctx.aws.ecs(&region).await;
         let cluster = match cancellable(&ctx.cancel, ecs::find(&client, &cluster_name)).await {
             Ok(Some(c)) => c,
             Ok(None) => {

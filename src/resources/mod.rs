@@ -7,23 +7,12 @@ mod attrs;
 pub mod database;
 pub mod environment;
 
+use crate::context::CallContext;
 use crate::diagnostics::Diagnostics;
-use crate::provider::ProviderConfig;
 use crate::schema::Schema;
 use crate::value::{AttributePath, Value};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-
-/// What every call gets besides its own request.
-#[derive(Clone)]
-pub struct CallContext {
-    /// The configured provider (credentials, endpoints, default tags).
-    pub config: Arc<ProviderConfig>,
-    /// Cancelled when Terraform sends StopProvider.
-    pub cancel: CancellationToken,
-    /// Whether the client supports write-only attributes (Terraform ≥ 1.11).
-    pub write_only_allowed: bool,
-}
 
 /// A plan request, in native values.
 pub struct PlanRequest {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use terraform_provider_platform::backends::cloudflare::Cloudflare;
 use terraform_provider_platform::backends::fly::Fly;
 use terraform_provider_platform::backends::http::RetryPolicy;
-use terraform_provider_platform::provider::Secret;
+use terraform_provider_platform::config::Secret;
 
 /// The token the simulator accepts unless started with `--token`.
 pub const TOKEN: &str = "sim-token";

@@ -11,7 +11,7 @@ use terraform_provider_platform::backends::BackendError;
 use terraform_provider_platform::backends::cloudflare::ScriptUpload;
 use terraform_provider_platform::backends::fly::{Fly, Guest, HttpCheck, MachineSpec};
 use terraform_provider_platform::backends::ownership::Owner;
-use terraform_provider_platform::provider::Secret;
+use terraform_provider_platform::config::Secret;
 use tokio_util::sync::CancellationToken;
 
 use crate::sim::{ACCOUNT, Sim, TOKEN, ZONE};

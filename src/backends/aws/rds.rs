@@ -4,7 +4,7 @@
 use crate::backends::BackendError;
 use crate::backends::ownership::{self, Owner};
 use crate::backends::wait::{self, Poll, WaitPolicy};
-use crate::provider::Secret;
+use crate::config::Secret;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::types::{ApplyMethod, DbInstance, Parameter, Tag};
