@@ -196,6 +196,9 @@ fn plaintext_only_when_terraform_did_not_ask_for_tls() {
 }
 
 /// Starts `--debug` and returns the process and its unix socket path.
+// The paths that panic end the test process, which reaps the child; every other path
+// either returns the child to a caller that waits on it or kills and waits here.
+#[allow(clippy::zombie_processes)]
 fn start_debug() -> (Child, String) {
     let dir = std::env::temp_dir().join(format!("debug-socket-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
