@@ -595,6 +595,16 @@ impl Resource for DatabaseResource {
             out.diagnostics.push(d);
             return out;
         }
+        // Validation saw variables as unknown; the configuration here holds their values
+        // (write-only ones included, though they never reach the planned state).
+        let credentials = violations(db_planner::check_master_credentials(
+            get(config, "master_username").as_str(),
+            get(config, "master_password_wo").as_str(),
+        ));
+        if credentials.has_errors() {
+            out.diagnostics.extend(credentials);
+            return out;
+        }
         if !config.is_wholly_known() {
             out.planned_state = with(
                 req.proposed_new_state,

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api_service;
+mod bad_input;
 mod command_line;
 mod database;
 mod demo;
