@@ -20,3 +20,6 @@ pub mod provider;
 pub mod resources;
 pub mod schema;
 pub mod value;
+
+#[cfg(test)]
+mod layering;

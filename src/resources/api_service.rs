@@ -6,7 +6,7 @@
 //! inputs, state, the three hosts (apply, read, delete), the resource, import.
 
 use super::attrs::{self, get, int, map_of, s, with};
-use super::environment::{context_from_value, context_type, import_context};
+use super::environment_context::{context_from_value, context_type, import_context};
 use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
 use crate::backends::aws::autoscaling::{self, DesiredPolicy, DesiredTarget};
 use crate::backends::aws::ecs_service::{self, DesiredService, Network};

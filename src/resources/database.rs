@@ -5,7 +5,7 @@
 //! apply, read, import.
 
 use super::attrs::{self, get, int, map_of, s, with};
-use super::environment::{context_from_value, context_type, import_context};
+use super::environment_context::{context_from_value, context_type, import_context};
 use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
 use crate::backends::aws::rds::{self, DesiredInstance, ObservedInstance, Password};
 use crate::backends::ownership::{self, Owner};

@@ -6,6 +6,7 @@ pub mod api_service;
 mod attrs;
 pub mod database;
 pub mod environment;
+pub mod environment_context;
 
 use crate::context::CallContext;
 use crate::diagnostics::Diagnostics;
