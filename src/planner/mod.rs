@@ -1,6 +1,6 @@
 //! The planner: a pure function from a composite resource's spec to its expansion.
 //!
-//! Every composite resource (`platform_environment`, later `platform_api_service` and
+//! Every composite resource (`platform_environment`, `platform_api_service` and
 //! `platform_database`) is planned here in three steps, with no I/O and nothing async:
 //!
 //! 1. **validate** the inputs against data tables (AWS limits, tier defaults), reporting
@@ -19,7 +19,11 @@
 //! - [`naming`]: deterministic cloud names and the platform's tags;
 //! - [`messages`]: the shared builders for every diagnostic the planner emits;
 //! - [`prices`]: the dated price table in `data/prices/aws.json` and its lookups;
-//! - [`environment`]: the `platform_environment` planner.
+//! - [`units`]: the CPU and memory sizes people write, parsed exactly;
+//! - [`placement`]: which host runs a service, and why (also the hosting-matrix data source);
+//! - [`environment`]: the `platform_environment` planner;
+//! - [`api_service`]: the `platform_api_service` planner, per host (Fargate, Fly.io, Workers);
+//! - [`database`]: the `platform_database` planner (RDS instance, parameter group, replicas).
 
 pub mod api_service;
 pub mod database;
