@@ -52,7 +52,7 @@ The environment also exports `context`: its name, tier, region, cluster, network
 const API_SERVICE_EXPANSION: &str = "\
 The children depend on the host the service is placed on (`resolved_host`, with the reason in `placement_reason`):
 
-- **`aws_fargate`**: an ECS task definition (`ecs_task_definition`, logging to the CloudWatch log group `/platform/<environment>/<name>` with the environment's log retention), an ECS service in the environment's cluster (`ecs_service`), an Application Auto Scaling target between `scaling.min` and `scaling.max` (`autoscaling_target`) and a target-tracking policy on average CPU (`autoscaling_policy`).
+- **`aws_fargate`**: a CloudWatch Logs group `/platform/<environment>/<name>` with the environment's log retention (`log_group`; logs are priced by use, so the plan shows no cost for it), an ECS task definition logging to it (`ecs_task_definition`), an ECS service in the environment's cluster (`ecs_service`), an Application Auto Scaling target between `scaling.min` and `scaling.max` (`autoscaling_target`) and a target-tracking policy on average CPU (`autoscaling_policy`).
 - **`fly`**: a Fly.io app (`fly_app`) and one machine per region × `scaling.min` (`fly_machine_<region>_<n>`).
 - **`cloudflare_workers`**: a Worker script (`worker_script`) and either a route `<environment>-<name>.<zone>/*` on the configured zone (`worker_route`) or the workers.dev subdomain (`workers_dev_subdomain`).
 

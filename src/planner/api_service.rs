@@ -1546,6 +1546,19 @@ fn expand_fargate(
         return (Vec::new(), None);
     };
 
+    // The container's log group is a child of its own: created first, deleted last, its
+    // retention read back so that a change out of band shows in the next plan.
+    let log_group_name = format!("/platform/{}/{}", ctx.name, input.name);
+    let mut log_group = Settings::default();
+    log_group
+        .set("name", &log_group_name, Source::Config)
+        .set("region", &ctx.region, Source::Environment)
+        .set(
+            "retention_days",
+            ctx.policy.log_retention_days,
+            inherited(ctx, "log_retention_days"),
+        );
+
     let mut task = Settings::default();
     task.set("family", cloud_name, Source::Config)
         .set("requires_compatibilities", "FARGATE", tier)
@@ -1561,17 +1574,8 @@ fn expand_fargate(
         )
         .set("container.port", r.port.0, r.port.1)
         .set("log.driver", "awslogs", tier)
-        .set(
-            "log.group",
-            format!("/platform/{}/{}", ctx.name, input.name),
-            Source::Config,
-        )
-        .set("log.region", &ctx.region, Source::Environment)
-        .set(
-            "log.retention_days",
-            ctx.policy.log_retention_days,
-            inherited(ctx, "log_retention_days"),
-        );
+        .set("log.group", &log_group_name, Source::Config)
+        .set("log.region", &ctx.region, Source::Environment);
     set_variables(&mut task, "container.", input);
     for (name, reference) in &input.secrets {
         task.set(
@@ -1670,6 +1674,14 @@ fn expand_fargate(
         );
 
     let children = vec![
+        // Logs are priced by use (ingestion and storage), which the plan cannot know.
+        log_group.child(
+            "log_group",
+            host,
+            "cloudwatch_log_group",
+            &log_group_name,
+            0.0,
+        ),
         task.child(
             "ecs_task_definition",
             host,
@@ -1902,6 +1914,7 @@ fn update_reason(kind: &str) -> &'static str {
     match kind {
         "ecs_task_definition" => "registers a new task definition revision",
         "ecs_service" => "updates the service in place with a rolling deployment",
+        "cloudwatch_log_group" => "changes the log group's retention in place",
         "fly_machine" => "updates the machine in place",
         "worker_script" => "uploads a new version of the script",
         _ => "updates in place",
@@ -2247,6 +2260,7 @@ mod tests {
         assert_eq!(
             keys(&plan),
             [
+                "log_group",
                 "ecs_task_definition",
                 "ecs_service",
                 "autoscaling_target",
@@ -2323,13 +2337,20 @@ mod tests {
             assert!(close(plan.estimated_monthly_cost_usd, cost), "{tier}");
             let target = child(&plan, "autoscaling_target");
             assert_eq!(target.settings["max_capacity"], max.to_string(), "{tier}");
-            let task = child(&plan, "ecs_task_definition");
+            let log_group = child(&plan, "log_group");
+            assert_eq!(log_group.kind, "cloudwatch_log_group");
             assert_eq!(
-                task.settings["log.retention_days"],
+                log_group.name,
+                format!("/platform/{}/scoring-api", input.environment.name)
+            );
+            assert_eq!(
+                log_group.settings["retention_days"],
                 logs.to_string(),
                 "{tier}"
             );
-            assert_eq!(task.settings_source["log.retention_days"].to_string(), t);
+            assert_eq!(log_group.settings_source["retention_days"].to_string(), t);
+            let task = child(&plan, "ecs_task_definition");
+            assert_eq!(task.settings["log.group"], log_group.name, "{tier}");
             let policy = child(&plan, "autoscaling_policy");
             assert_eq!(policy.settings["target_value"], "70");
             assert_eq!(policy.settings["scale_out_cooldown_seconds"], "60");
@@ -3356,7 +3377,10 @@ mod tests {
             assert_eq!(plan.tags["platform:component"], "api_service");
             assert_eq!(plan.tags["team"], "scoring");
             for c in &plan.children {
-                assert!(c.name.contains("prod-scoring-api"), "{}: {}", c.key, c.name);
+                // The log group is a path under the environment: /platform/prod/scoring-api.
+                let own =
+                    c.name.contains("prod-scoring-api") || c.name == "/platform/prod/scoring-api";
+                assert!(own, "{}: {}", c.key, c.name);
             }
         }
     }

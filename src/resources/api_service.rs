@@ -619,8 +619,8 @@ fn fargate_desired(input: &ServiceInput, plan: &ServicePlan, config: &Value) -> 
     FargateDesired {
         region: ctx.region.clone(),
         log: DesiredLogGroup {
-            name: setting(plan, td, "log.group").to_string(),
-            retention_days: number(setting(plan, td, "log.retention_days")),
+            name: setting(plan, "log_group", "name").to_string(),
+            retention_days: number(setting(plan, "log_group", "retention_days")),
             tags: plan.tags.clone(),
         },
         task: DesiredTaskDefinition {
@@ -757,8 +757,21 @@ async fn read_fargate(d: &FargateDesired, ctx: &CallContext) -> Result<Seen, Bac
         aws.ecs(&d.region).await,
         aws.application_autoscaling(&d.region).await,
     );
+    let logs = aws.cloudwatch_logs(&d.region).await;
     cancellable(&ctx.cancel, async {
         let mut seen = Seen::default();
+        if let Some(g) = log_group::find(&logs, &d.log.name).await? {
+            let mut observed = BTreeMap::new();
+            // A group that never expires reads back as no retention: that differs from
+            // the plan, so the next apply puts the environment's retention back.
+            observed.insert(
+                "retention_days".to_string(),
+                g.retention_days
+                    .map_or_else(|| "never expires".to_string(), |d| d.to_string()),
+            );
+            seen.children.insert("log_group".into(), observed);
+            seen.ids.insert("log_group".into(), g.arn.clone());
+        }
         if let Some(td) = task_definition::find(&ecs, &d.task.family).await? {
             let def = &td.definition;
             seen.children.insert(
@@ -1595,10 +1608,11 @@ impl Resource for ApiServiceResource {
             Some(e)
                 if !matches!(
                     e,
-                    BackendError::Api {
-                        operation: "configure",
-                        ..
-                    }
+                    BackendError::Config { .. }
+                        | BackendError::Api {
+                            operation: "configure",
+                            ..
+                        }
                 ) =>
             {
                 (

@@ -242,6 +242,8 @@ fn fargate_lifecycle(tf: &Terraform) {
         &[
             "\"aws_fargate\"",
             "needs private access to AWS",
+            "\"log_group\"",
+            "\"cloudwatch_log_group\"",
             "\"ecs_task_definition\"",
             "\"ecs_service\"",
             "\"autoscaling_target\"",
@@ -281,6 +283,45 @@ fn fargate_lifecycle(tf: &Terraform) {
     wd.run(tf, &["apply", "-no-color", "-auto-approve"])
         .expect_success();
     assert_eq!(fargate_seen(&c, &cluster, &name).unwrap().desired_count, 1);
+
+    // The log group is a child of its own: a retention changed out of band shows in the
+    // plan as that child's change, and the apply puts the tier's back.
+    let group = format!("/platform/{env}/api");
+    let retention = || {
+        runtime().block_on(async {
+            let out = c
+                .logs
+                .describe_log_groups()
+                .log_group_name_prefix(&group)
+                .send()
+                .await
+                .expect("DescribeLogGroups");
+            out.log_groups()
+                .iter()
+                .find(|g| g.log_group_name() == Some(group.as_str()))
+                .map(|g| g.retention_in_days())
+        })
+    };
+    assert_eq!(
+        retention(),
+        Some(Some(7)),
+        "{tf}: the development tier's retention"
+    );
+    runtime().block_on(async {
+        c.logs
+            .put_retention_policy()
+            .log_group_name(&group)
+            .retention_in_days(14)
+            .send()
+            .await
+            .expect("PutRetentionPolicy");
+    });
+    let drift = wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"]);
+    drift.expect_code(2);
+    assert_contains(tf, &drift.stdout, &["\"14\" -> \"7\""]);
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert_eq!(retention(), Some(Some(7)), "{tf}: retention put back");
 
     // A new image: a new task definition revision, the same service, no replacement.
     let v2 = stack(
@@ -343,6 +384,7 @@ fn fargate_lifecycle(tf: &Terraform) {
             "{tf}: revisions deregistered"
         );
     });
+    assert_eq!(retention(), None, "{tf}: log group deleted");
 }
 
 #[test]
