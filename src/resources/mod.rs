@@ -144,12 +144,16 @@ pub(crate) fn backend_diagnostic(
     }
 }
 
-/// How long reading back what exists may take after a change stopped.
+/// How long reading back what exists may take after a change failed.
 const READ_BACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long it may take after StopProvider: Terraform and the user are waiting for the
+/// provider to stop, so the read gets a few round trips, not the full retry budget.
+const READ_BACK_AFTER_STOP: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Reads back what exists after a change stopped, so that the returned state records it.
 /// After StopProvider the call's own token is cancelled, so the read runs with a fresh
-/// one, bounded by [`READ_BACK_TIMEOUT`] (a timeout counts as cancelled).
+/// one, bounded by [`READ_BACK_AFTER_STOP`] (else [`READ_BACK_TIMEOUT`]); a timeout
+/// counts as cancelled, and the next apply adopts what the unfinished create left.
 pub(crate) async fn read_back<T, F>(
     ctx: &CallContext,
     read: impl FnOnce(CallContext) -> F,
@@ -161,7 +165,12 @@ where
         cancel: CancellationToken::new(),
         ..ctx.clone()
     };
-    tokio::time::timeout(READ_BACK_TIMEOUT, read(fresh))
+    let bound = if ctx.cancel.is_cancelled() {
+        READ_BACK_AFTER_STOP
+    } else {
+        READ_BACK_TIMEOUT
+    };
+    tokio::time::timeout(bound, read(fresh))
         .await
         .unwrap_or(Err(crate::backends::BackendError::Cancelled))
 }
