@@ -7,8 +7,8 @@
 //! are quoted with their codes, e.g. `code 10007: This Worker does not exist on your
 //! account.`. Secret binding values go into the upload and nowhere else.
 
-use super::BackendError;
 use super::http::{ApiClient, Part, Reply, Request, RetryPolicy, segment};
+use super::{BackendError, Cloud};
 use crate::config::{ProviderConfig, Secret};
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -23,7 +23,8 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.cloudflare.com/client/v4";
 /// Content type of an ES module part.
 pub const MODULE_CONTENT_TYPE: &str = "application/javascript+module";
 
-const SERVICE: &str = "Cloudflare";
+/// The service name in errors; [`super::Cloud::of_service`] maps it back to the cloud.
+pub(crate) const SERVICE: &str = "Cloudflare";
 
 /// "No route for that URI": a wrong endpoint, never a missing object.
 const NO_ROUTE: i64 = 7000;
@@ -239,16 +240,14 @@ impl Cloudflare {
         token: Option<&Secret>,
         account_id: Option<&str>,
     ) -> Result<Self, BackendError> {
-        let token = token.cloned().ok_or_else(|| BackendError::Api {
-            service: SERVICE,
-            operation: "configure",
+        let token = token.cloned().ok_or_else(|| BackendError::Config {
+            cloud: Cloud::Cloudflare,
             message: "no Cloudflare API token: set `CLOUDFLARE_API_TOKEN` (a token with the Workers Scripts and Workers Routes edit permissions) or `api_token` in the provider's `cloudflare` block".to_string(),
         })?;
         let account_id = account_id
             .filter(|a| !a.is_empty())
-            .ok_or_else(|| BackendError::Api {
-                service: SERVICE,
-                operation: "configure",
+            .ok_or_else(|| BackendError::Config {
+                cloud: Cloud::Cloudflare,
                 message: "no Cloudflare account: set `CLOUDFLARE_ACCOUNT_ID` or `account_id` in the provider's `cloudflare` block (the ID is on the dashboard's Workers overview)".to_string(),
             })?;
         let api = ApiClient::new(

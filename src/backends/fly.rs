@@ -9,10 +9,10 @@
 //! A machine create is not idempotent, so before retrying one the client looks for the
 //! machine the lost attempt may have made.
 
-use super::BackendError;
 use super::http::{self, ApiClient, Failure, Reply, Request, RetryPolicy, segment};
 use super::ownership::{self, Owner};
 use super::wait::{self, Poll, WaitPolicy};
+use super::{BackendError, Cloud};
 use crate::config::{ProviderConfig, Secret};
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -27,7 +27,8 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.machines.dev";
 /// The organization apps go to when the provider block names none.
 pub const DEFAULT_ORG: &str = "personal";
 
-const SERVICE: &str = "Fly.io";
+/// The service name in errors; [`super::Cloud::of_service`] maps it back to the cloud.
+pub(crate) const SERVICE: &str = "Fly.io";
 
 /// How long a machine may take to boot after a create or an update.
 pub const START_WAIT: WaitPolicy = WaitPolicy {
@@ -282,9 +283,8 @@ impl Fly {
         token: Option<&Secret>,
         org_slug: &str,
     ) -> Result<Self, BackendError> {
-        let token = token.cloned().ok_or_else(|| BackendError::Api {
-            service: SERVICE,
-            operation: "configure",
+        let token = token.cloned().ok_or_else(|| BackendError::Config {
+            cloud: Cloud::Fly,
             message: "no Fly.io API token: set `FLY_API_TOKEN` (for example from `fly tokens create org`) or `api_token` in the provider's `fly` block".to_string(),
         })?;
         let api = ApiClient::new(

@@ -48,6 +48,60 @@ pub enum BackendError {
     /// A child exists under our name and is not an unfinished create of this resource.
     #[error("{0}")]
     Taken(ownership::Taken),
+    /// The provider lacks a setting this cloud needs (a token, an account): nothing was
+    /// called; the message says which variable or provider attribute to set.
+    #[error("{message}")]
+    Config {
+        /// The cloud the setting is for.
+        cloud: Cloud,
+        /// What is missing and where to set it.
+        message: String,
+    },
+}
+
+/// The clouds the backends call, for advice that fits the one that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cloud {
+    /// Amazon Web Services (ECS, RDS, Application Auto Scaling, CloudWatch Logs).
+    Aws,
+    /// Fly.io Machines.
+    Fly,
+    /// Cloudflare Workers.
+    Cloudflare,
+}
+
+impl Cloud {
+    /// The cloud a backend's service name belongs to (`ECS` → AWS, `Fly.io`, `Cloudflare`).
+    pub fn of_service(service: &str) -> Cloud {
+        match service {
+            fly::SERVICE => Cloud::Fly,
+            cloudflare::SERVICE => Cloud::Cloudflare,
+            _ => Cloud::Aws,
+        }
+    }
+}
+
+impl std::fmt::Display for Cloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Cloud::Aws => "AWS",
+            Cloud::Fly => "Fly.io",
+            Cloud::Cloudflare => "Cloudflare",
+        })
+    }
+}
+
+impl BackendError {
+    /// The cloud whose API answered with this error, when one did.
+    pub fn cloud(&self) -> Option<Cloud> {
+        match self {
+            BackendError::Api { service, .. } | BackendError::GaveUp { service, .. } => {
+                Some(Cloud::of_service(service))
+            }
+            BackendError::Config { cloud, .. } => Some(*cloud),
+            _ => None,
+        }
+    }
 }
 
 /// Why retries ran out.

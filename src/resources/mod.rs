@@ -101,7 +101,7 @@ pub(crate) fn backend_diagnostic(
     action: &str,
     e: crate::backends::BackendError,
 ) -> crate::diagnostics::Diagnostic {
-    use crate::backends::BackendError;
+    use crate::backends::{BackendError, Cloud};
     use crate::diagnostics::Diagnostic;
     match e {
         BackendError::Cancelled => Diagnostic::error(
@@ -135,12 +135,28 @@ pub(crate) fn backend_diagnostic(
             };
             Diagnostic::error(summary, format!("{action} stopped: {e}. {why}"))
         }
-        e @ BackendError::Api { .. } => Diagnostic::error(
-            format!("Could Not {action}"),
+        BackendError::Config { cloud, message } => Diagnostic::error(
+            format!("{cloud} Not Configured"),
             format!(
-                "{e}. Check the AWS credentials, region and the message above, then run the command again."
+                "Could not {}: {message}. Then run the command again.",
+                action.to_lowercase()
             ),
         ),
+        e @ BackendError::Api { .. } => {
+            let check = match e.cloud() {
+                Some(Cloud::Fly) => {
+                    "Check the Fly.io API token (`FLY_API_TOKEN` or the provider's `fly { api_token }`), the organization (`fly { org_slug }`)"
+                }
+                Some(Cloud::Cloudflare) => {
+                    "Check the Cloudflare API token (`CLOUDFLARE_API_TOKEN` or the provider's `cloudflare { api_token }`), the account and zone in the provider's `cloudflare` block"
+                }
+                _ => "Check the AWS credentials, region",
+            };
+            Diagnostic::error(
+                format!("Could Not {action}"),
+                format!("{e}. {check} and the message above, then run the command again."),
+            )
+        }
     }
 }
 
@@ -182,4 +198,70 @@ pub fn all() -> Vec<Arc<dyn Resource>> {
         Arc::new(database::DatabaseResource::new()),
         Arc::new(api_service::ApiServiceResource::new()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backend_diagnostic;
+    use crate::backends::BackendError;
+    use crate::backends::cloudflare::Cloudflare;
+    use crate::backends::fly::Fly;
+    use crate::config::Secret;
+
+    /// The summary and detail a failed call shows.
+    fn shown(e: BackendError) -> (String, String) {
+        let d = backend_diagnostic("Name Taken", "Create The Service", e);
+        (d.summary, d.detail)
+    }
+
+    #[test]
+    fn a_missing_fly_token_is_a_configuration_error_naming_the_variable() {
+        let Err(e) = Fly::new(None, None, "personal") else {
+            panic!("a client without a token")
+        };
+        let (summary, detail) = shown(e);
+        assert_eq!(summary, "Fly.io Not Configured");
+        assert!(detail.contains("FLY_API_TOKEN"), "{detail}");
+        assert!(
+            !detail.contains("AWS") && !detail.contains("API error"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn missing_cloudflare_settings_are_configuration_errors_naming_the_variable() {
+        let token = Secret::new("t");
+        for (token, account, want) in [
+            (None, Some("0123"), "CLOUDFLARE_API_TOKEN"),
+            (Some(&token), None, "CLOUDFLARE_ACCOUNT_ID"),
+        ] {
+            let Err(e) = Cloudflare::new(None, token, account) else {
+                panic!("a client without {want}")
+            };
+            let (summary, detail) = shown(e);
+            assert_eq!(summary, "Cloudflare Not Configured");
+            assert!(detail.contains(want), "{detail}");
+            assert!(!detail.contains("AWS"), "{detail}");
+        }
+    }
+
+    #[test]
+    fn api_errors_advise_on_the_cloud_that_answered() {
+        let cases = [
+            ("ECS", "Check the AWS credentials", "FLY_API_TOKEN"),
+            ("RDS", "Check the AWS credentials", "CLOUDFLARE_API_TOKEN"),
+            ("Fly.io", "FLY_API_TOKEN", "AWS"),
+            ("Cloudflare", "CLOUDFLARE_API_TOKEN", "AWS"),
+        ];
+        for (service, want, not) in cases {
+            let (summary, detail) = shown(BackendError::Api {
+                service,
+                operation: "Create",
+                message: "forbidden".into(),
+            });
+            assert_eq!(summary, "Could Not Create The Service", "{service}");
+            assert!(detail.contains(want), "{service}: {detail}");
+            assert!(!detail.contains(not), "{service}: {detail}");
+        }
+    }
 }
