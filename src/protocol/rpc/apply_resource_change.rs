@@ -14,7 +14,7 @@ pub(super) async fn handle(
         ..Default::default()
     };
     let Some(resource) = platform.resource(&req.type_name) else {
-        return fail(super::unknown_type(&req.type_name));
+        return fail(super::unknown_type(platform, &req.type_name));
     };
     let ty = resource.schema().block.value_type();
     let decoded = (|| {

@@ -10,7 +10,7 @@ pub(super) async fn handle(
 ) -> tf::import_resource_state::Response {
     let Some(resource) = platform.resource(&req.type_name) else {
         return tf::import_resource_state::Response {
-            diagnostics: super::unknown_type(&req.type_name),
+            diagnostics: super::unknown_type(platform, &req.type_name),
             ..Default::default()
         };
     };

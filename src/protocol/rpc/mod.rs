@@ -35,22 +35,43 @@ impl ProviderService {
     }
 }
 
-/// The diagnostic for a data source type name this provider does not know.
-fn unknown_data_source(type_name: &str) -> Vec<tf::Diagnostic> {
+/// `a`, `b` and `c`: each name in backticks, in the order given.
+fn listing(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The diagnostic for a data source type name this provider does not know, listing the
+/// registered ones.
+fn unknown_data_source(platform: &Platform, type_name: &str) -> Vec<tf::Diagnostic> {
+    let names: Vec<&str> = platform
+        .data_sources()
+        .iter()
+        .map(|d| d.type_name())
+        .collect();
+    let known = match names.as_slice() {
+        [one] => format!("Its data source is `{one}`"),
+        _ => format!("Its data sources are {}", listing(&names)),
+    };
     vec![super::convert::diagnostic(Diagnostic::error(
         "Unknown Data Source Type",
-        format!(
-            "This provider has no data source `{type_name}`. Its data source is `platform_hosting_matrix`; check the spelling."
-        ),
+        format!("This provider has no data source `{type_name}`. {known}; check the spelling."),
     ))]
 }
 
-/// The diagnostic for a type name this provider does not know.
-fn unknown_type(type_name: &str) -> Vec<tf::Diagnostic> {
+/// The diagnostic for a resource type name this provider does not know, listing the
+/// registered ones.
+fn unknown_type(platform: &Platform, type_name: &str) -> Vec<tf::Diagnostic> {
+    let names: Vec<&str> = platform.resources().iter().map(|r| r.type_name()).collect();
     vec![super::convert::diagnostic(Diagnostic::error(
         "Unknown Resource Type",
         format!(
-            "This provider has no resource type `{type_name}`. The resource types are `platform_environment`, `platform_api_service` and `platform_database`; check the spelling."
+            "This provider has no resource type `{type_name}`. The resource types are {}; check the spelling.",
+            listing(&names)
         ),
     ))]
 }
@@ -188,5 +209,31 @@ impl tf::provider_server::Provider for ProviderService {
         Ok(Response::new(
             read_data_source::handle(&self.platform, req.into_inner()).await,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_type_lists_every_registered_type() {
+        let platform = Platform::new();
+        let detail = &unknown_type(&platform, "platform_servce")[0].detail;
+        let resources = platform.resources();
+        assert!(resources.len() >= 3);
+        for r in resources {
+            assert!(detail.contains(&format!("`{}`", r.type_name())), "{detail}");
+        }
+        let detail = &unknown_data_source(&platform, "platform_matrix")[0].detail;
+        for d in platform.data_sources() {
+            assert!(detail.contains(&format!("`{}`", d.type_name())), "{detail}");
+        }
+    }
+
+    #[test]
+    fn names_are_listed_in_english() {
+        assert_eq!(listing(&["a"]), "`a`");
+        assert_eq!(listing(&["a", "b", "c"]), "`a`, `b` and `c`");
     }
 }

@@ -13,7 +13,7 @@ pub(super) async fn handle(
         ..Default::default()
     };
     let Some(source) = platform.data_source(&req.type_name) else {
-        return fail(super::unknown_data_source(&req.type_name));
+        return fail(super::unknown_data_source(platform, &req.type_name));
     };
     let ty = source.schema().block.value_type();
     let config = match convert::decode(req.config.as_ref(), &ty, "configuration") {

@@ -13,7 +13,7 @@ pub(super) async fn handle(
         ..Default::default()
     };
     let Some(resource) = platform.resource(&req.type_name) else {
-        return fail(super::unknown_type(&req.type_name));
+        return fail(super::unknown_type(platform, &req.type_name));
     };
     let ty = resource.schema().block.value_type();
     let state = match convert::decode(req.current_state.as_ref(), &ty, "current state") {

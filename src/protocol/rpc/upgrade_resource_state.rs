@@ -13,7 +13,7 @@ pub(super) fn handle(
 ) -> tf::upgrade_resource_state::Response {
     let Some(resource) = platform.resource(&req.type_name) else {
         return tf::upgrade_resource_state::Response {
-            diagnostics: super::unknown_type(&req.type_name),
+            diagnostics: super::unknown_type(platform, &req.type_name),
             ..Default::default()
         };
     };

@@ -10,7 +10,7 @@ pub(super) fn handle(
 ) -> tf::validate_data_resource_config::Response {
     let Some(source) = platform.data_source(&req.type_name) else {
         return tf::validate_data_resource_config::Response {
-            diagnostics: super::unknown_data_source(&req.type_name),
+            diagnostics: super::unknown_data_source(platform, &req.type_name),
         };
     };
     let ty = source.schema().block.value_type();

@@ -10,7 +10,7 @@ pub(super) fn handle(
 ) -> tf::validate_resource_config::Response {
     let Some(resource) = platform.resource(&req.type_name) else {
         return tf::validate_resource_config::Response {
-            diagnostics: super::unknown_type(&req.type_name),
+            diagnostics: super::unknown_type(platform, &req.type_name),
         };
     };
     let ty = resource.schema().block.value_type();
