@@ -100,13 +100,13 @@ pub struct Page {
 }
 
 impl Page {
-    /// A page with the extra sections [`extras::sections`] has for this type.
+    /// A page with no extra sections.
     pub fn new(kind: PageKind, type_name: &str, schema: &Schema) -> Self {
         Self {
             kind,
             type_name: type_name.to_string(),
             schema: schema.clone(),
-            extras: extras::sections(kind, type_name),
+            extras: Vec::new(),
         }
     }
 
@@ -125,7 +125,10 @@ pub fn pages(platform: &Platform) -> Vec<Page> {
     let mut pages: Vec<Page> = platform
         .resources()
         .iter()
-        .map(|r| Page::new(PageKind::Resource, r.type_name(), r.schema()))
+        .map(|r| Page {
+            extras: extras::sections(&r.docs()),
+            ..Page::new(PageKind::Resource, r.type_name(), r.schema())
+        })
         .collect();
     pages.extend(
         platform

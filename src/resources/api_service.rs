@@ -1359,6 +1359,13 @@ impl Resource for ApiServiceResource {
         &self.schema
     }
 
+    fn docs(&self) -> super::docs::ResourceDocs {
+        super::docs::ResourceDocs {
+            expansion: EXPANSION,
+            tier_rows: super::docs::SERVICE_ROWS,
+        }
+    }
+
     fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
         if !config.is_wholly_known() {
             return Diagnostics::new(); // checked again at plan time, once inputs are known
@@ -1709,6 +1716,16 @@ async fn import_state(
     );
     (Some(state), Diagnostics::new())
 }
+
+/// What the page says it expands into.
+const EXPANSION: &str = "\
+The children depend on the host the service is placed on (`resolved_host`, with the reason in `placement_reason`):
+
+- **`aws_fargate`**: a CloudWatch Logs group `/platform/<environment>/<name>` with the environment's log retention (`log_group`; logs are priced by use, so the plan shows no cost for it), an ECS task definition logging to it (`ecs_task_definition`), an ECS service in the environment's cluster (`ecs_service`), an Application Auto Scaling target between `scaling.min` and `scaling.max` (`autoscaling_target`) and a target-tracking policy on average CPU (`autoscaling_policy`).
+- **`fly`**: a Fly.io app (`fly_app`) and one machine per region × `scaling.min` (`fly_machine_<region>_<n>`).
+- **`cloudflare_workers`**: a Worker script (`worker_script`) and either a route `<environment>-<name>.<zone>/*` on the configured zone (`worker_route`) or the workers.dev subdomain (`workers_dev_subdomain`).
+
+Cloud names are `<environment>-<name>`, so the whole expansion is known at plan time.";
 
 #[cfg(test)]
 mod tests {

@@ -548,6 +548,13 @@ impl Resource for DatabaseResource {
         &self.schema
     }
 
+    fn docs(&self) -> super::docs::ResourceDocs {
+        super::docs::ResourceDocs {
+            expansion: EXPANSION,
+            tier_rows: super::docs::DATABASE_ROWS,
+        }
+    }
+
     fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
         let mut diags = Diagnostics::new();
         if let Some(d) = write_only_check(config, ctx) {
@@ -1171,6 +1178,14 @@ async fn delete(prior: &Value, ctx: &CallContext) -> Result<(), Diagnostic> {
     .await
     .map_err(|e| super::backend_diagnostic("Database Name Already Taken", "Delete The Database", e))
 }
+
+/// What the page says it expands into.
+const EXPANSION: &str = "\
+- An RDS for PostgreSQL DB instance `<environment>-<name>` (key `rds_instance`): encrypted gp3 storage, the master password managed by RDS in Secrets Manager unless `master_password_wo` is set.
+- A DB parameter group (`rds_parameter_group`), only when an extension must be preloaded through `shared_preload_libraries`; otherwise the instance uses the engine's default group.
+- One read replica per `read_replicas` entry (`rds_replica_<region>`), in the primary's region or another.
+
+In production, a change that would replace or delete the instance is refused at plan time unless `allow_replacement = true`, and destroy takes a final snapshot unless told otherwise.";
 
 #[cfg(test)]
 mod tests {

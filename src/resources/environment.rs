@@ -220,6 +220,13 @@ impl Resource for EnvironmentResource {
         &self.schema
     }
 
+    fn docs(&self) -> super::docs::ResourceDocs {
+        super::docs::ResourceDocs {
+            expansion: EXPANSION,
+            tier_rows: super::docs::ENVIRONMENT_ROWS,
+        }
+    }
+
     fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
         if !config.is_wholly_known() {
             // Checked again at plan time, once every input is known.
@@ -453,6 +460,12 @@ impl Resource for EnvironmentResource {
         }
     }
 }
+
+/// What the page says it expands into.
+const EXPANSION: &str = "\
+One ECS cluster, `<name>-cluster` (key `ecs_cluster`), with Container Insights on in staging and production and FARGATE_SPOT as the preferred capacity provider in development. The cluster itself has no charge.
+
+The environment also exports `context`: its name, tier, region, cluster, network and effective policy (with the source of each value), known at plan time. `platform_api_service` and `platform_database` take it as `environment` and inherit the policy.";
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 pub mod api_service;
 mod attrs;
 pub mod database;
+pub mod docs;
 pub mod environment;
 pub mod environment_context;
 
@@ -91,6 +92,10 @@ pub trait Resource: Send + Sync {
     /// Upgrades a state written by an older schema version; the default keeps it as is.
     fn upgrade(&self, _from_version: i64, state: Value) -> Result<Value, Diagnostics> {
         Ok(state)
+    }
+    /// What the resource's documentation page says beyond its schema; the default, nothing.
+    fn docs(&self) -> docs::ResourceDocs {
+        docs::ResourceDocs::default()
     }
 }
 

@@ -1,0 +1,147 @@
+//! The hand-written parts of a resource's documentation page, which each resource supplies
+//! through [`Resource::docs`](super::Resource::docs): what it expands into, and which tier
+//! defaults it inherits (rendered from [`crate::planner::tier`], so the docs cannot drift
+//! from the defaults the planner applies).
+
+use crate::planner::tier::TierDefaults;
+
+/// What a resource's page says beyond its schema; the default says nothing more.
+#[derive(Default)]
+pub struct ResourceDocs {
+    /// What the resource expands into, in markdown; empty for no such section.
+    pub expansion: &'static str,
+    /// The tier defaults the resource inherits, one table row each; empty for no table.
+    pub tier_rows: &'static [TierRow],
+}
+
+/// One row of a tier-defaults table: a setting and how to show its value.
+pub struct TierRow {
+    /// The setting, as users call it.
+    pub setting: &'static str,
+    /// The value of the setting in one tier's defaults.
+    pub value: fn(&TierDefaults) -> String,
+}
+
+fn on_off(on: bool) -> String {
+    if on { "on" } else { "off" }.into()
+}
+
+fn yes_no(yes: bool) -> String {
+    if yes { "yes" } else { "no" }.into()
+}
+
+fn days(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// A tier-defaults row.
+pub const MIN_MAX: TierRow = TierRow {
+    setting: "service instances min / max",
+    value: |d| format!("{} / {}", d.service_min_instances, d.service_max_instances),
+};
+/// A tier-defaults row.
+pub const TARGET_CPU: TierRow = TierRow {
+    setting: "autoscaling target CPU",
+    value: |d| format!("{} %", d.autoscaling_target_cpu_percent),
+};
+/// A tier-defaults row.
+pub const COOLDOWNS: TierRow = TierRow {
+    setting: "scale-out / scale-in cooldown",
+    value: |d| {
+        format!(
+            "{} s / {} s",
+            d.scale_out_cooldown_seconds, d.scale_in_cooldown_seconds
+        )
+    },
+};
+/// A tier-defaults row.
+pub const CAPACITY_PROVIDER: TierRow = TierRow {
+    setting: "Fargate capacity provider",
+    value: |d| d.default_capacity_provider.to_string(),
+};
+/// A tier-defaults row.
+pub const CONTAINER_INSIGHTS: TierRow = TierRow {
+    setting: "ECS Container Insights",
+    value: |d| on_off(d.container_insights),
+};
+/// A tier-defaults row.
+pub const LOG_RETENTION: TierRow = TierRow {
+    setting: "log retention",
+    value: |d| days(d.log_retention_days),
+};
+/// A tier-defaults row.
+pub const DB_CLASS: TierRow = TierRow {
+    setting: "DB instance class",
+    value: |d| d.db_instance_class.to_string(),
+};
+/// A tier-defaults row.
+pub const DB_STORAGE: TierRow = TierRow {
+    setting: "DB storage",
+    value: |d| format!("{} GB {}", d.db_storage_gb, d.db_storage_type),
+};
+/// A tier-defaults row.
+pub const DB_MULTI_AZ: TierRow = TierRow {
+    setting: "DB multi-AZ",
+    value: |d| yes_no(d.db_multi_az),
+};
+/// A tier-defaults row.
+pub const DB_BACKUPS: TierRow = TierRow {
+    setting: "DB backup retention",
+    value: |d| days(d.db_backup_retention_days),
+};
+/// A tier-defaults row.
+pub const DB_DELETION_PROTECTION: TierRow = TierRow {
+    setting: "DB deletion protection",
+    value: |d| on_off(d.db_deletion_protection),
+};
+/// A tier-defaults row.
+pub const DB_FINAL_SNAPSHOT: TierRow = TierRow {
+    setting: "final snapshot on destroy",
+    value: |d| yes_no(d.db_final_snapshot),
+};
+/// A tier-defaults row.
+pub const DB_ENCRYPTION: TierRow = TierRow {
+    setting: "storage encryption",
+    value: |d| on_off(d.db_storage_encrypted),
+};
+
+/// Everything an environment's policy carries.
+pub const ENVIRONMENT_ROWS: &[TierRow] = &[
+    CONTAINER_INSIGHTS,
+    CAPACITY_PROVIDER,
+    MIN_MAX,
+    TARGET_CPU,
+    COOLDOWNS,
+    LOG_RETENTION,
+    DB_CLASS,
+    DB_STORAGE,
+    DB_MULTI_AZ,
+    DB_BACKUPS,
+    DB_DELETION_PROTECTION,
+    DB_FINAL_SNAPSHOT,
+    DB_ENCRYPTION,
+];
+
+/// What a service inherits.
+pub const SERVICE_ROWS: &[TierRow] = &[
+    MIN_MAX,
+    TARGET_CPU,
+    COOLDOWNS,
+    CAPACITY_PROVIDER,
+    LOG_RETENTION,
+];
+
+/// What a database inherits.
+pub const DATABASE_ROWS: &[TierRow] = &[
+    DB_CLASS,
+    DB_STORAGE,
+    DB_MULTI_AZ,
+    DB_BACKUPS,
+    DB_DELETION_PROTECTION,
+    DB_FINAL_SNAPSHOT,
+    DB_ENCRYPTION,
+];
