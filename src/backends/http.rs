@@ -8,16 +8,21 @@
 //! time budget. Every wait and every request in flight ends at once when Terraform sends
 //! StopProvider. The final error quotes the API through the caller's [`ErrorDecoder`].
 //!
+//! The retry loop and the jittered backoff are `backon`'s; `Retry-After`, the budget,
+//! cancellation and the final error are ours (ARCHITECTURE.md says why).
+//!
 //! Logs name the method, URL path, status and attempt — never headers, query strings or
 //! bodies, which carry tokens and secret values.
 
 use super::BackendError;
 use crate::config::Secret;
+use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 
@@ -49,16 +54,17 @@ impl RetryPolicy {
         attempt_timeout: Duration::from_secs(90),
     };
 
-    /// The pause before retry number `retry` (1 = the first retry) without a
-    /// `Retry-After`: `initial × 2^(retry-1)` capped at `max_backoff`, of which the upper
-    /// half is random ("equal jitter") so that clients throttled together spread out.
-    pub fn backoff(&self, retry: u32, random_unit: f64) -> Duration {
-        let doubling = 2u32.saturating_pow(retry.saturating_sub(1));
-        let base = self
-            .initial_backoff
-            .saturating_mul(doubling)
-            .min(self.max_backoff);
-        base / 2 + (base / 2).mul_f64(random_unit.clamp(0.0, 1.0))
+    /// The pauses between attempts without a `Retry-After`: retry `k` waits within
+    /// `[b/2, b)` for `b = initial × 2^(k-1)` capped at `max_backoff` ("equal jitter", so
+    /// that clients throttled together spread out), and there are `max_attempts - 1` of them.
+    pub fn backoff(&self) -> ExponentialBuilder {
+        // backon adds `rand × d` to each delay `d`; halving both ends gives `[b/2, b)`.
+        ExponentialBuilder::new()
+            .with_min_delay(self.initial_backoff.min(self.max_backoff) / 2)
+            .with_max_delay(self.max_backoff / 2)
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
     }
 }
 
@@ -234,63 +240,55 @@ where
     Fut: Future<Output = Result<T, Failure>>,
 {
     let started = tokio::time::Instant::now();
-    let mut n = 1;
-    loop {
-        let outcome = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return Err(BackendError::Cancelled),
-            r = attempt(n) => r,
-        };
-        let failure = match outcome {
+    // Shared by the attempts and the hooks; atomic so that the future stays Send.
+    let tries = AtomicU32::new(0);
+    let retries = (|| attempt(tries.fetch_add(1, Ordering::Relaxed) + 1))
+        .retry(policy.backoff())
+        .sleep(tokio::time::sleep)
+        .when(|f: &Failure| f.retryable)
+        .adjust(|f: &Failure, backoff| {
+            // `None` ends the retries: out of attempts, too long a `Retry-After`, or a wait
+            // past the budget. The wait the API asks for wins over the backoff.
+            let pause = f.retry_after.unwrap_or(backoff?);
+            let allowed = f.retry_after.is_none_or(|a| a <= policy.max_retry_after);
+            (allowed && started.elapsed() + pause <= policy.budget).then_some(pause)
+        })
+        .notify(|f: &Failure, pause| {
+            tracing::info!(
+                attempt = tries.load(Ordering::Relaxed),
+                pause_ms = pause.as_millis() as u64,
+                error = %f.error,
+                "retrying after a transient failure"
+            );
+        });
+    // Dropping the retries ends the wait or the request in flight at once.
+    let failure = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => return Err(BackendError::Cancelled),
+        outcome = retries => match outcome {
             Ok(v) => return Ok(v),
             Err(f) if !f.retryable => return Err(f.error),
             Err(f) => f,
-        };
-        if n >= policy.max_attempts {
-            return Err(gave_up(
-                failure.error,
-                &format!(
-                    "gave up after {n} attempts in {} s; the API may be overloaded or throttling this token — run `terraform apply` again later",
-                    started.elapsed().as_secs()
-                ),
-            ));
-        }
-        let pause = match failure.retry_after {
-            Some(asked) if asked > policy.max_retry_after => {
-                return Err(gave_up(
-                    failure.error,
-                    &format!(
-                        "the API asked to retry after {} s, longer than the provider waits ({} s) — run `terraform apply` again later",
-                        asked.as_secs(),
-                        policy.max_retry_after.as_secs()
-                    ),
-                ));
-            }
-            Some(asked) => asked,
-            None => policy.backoff(n, fastrand::f64()),
-        };
-        if started.elapsed() + pause > policy.budget {
-            return Err(gave_up(
-                failure.error,
-                &format!(
-                    "gave up after {n} attempts: another would pass the {} s the provider allows one call — run `terraform apply` again later",
-                    policy.budget.as_secs()
-                ),
-            ));
-        }
-        tracing::info!(
-            attempt = n,
-            pause_ms = pause.as_millis() as u64,
-            error = %failure.error,
-            "retrying after a transient failure"
-        );
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return Err(BackendError::Cancelled),
-            _ = tokio::time::sleep(pause) => {}
-        }
-        n += 1;
-    }
+        },
+    };
+    // Still retryable: say which limit `adjust` hit, checked in the same order.
+    let n = tries.into_inner();
+    let why = match failure.retry_after {
+        _ if n >= policy.max_attempts => format!(
+            "gave up after {n} attempts in {} s; the API may be overloaded or throttling this token — run `terraform apply` again later",
+            started.elapsed().as_secs()
+        ),
+        Some(asked) if asked > policy.max_retry_after => format!(
+            "the API asked to retry after {} s, longer than the provider waits ({} s) — run `terraform apply` again later",
+            asked.as_secs(),
+            policy.max_retry_after.as_secs()
+        ),
+        _ => format!(
+            "gave up after {n} attempts: another would pass the {} s the provider allows one call — run `terraform apply` again later",
+            policy.budget.as_secs()
+        ),
+    };
+    Err(gave_up(failure.error, &why))
 }
 
 fn gave_up(error: BackendError, why: &str) -> BackendError {
@@ -686,22 +684,32 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_jitter_in_the_upper_half() {
-        let cases = [
-            (1, 0.0, 500),
-            (1, 1.0, 1000),
-            (2, 0.0, 1000),
-            (3, 1.0, 4000),
-            (4, 0.5, 6000),
-            (5, 1.0, 8000),
-            (30, 1.0, 8000),
-        ];
-        for (retry, unit, want_ms) in cases {
-            assert_eq!(
-                FAST.backoff(retry, unit),
-                Duration::from_millis(want_ms),
-                "retry {retry} at {unit}"
-            );
+        use backon::BackoffBuilder;
+        // Retry k waits within [b/2, b): b = 1, 2, 4, 8 s (capped), for 4 retries in all.
+        let bases = [1000, 2000, 4000, 8000];
+        let mut lowest = [u128::MAX; 4];
+        let mut highest = [0u128; 4];
+        for seed in 0..500 {
+            let pauses: Vec<Duration> = FAST.backoff().with_jitter_seed(seed).build().collect();
+            assert_eq!(pauses.len(), 4, "max_attempts - 1 retries");
+            for (k, pause) in pauses.iter().enumerate() {
+                let (ms, base) = (pause.as_millis(), bases[k]);
+                assert!(ms >= base / 2 && ms < base, "retry {} waits {ms} ms", k + 1);
+                lowest[k] = lowest[k].min(ms);
+                highest[k] = highest[k].max(ms);
+            }
         }
+        // Spread over the whole upper half, not stuck at one end.
+        for ((low, high), base) in lowest.iter().zip(highest).zip(bases) {
+            assert!(*low < base * 11 / 20, "{lowest:?} from {bases:?}");
+            assert!(high > base * 19 / 20, "{highest:?} from {bases:?}");
+        }
+        let long = RetryPolicy {
+            max_attempts: 30,
+            ..FAST
+        };
+        let last = long.backoff().build().last().unwrap();
+        assert!(last < Duration::from_secs(8), "capped: {last:?}");
     }
 
     #[test]
@@ -1183,6 +1191,11 @@ mod tests {
                 self.0.lock().unwrap().push_str(&line);
             }
         }
+        // With one dispatcher alive, tracing-core caches a callsite's interest as seen by
+        // the thread that first hits it: a test on another thread would switch these log
+        // lines off for this one. A second dispatcher makes the interest `sometimes`, asked
+        // of each thread's own subscriber.
+        let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
         let capture = Capture::default();
         let subscriber = tracing_subscriber::registry().with(capture.clone());
         let _guard = tracing::subscriber::set_default(subscriber);
