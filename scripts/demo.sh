@@ -40,9 +40,10 @@ if [ -z "${DEMO_SKIP_BUILD:-}" ]; then
     scripts/install-test-deps.sh
     # The same features scripts/test.sh builds with (a bench target makes cargo resolve the
     # dev-dependencies' features as the tests do), so the tests after the demo reuse every
-    # artifact instead of rebuilding the tree with other features.
+    # artifact instead of rebuilding the tree with other features. --workspace: the
+    # simulator is its own member (crates/platform-sim).
     echo "demo: building the provider and the simulator (first run on 2 cores: about 20 minutes)" >&2
-    cargo build --bins --benches
+    cargo build --workspace --bins --benches
 fi
 
 BIN_DIR=${DEMO_BIN_DIR:-$ROOT/target/debug}

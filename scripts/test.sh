@@ -8,5 +8,6 @@ cd "$ROOT"
 
 scripts/install-test-deps.sh
 cargo fmt --all -- --check
-cargo clippy --all-targets --quiet -- -D warnings
-cargo test --all-targets 2>&1
+# The whole workspace: the provider and the simulator (crates/platform-sim).
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace --all-targets 2>&1

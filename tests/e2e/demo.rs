@@ -4,7 +4,7 @@
 //! (`-var decommission=true`) lets the second one through. A mistyped stack is an error
 //! that lists the stacks, never a silent run of another one.
 
-use crate::harness::{ensure_tools, repo_root};
+use crate::harness::{ensure_tools, platform_sim, repo_root};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -29,6 +29,8 @@ fn demo(example: &str, destroy: bool) -> Output {
     ensure_tools();
     let root = repo_root();
     let bin_dir = Path::new(BIN).parent().expect("binary dir");
+    // The demo starts the simulator from the same directory.
+    assert_eq!(platform_sim().parent(), Some(bin_dir));
     let mut cmd = Command::new("bash");
     cmd.arg(root.join("scripts/demo.sh"))
         .arg(root.join("examples").join(example))

@@ -163,6 +163,91 @@ pub fn ensure_tools() {
     }
 }
 
+// -------------------------------------------------------------- simulator
+
+/// The `platform-sim` binary: the simulator is its own workspace member
+/// (`crates/platform-sim`), so Cargo gives this package no `CARGO_BIN_EXE_platform-sim`.
+/// It lives beside the provider binary, in the same target directory. When it is missing
+/// or older than its sources, the first call builds it (`cargo build -p platform-sim`
+/// into that directory, once per process), so `cargo test` alone works; after
+/// `scripts/test.sh` or `scripts/demo.sh`, which build the whole workspace, it is there.
+pub fn platform_sim() -> PathBuf {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let result = BIN.get_or_init(|| {
+        let provider = Path::new(env!("CARGO_BIN_EXE_terraform-provider-platform"));
+        let dir = provider.parent().expect("the provider binary's directory");
+        let bin = dir.join(format!("platform-sim{}", std::env::consts::EXE_SUFFIX));
+        let sources = repo_root().join("crates/platform-sim");
+        if newest_mtime(&sources) <= mtime(&bin) {
+            return Ok(bin);
+        }
+        // target/<profile>/: the profile named by its directory ("debug" is `dev`).
+        let target_dir = dir.parent().expect("the target directory");
+        let profile = match dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev",
+            Some(other) => other,
+        };
+        let _ = writeln!(
+            std::io::stderr(),
+            "harness: {} is missing or older than {}, building it",
+            bin.display(),
+            sources.display()
+        );
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(&cargo)
+            .args([
+                "build",
+                "--package",
+                "platform-sim",
+                "--bin",
+                "platform-sim",
+            ])
+            .arg("--profile")
+            .arg(profile)
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", Path::new(&cargo).display()))?;
+        if !status.success() {
+            return Err(format!("`cargo build -p platform-sim` failed ({status})"));
+        }
+        if !bin.is_file() {
+            return Err(format!(
+                "`cargo build -p platform-sim` succeeded but {} is missing; build the \
+                 simulator into the provider's target directory",
+                bin.display()
+            ));
+        }
+        Ok(bin)
+    });
+    match result {
+        Ok(bin) => bin.clone(),
+        Err(e) => panic!("harness: {e}"),
+    }
+}
+
+/// Modification time of a file, `None` when it does not exist.
+fn mtime(path: &Path) -> Option<std::time::SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The newest modification time of the files under `dir`.
+fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = mtime(dir);
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let time = if path.is_dir() {
+            newest_mtime(&path)
+        } else {
+            mtime(&path)
+        };
+        newest = newest.max(time);
+    }
+    newest
+}
+
 // -------------------------------------------------------------- terraform
 
 /// One Terraform CLI the tests can run.

@@ -33,7 +33,7 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(args: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_platform-sim"))
+        let mut child = Command::new(crate::harness::platform_sim())
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
