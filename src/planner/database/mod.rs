@@ -2848,8 +2848,9 @@ mod tests {
 
     fn snapshot(name: &str, plan: &DatabasePlan) {
         // Without the module prefix the file name is the same in every crate that
-        // compiles this module.
-        insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        // compiles this module; the files stay in `src/planner/snapshots`, where they
+        // were before this module became a folder.
+        insta::with_settings!({ prepend_module_to_snapshot => false, snapshot_path => "../snapshots" }, {
             insta::assert_snapshot!(name, render(plan));
         });
     }
