@@ -1,0 +1,283 @@
+//! ECS Fargate: the desired log group, task definition, service and autoscaling from the plan; apply, read and delete.
+
+use super::*;
+
+pub(super) struct FargateDesired {
+    pub(super) region: String,
+    pub(super) log: DesiredLogGroup,
+    pub(super) task: DesiredTaskDefinition,
+    pub(super) service: DesiredService,
+    pub(super) target: DesiredTarget,
+    pub(super) policy: DesiredPolicy,
+}
+
+pub(super) fn fargate_desired(
+    input: &ServiceInput,
+    plan: &ServicePlan,
+    config: &Value,
+) -> FargateDesired {
+    let ctx = &input.environment;
+    let td = "ecs_task_definition";
+    let port: i32 = number(setting(plan, td, "container.port"));
+    let health_check = plan.settings.get("health_check.path").map(|path| {
+        HealthCheck::http(
+            port,
+            path,
+            number(
+                plan.settings
+                    .get("health_check.interval_seconds")
+                    .map(String::as_str)
+                    .unwrap_or("30"),
+            ),
+        )
+    });
+    let mut service_tags = plan.tags.clone();
+    service_tags.extend(spec_tags(&spec_pairs(config)));
+    let resource_id = autoscaling::resource_id(&ctx.cluster_name, &plan.cloud_name);
+    FargateDesired {
+        region: ctx.region.clone(),
+        log: DesiredLogGroup {
+            name: setting(plan, "log_group", "name").to_string(),
+            retention_days: number(setting(plan, "log_group", "retention_days")),
+            tags: plan.tags.clone(),
+        },
+        task: DesiredTaskDefinition {
+            family: plan.cloud_name.clone(),
+            cpu: setting(plan, td, "cpu").to_string(),
+            memory: setting(plan, td, "memory").to_string(),
+            container: Container {
+                name: input.name.clone(),
+                image: input.image.clone().unwrap_or_default(),
+                port,
+                environment: input.env.clone(),
+                secrets: input.secrets.clone(),
+                health_check,
+            },
+            log: LogConfig {
+                group: setting(plan, td, "log.group").to_string(),
+                region: ctx.region.clone(),
+                stream_prefix: input.name.clone(),
+            },
+            execution_role_arn: attrs::opt_string(get(config, "execution_role_arn")),
+            task_role_arn: attrs::opt_string(get(config, "task_role_arn")),
+            tags: plan.tags.clone(),
+        },
+        service: DesiredService {
+            cluster: ctx.cluster_name.clone(),
+            name: plan.cloud_name.clone(),
+            task_definition: plan.cloud_name.clone(),
+            desired_count: number(setting(plan, "ecs_service", "desired_count")),
+            capacity_provider: setting(plan, "ecs_service", "capacity_provider").to_string(),
+            network: Network {
+                subnets: ctx.network.subnet_ids.clone(),
+                security_groups: ctx.network.security_group_ids.clone(),
+                assign_public_ip: ctx.network.assign_public_ip,
+            },
+            tags: service_tags,
+        },
+        target: DesiredTarget {
+            resource_id: resource_id.clone(),
+            min_capacity: number(setting(plan, "autoscaling_target", "min_capacity")),
+            max_capacity: number(setting(plan, "autoscaling_target", "max_capacity")),
+            tags: plan.tags.clone(),
+        },
+        policy: DesiredPolicy {
+            name: format!("{}-cpu", plan.cloud_name),
+            resource_id,
+            target_cpu_percent: number(setting(plan, "autoscaling_policy", "target_value")),
+            scale_out_cooldown_seconds: number(setting(
+                plan,
+                "autoscaling_policy",
+                "scale_out_cooldown_seconds",
+            )),
+            scale_in_cooldown_seconds: number(setting(
+                plan,
+                "autoscaling_policy",
+                "scale_in_cooldown_seconds",
+            )),
+        },
+    }
+}
+
+/// A running count inside the autoscaling range is autoscaling's business, not drift.
+pub(super) fn within_range(count: i32, d: &FargateDesired) -> bool {
+    (d.target.min_capacity..=d.target.max_capacity).contains(&count)
+}
+
+pub(super) async fn apply_fargate(
+    d: &FargateDesired,
+    owner: Owner<'_>,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    let aws = &ctx.aws;
+    let (ecs, logs, scaling) = (
+        aws.ecs(&d.region).await,
+        aws.cloudwatch_logs(&d.region).await,
+        aws.application_autoscaling(&d.region).await,
+    );
+    cancellable(&ctx.cancel, async {
+        if owner.creating {
+            // Every child that exists under our names is checked before anything is made
+            // or changed, so a refusal leaves the cloud exactly as it was; the service
+            // first, since it is what a refusal should name.
+            if let Some(svc) = ecs_service::find(&ecs, &d.service.cluster, &d.service.name).await? {
+                owner.check(
+                    || {
+                        format!(
+                            "The ECS service `{}` in cluster `{}`",
+                            d.service.name, d.service.cluster
+                        )
+                    },
+                    &svc.tags,
+                )?;
+            }
+            if let Some(td) = task_definition::find(&ecs, &d.task.family).await? {
+                owner.check(
+                    || format!("The ECS task definition family `{}`", d.task.family),
+                    &td.definition.tags,
+                )?;
+            }
+            if let Some(g) = log_group::find(&logs, &d.log.name).await? {
+                owner.check(
+                    || format!("The CloudWatch Logs group `{}`", d.log.name),
+                    &g.tags,
+                )?;
+            }
+        }
+        let group = log_group::create(&logs, &d.log, owner).await?;
+        let revision = task_definition::create(&ecs, &d.task, owner).await?;
+        let mut service = d.service.clone();
+        service.task_definition = revision.arn.clone();
+        if let Some(current) = ecs_service::find(&ecs, &service.cluster, &service.name).await?
+            && within_range(current.desired_count, d)
+        {
+            service.desired_count = current.desired_count;
+        }
+        let running = ecs_service::create(&ecs, &service, owner).await?;
+        task_definition::deregister_older(&ecs, &d.task.family, revision.revision).await?;
+        autoscaling::create_target(&scaling, &d.target).await?;
+        let current =
+            autoscaling::find_policy(&scaling, &d.policy.resource_id, &d.policy.name).await?;
+        if !current.is_some_and(|p| p.matches(&d.policy)) {
+            autoscaling::put_policy(&scaling, &d.policy).await?;
+        }
+        // The create is complete: from now on no other state may adopt these children.
+        log_group::finish(&logs, &group).await?;
+        task_definition::finish(&ecs, &revision).await?;
+        ecs_service::finish(&ecs, &running).await
+    })
+    .await
+}
+
+pub(super) async fn read_fargate(
+    d: &FargateDesired,
+    ctx: &CallContext,
+) -> Result<Seen, BackendError> {
+    let aws = &ctx.aws;
+    let (ecs, scaling) = (
+        aws.ecs(&d.region).await,
+        aws.application_autoscaling(&d.region).await,
+    );
+    let logs = aws.cloudwatch_logs(&d.region).await;
+    cancellable(&ctx.cancel, async {
+        let mut seen = Seen::default();
+        if let Some(g) = log_group::find(&logs, &d.log.name).await? {
+            let mut observed = BTreeMap::new();
+            // A group that never expires reads back as no retention: that differs from
+            // the plan, so the next apply puts the environment's retention back.
+            observed.insert(
+                "retention_days".to_string(),
+                g.retention_days
+                    .map_or_else(|| "never expires".to_string(), |d| d.to_string()),
+            );
+            seen.children.insert("log_group".into(), observed);
+            seen.ids.insert("log_group".into(), g.arn.clone());
+        }
+        if let Some(td) = task_definition::find(&ecs, &d.task.family).await? {
+            let def = &td.definition;
+            seen.children.insert(
+                "ecs_task_definition".into(),
+                BTreeMap::from([
+                    ("cpu".to_string(), def.cpu.clone()),
+                    ("memory".to_string(), def.memory.clone()),
+                    ("container.image".to_string(), def.container.image.clone()),
+                    ("container.port".to_string(), def.container.port.to_string()),
+                    (
+                        "container.env_digest".to_string(),
+                        planner::env_digest(&def.container.environment),
+                    ),
+                ]),
+            );
+            seen.ids
+                .insert("ecs_task_definition".into(), td.arn.clone());
+            seen.env = def.container.environment.clone();
+            seen.artefact = Some(def.container.image.clone());
+        }
+        if let Some(svc) = ecs_service::find(&ecs, &d.service.cluster, &d.service.name).await?
+            && svc.status == "ACTIVE"
+        {
+            let count = if within_range(svc.desired_count, d) {
+                d.service.desired_count
+            } else {
+                svc.desired_count
+            };
+            let mut observed = BTreeMap::from([("desired_count".to_string(), count.to_string())]);
+            if let Some(cp) = &svc.capacity_provider {
+                observed.insert("capacity_provider".into(), cp.clone());
+            }
+            seen.children.insert("ecs_service".into(), observed);
+            seen.ids.insert("ecs_service".into(), svc.arn.clone());
+            seen.spec = spec_from_tags(&svc.tags);
+            seen.tags = svc.tags.clone();
+        }
+        if let Some(t) = autoscaling::find_target(&scaling, &d.target.resource_id).await? {
+            seen.children.insert(
+                "autoscaling_target".into(),
+                BTreeMap::from([
+                    ("min_capacity".to_string(), t.min_capacity.to_string()),
+                    ("max_capacity".to_string(), t.max_capacity.to_string()),
+                ]),
+            );
+            seen.ids
+                .insert("autoscaling_target".into(), t.resource_id.clone());
+        }
+        if let Some(p) =
+            autoscaling::find_policy(&scaling, &d.policy.resource_id, &d.policy.name).await?
+        {
+            let mut observed = BTreeMap::from([(
+                "target_value".to_string(),
+                format!("{}", p.target_cpu_percent.round() as i64),
+            )]);
+            if let Some(c) = p.scale_out_cooldown_seconds {
+                observed.insert("scale_out_cooldown_seconds".into(), c.to_string());
+            }
+            if let Some(c) = p.scale_in_cooldown_seconds {
+                observed.insert("scale_in_cooldown_seconds".into(), c.to_string());
+            }
+            seen.children.insert("autoscaling_policy".into(), observed);
+            seen.ids.insert("autoscaling_policy".into(), p.arn.clone());
+        }
+        Ok(seen)
+    })
+    .await
+}
+
+pub(super) async fn delete_fargate(
+    d: &FargateDesired,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    let aws = &ctx.aws;
+    let (ecs, logs, scaling) = (
+        aws.ecs(&d.region).await,
+        aws.cloudwatch_logs(&d.region).await,
+        aws.application_autoscaling(&d.region).await,
+    );
+    cancellable(&ctx.cancel, async {
+        autoscaling::delete_policy(&scaling, &d.policy.resource_id, &d.policy.name).await?;
+        autoscaling::delete_target(&scaling, &d.target.resource_id).await?;
+        ecs_service::delete(&ecs, &d.service.cluster, &d.service.name, &ctx.cancel).await?;
+        task_definition::delete(&ecs, &d.task.family).await?;
+        log_group::delete(&logs, &d.log.name).await
+    })
+    .await
+}
