@@ -1,0 +1,365 @@
+//! `platform_database`: PostgreSQL on RDS — the instance, a parameter group where one is
+//! needed, and one read replica per entry — with production safety: replacement and
+//! deletion are plan-time errors unless `allow_replacement = true`, destroy takes a final
+//! snapshot, and passwords never reach state, plan or logs. Order: schema, validate, plan,
+//! apply, read, import.
+
+use super::attrs::{self, get, with};
+use super::environment_context::context_type;
+use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
+use crate::context::CallContext;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::planner::database as db_planner;
+use crate::schema::{Attribute, Block, Mode, Schema};
+use crate::value::{Type, Value};
+/// Tag on the primary recording the inputs set in configuration, so import can rebuild them.
+const TAG_SPEC: &str = "platform:spec";
+/// Master user name when none is given.
+const DEFAULT_MASTER_USERNAME: &str = "postgres";
+
+/// The `platform_database` resource.
+pub struct DatabaseResource {
+    schema: Schema,
+}
+
+impl DatabaseResource {
+    /// The resource with its schema.
+    pub fn new() -> Self {
+        Self { schema: schema() }
+    }
+}
+
+impl Default for DatabaseResource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------
+
+fn schema() -> Schema {
+    let opt = |name: &str, ty: Type, d: &str| Attribute::new(name, ty, Mode::Optional, d);
+    let computed = |name: &str, ty: Type, d: &str| Attribute::new(name, ty, Mode::Computed, d);
+    Schema {
+        version: 0,
+        block: Block {
+            description: "A managed PostgreSQL database on Amazon RDS, with the backups, encryption, Multi-AZ, replicas and deletion safety of its environment's tier. Every setting is overridable and shown with its source in `expansion`.".into(),
+            blocks: vec![],
+            attributes: vec![
+                Attribute::new("environment", context_type(), Mode::Required, "The environment's `context`: `platform_environment.<name>.context`."),
+                Attribute::new("name", Type::String, Mode::Required, "Database name within the environment; the RDS identifier is `<environment>-<name>`. Changing it replaces the database."),
+                opt("engine_version", Type::String, "PostgreSQL version: a major (`16`, RDS picks the current minor) or `major.minor` (`16.4`). Default `16`. Downgrades replace the database."),
+                opt("extensions", Type::list(Type::String), "Extensions the database needs, e.g. `[\"vector\"]` (pgvector needs PostgreSQL ≥ 15.2 on the 15 line). Extensions that must be preloaded get a parameter group."),
+                opt("size", Type::String, "`small` (db.t3.micro), `medium` (db.t3.medium) or `large` (db.m6g.large). Default: the tier's class."),
+                opt("instance_class", Type::String, "An exact RDS class, e.g. `db.r6g.large`, instead of `size`."),
+                opt("storage_gb", Type::String, "gp3 storage: 20–65,536 GiB; `100`, `100GB`, `1TB` are accepted. Increases must be at least 10 %; storage never shrinks."),
+                opt("multi_az", Type::Bool, "Standby in a second availability zone. Default: the environment's policy (on in production)."),
+                opt("backup_retention_days", Type::Number, "Automated backup retention, 0–35 days (not 0 while replicas exist). Default: the environment's policy."),
+                opt("deletion_protection", Type::Bool, "RDS deletion protection. Default: the environment's policy (on in production)."),
+                opt("final_snapshot", Type::Bool, "Take a final snapshot on destroy. Default: the environment's policy (off in development)."),
+                opt("allow_replacement", Type::Bool, "In production, a change that replaces or deletes the instance is refused at plan time unless this is `true`."),
+                // A plain list of objects, not nested attributes: Terraform 1.0 crashes on a
+                // null list-nested attribute.
+                opt("read_replicas", Type::list(Type::object([("region", Type::String)])), "Read replicas, one per entry: `[{ region = \"us-east-1\" }]`, the primary's region or another (cross-region). Replicas are deleted before the primary and without snapshots."),
+                opt("manage_master_password", Type::Bool, "Let RDS generate and rotate the master password in Secrets Manager (default, unless `master_password_wo` is set)."),
+                opt("master_username", Type::String, "Master user name. Default `postgres`."),
+                opt("master_password_wo", Type::String, "Master password as a write-only value: sent to RDS, never stored in plan or state (Terraform ≥ 1.11). Change `master_password_wo_version` to rotate it.").sensitive().write_only(),
+                opt("master_password_wo_version", Type::Number, "Version of `master_password_wo`; changing it sends the new password."),
+                opt("tags", Type::map(Type::String), "Tags for the instance, its parameter group and its read replicas. Precedence, lowest first: the provider's `default_tags`, the environment's tags, these, then the reserved `platform:*` and `managed-by` tags."),
+                computed("id", Type::String, "The RDS identifier."),
+                computed("identifier", Type::String, "The RDS identifier: `<environment>-<name>`."),
+                computed("endpoint", Type::String, "The primary's endpoint address (known after apply)."),
+                computed("port", Type::Number, "The primary's port (known after apply)."),
+                computed("master_user_secret_arn", Type::String, "Secrets Manager ARN of the managed master password (when RDS manages it)."),
+                computed("replica_endpoints", Type::map(Type::String), "Endpoint address of each read replica, by region."),
+                computed("final_snapshot_identifier", Type::String, "Name of the snapshot destroy will take: `<identifier>-final-<creation time>`, unique per instance."),
+                computed("expansion", Type::list(attrs::child_type()), "The cloud resources this database expands into, with their effective settings, where each setting came from, tags and monthly cost."),
+                computed("estimated_monthly_cost_usd", Type::Number, "Sum of the children's monthly cost from the dated price table: instance-hours, Multi-AZ, gp3 storage, backup storage beyond the free allowance, replicas."),
+            ],
+        },
+    }
+}
+
+mod convert;
+mod import;
+mod reconcile;
+
+// Shared between the parts of this module; the submodules reach them through `super::*`.
+use convert::{
+    Observed, config_from_spec, desired, desired_replica, input, replica_identifier, state_value,
+    violations, write_only_check,
+};
+use reconcile::{observe, read_all};
+
+// ---------------------------------------------------------------------------------------
+// The resource
+// ---------------------------------------------------------------------------------------
+
+#[async_trait::async_trait]
+impl Resource for DatabaseResource {
+    fn type_name(&self) -> &'static str {
+        "platform_database"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn docs(&self) -> super::docs::ResourceDocs {
+        super::docs::ResourceDocs {
+            expansion: EXPANSION,
+            tier_rows: super::docs::DATABASE_ROWS,
+        }
+    }
+
+    fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Some(d) = write_only_check(config, ctx) {
+            diags.push(d);
+        }
+        // The only call that sees `master_password_wo`: plan and state hold it as null.
+        diags.extend(violations(db_planner::check_master_credentials(
+            get(config, "master_username").as_str(),
+            get(config, "master_password_wo").as_str(),
+        )));
+        if !config.is_wholly_known() {
+            return diags; // checked again at plan time, once every input is known
+        }
+        match input(config, &ctx.config.default_tags) {
+            Err(d) => diags.extend(d),
+            Ok(i) => diags.extend(violations(db_planner::validate(&i))),
+        }
+        diags
+    }
+
+    fn plan(&self, req: PlanRequest, ctx: &CallContext) -> PlanOutcome {
+        let mut out = PlanOutcome {
+            planned_state: req.proposed_new_state.clone(),
+            requires_replace: vec![],
+            planned_private: req.prior_private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let prior = &req.prior_state;
+        let prior_plan = (!prior.is_null())
+            .then(|| input(prior, &ctx.config.default_tags).ok())
+            .flatten()
+            .and_then(|i| db_planner::plan(&i).ok());
+        if req.proposed_new_state.is_null() {
+            // Destroy: refused in production unless the prior state allowed replacement.
+            if let Some(p) = &prior_plan {
+                let allow = get(prior, "allow_replacement").as_bool().unwrap_or(false);
+                if let Some(v) = db_planner::guard_destroy(p, allow) {
+                    out.diagnostics.push(v.into());
+                }
+            }
+            return out;
+        }
+        let config = &req.config;
+        if let Some(d) = write_only_check(config, ctx) {
+            out.diagnostics.push(d);
+            return out;
+        }
+        // Validation saw variables as unknown; the configuration here holds their values
+        // (write-only ones included, though they never reach the planned state).
+        let credentials = violations(db_planner::check_master_credentials(
+            get(config, "master_username").as_str(),
+            get(config, "master_password_wo").as_str(),
+        ));
+        if credentials.has_errors() {
+            out.diagnostics.extend(credentials);
+            return out;
+        }
+        if !config.is_wholly_known() {
+            out.planned_state = with(
+                req.proposed_new_state,
+                [
+                    ("master_password_wo", Value::Null),
+                    ("id", Value::Unknown),
+                    ("identifier", Value::Unknown),
+                    ("endpoint", Value::Unknown),
+                    ("port", Value::Unknown),
+                    ("master_user_secret_arn", Value::Unknown),
+                    ("replica_endpoints", Value::Unknown),
+                    ("final_snapshot_identifier", Value::Unknown),
+                    ("expansion", Value::Unknown),
+                    ("estimated_monthly_cost_usd", Value::Unknown),
+                ],
+            );
+            return out;
+        }
+        let next_input = match input(config, &ctx.config.default_tags) {
+            Ok(i) => i,
+            Err(d) => {
+                out.diagnostics = d;
+                return out;
+            }
+        };
+        let next = match db_planner::plan(&next_input) {
+            Ok(p) => p,
+            Err(v) => {
+                out.diagnostics = violations(v);
+                return out;
+            }
+        };
+        for c in next
+            .children
+            .iter()
+            .filter(|c| c.settings.contains_key("price_note"))
+        {
+            out.diagnostics.push(Diagnostic::warning(
+                "No Price Estimate",
+                format!(
+                    "`{}`: {}. The plan is otherwise unaffected.",
+                    c.name, c.settings["price_note"]
+                ),
+            ));
+        }
+        let mut observed = Observed::unknown();
+        if let Some(prior_plan) = &prior_plan {
+            let changes = db_planner::changes(prior_plan, &next);
+            out.diagnostics.extend(violations(changes.errors.clone()));
+            out.diagnostics
+                .extend(violations(db_planner::guard_replacement(
+                    &next_input,
+                    &changes,
+                )));
+            out.requires_replace = changes.replace.iter().map(|(p, _)| p.clone()).collect();
+            if out.requires_replace.is_empty() {
+                observed.endpoint = get(prior, "endpoint").clone();
+                observed.port = get(prior, "port").clone();
+                observed.final_snapshot_identifier =
+                    get(prior, "final_snapshot_identifier").clone();
+                if prior_plan.effective.manage_master_password
+                    == next.effective.manage_master_password
+                {
+                    observed.secret_arn = get(prior, "master_user_secret_arn").clone();
+                }
+                // Known only when every wanted replica already has an endpoint.
+                let prior_endpoints = attrs::string_map(get(prior, "replica_endpoints"));
+                if prior_plan.effective.read_replica_regions == next.effective.read_replica_regions
+                    && next
+                        .effective
+                        .read_replica_regions
+                        .iter()
+                        .all(|r| prior_endpoints.contains_key(r))
+                {
+                    observed.replica_endpoints = get(prior, "replica_endpoints").clone();
+                }
+            }
+        }
+        out.planned_state = state_value(config, &next, observed);
+        out
+    }
+
+    async fn apply(&self, req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome {
+        reconcile::apply(req, ctx).await
+    }
+
+    async fn read(&self, state: Value, private: Vec<u8>, ctx: &CallContext) -> ReadOutcome {
+        let keep = |state: Value, diagnostics: Diagnostics| ReadOutcome {
+            new_state: state,
+            private: private.clone(),
+            diagnostics,
+        };
+        let plan = match input(&state, &ctx.config.default_tags).map(|i| db_planner::plan(&i)) {
+            Ok(Ok(p)) => p,
+            // A state this version cannot plan is kept as is rather than dropped.
+            _ => return keep(state, Diagnostics::new()),
+        };
+        match read_all(ctx, &plan).await {
+            Ok((None, _)) => {
+                tracing::info!(identifier = %plan.identifier, "database is gone; it will be planned for creation");
+                keep(Value::Null, Diagnostics::new())
+            }
+            Ok((Some(primary), replicas)) => {
+                keep(observe(state, &primary, &replicas), Diagnostics::new())
+            }
+            Err(e) => keep(
+                state,
+                Diagnostics::from_error(super::backend_diagnostic(
+                    "Database Name Already Taken",
+                    "Read The Database",
+                    e,
+                )),
+            ),
+        }
+    }
+
+    async fn import(&self, id: &str, ctx: &CallContext) -> (Option<Value>, Diagnostics) {
+        import::import(id, ctx).await
+    }
+}
+
+/// What the page says it expands into.
+const EXPANSION: &str = "\
+- An RDS for PostgreSQL DB instance `<environment>-<name>` (key `rds_instance`): encrypted gp3 storage, the master password managed by RDS in Secrets Manager unless `master_password_wo` is set.
+- A DB parameter group (`rds_parameter_group`), only when an extension must be preloaded through `shared_preload_libraries`; otherwise the instance uses the engine's default group.
+- One read replica per `read_replicas` entry (`rds_replica_<region>`), in the primary's region or another.
+
+In production, a change that would replace or delete the instance is refused at plan time unless `allow_replacement = true`, and destroy takes a final snapshot unless told otherwise.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::attrs::s;
+
+    #[test]
+    fn validation_checks_master_credentials_without_echoing_the_password() {
+        let config = Value::object([
+            ("master_username", s("rdsadmin")),
+            ("master_password_wo", s("a@b")),
+            ("name", Value::Unknown),
+        ]);
+        let ctx = CallContext {
+            write_only_allowed: true,
+            ..Default::default()
+        };
+        let diags = DatabaseResource::new().validate(&config, &ctx);
+        let paths: Vec<String> = diags
+            .0
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "master_username",
+                "master_password_wo",
+                "master_password_wo"
+            ],
+            "{diags:#?}"
+        );
+        for d in &diags.0 {
+            assert!(!d.detail.contains("a@b"), "{}", d.detail);
+        }
+    }
+
+    #[test]
+    fn write_only_password_needs_the_client_capability() {
+        let config = Value::object([("master_password_wo", s("hunter2-secret"))]);
+        let ctx = |allowed| CallContext {
+            write_only_allowed: allowed,
+            ..Default::default()
+        };
+        let d = write_only_check(&config, &ctx(false)).expect("refused on old clients");
+        assert!(d.detail.contains("1.11"));
+        assert!(!d.detail.contains("hunter2"));
+        assert!(write_only_check(&config, &ctx(true)).is_none());
+    }
+
+    #[test]
+    fn every_attribute_is_described() {
+        for (path, a) in schema().block.walk() {
+            assert!(a.description.len() > 10, "{path:?} lacks a description");
+        }
+        let pw = schema()
+            .block
+            .attributes
+            .into_iter()
+            .find(|a| a.name == "master_password_wo")
+            .unwrap();
+        assert!(pw.sensitive && pw.write_only);
+    }
+}
