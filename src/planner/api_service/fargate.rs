@@ -2,29 +2,109 @@
 
 use super::*;
 
+/// What ECS Fargate is asked for: the typed plan its backends build from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FargatePlan {
+    /// The AWS region of the environment.
+    pub region: String,
+    /// The container's CloudWatch log group name, `/platform/<environment>/<name>`.
+    pub log_group: String,
+    /// The log group's retention, days.
+    pub log_retention_days: i64,
+    /// Task CPU, ECS units (1024 per vCPU).
+    pub cpu_units: u32,
+    /// Task memory, MiB.
+    pub memory_mb: u32,
+    /// The container's port.
+    pub port: i64,
+    /// The container's HTTP health check, if any.
+    pub health_check: Option<HealthCheckPlan>,
+    /// The environment's ECS cluster.
+    pub cluster: String,
+    /// Tasks to run (`scaling.min`).
+    pub desired_count: i64,
+    /// `FARGATE` or `FARGATE_SPOT`, the tier's default.
+    pub capacity_provider: String,
+    /// Target-tracking autoscaling.
+    pub scaling: ScalingPlan,
+}
+
+/// An HTTP health check: path and interval.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HealthCheckPlan {
+    /// The path probed, e.g. `/healthz`.
+    pub path: String,
+    /// Seconds between probes.
+    pub interval_seconds: i64,
+}
+
+/// Fargate's target-tracking autoscaling on average CPU.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScalingPlan {
+    /// Fewest tasks.
+    pub min: i64,
+    /// Most tasks.
+    pub max: i64,
+    /// The average CPU utilisation to hold, percent.
+    pub target_cpu_percent: i64,
+    /// Seconds after a scale-out before the next.
+    pub scale_out_cooldown_seconds: i64,
+    /// Seconds after a scale-in before the next.
+    pub scale_in_cooldown_seconds: i64,
+}
+
+impl HealthCheckPlan {
+    pub(super) fn of(r: &Resolved) -> Option<Self> {
+        r.health_check.as_ref().map(|check| HealthCheckPlan {
+            path: check.path.clone(),
+            interval_seconds: check.interval_seconds.0,
+        })
+    }
+}
+
 pub(super) fn expand_fargate(
     input: &ServiceInput,
     r: &Resolved,
     cloud_name: &str,
     warnings: &mut Vec<Violation>,
-) -> (Vec<Child>, Option<String>) {
+) -> (Vec<Child>, Option<String>, Option<HostPlan>) {
     let ctx = &input.environment;
     let host = Host::AwsFargate;
     let tier = tier_default(ctx);
     let Size::Fargate { cpu, memory_mb } = &r.size else {
-        return (Vec::new(), None);
+        return (Vec::new(), None, None);
+    };
+    let p = FargatePlan {
+        region: ctx.region.clone(),
+        // The container's log group is a child of its own: created first, deleted last,
+        // its retention read back so that a change out of band shows in the next plan.
+        log_group: format!("/platform/{}/{}", ctx.name, input.name),
+        log_retention_days: ctx.policy.log_retention_days,
+        cpu_units: cpu.0.units(),
+        memory_mb: memory_mb.0,
+        port: r.port.0,
+        health_check: HealthCheckPlan::of(r),
+        cluster: ctx.cluster_name.clone(),
+        desired_count: r.scaling.min.0,
+        capacity_provider: ctx.tier.defaults().default_capacity_provider.to_string(),
+        scaling: ScalingPlan {
+            min: r.scaling.min.0,
+            max: r.scaling.max.0,
+            target_cpu_percent: r.scaling.target_cpu_percent.0,
+            scale_out_cooldown_seconds: r.scaling.scale_out_cooldown_seconds.0,
+            scale_in_cooldown_seconds: r.scaling.scale_in_cooldown_seconds.0,
+        },
     };
 
-    // The container's log group is a child of its own: created first, deleted last, its
-    // retention read back so that a change out of band shows in the next plan.
-    let log_group_name = format!("/platform/{}/{}", ctx.name, input.name);
+    // The children's settings render `p`; the sources come from the resolution.
+    let log_group_name = p.log_group.as_str();
     let mut log_group = Settings::default();
     log_group
-        .set("name", &log_group_name, Source::Config)
-        .set("region", &ctx.region, Source::Environment)
+        .set("name", log_group_name, Source::Config)
+        .set("region", &p.region, Source::Environment)
         .set(
             "retention_days",
-            ctx.policy.log_retention_days,
+            p.log_retention_days,
             inherited(ctx, "log_retention_days"),
         );
 
@@ -33,18 +113,18 @@ pub(super) fn expand_fargate(
         .set("requires_compatibilities", "FARGATE", tier)
         .set("network_mode", "awsvpc", tier)
         .set("runtime_platform", "LINUX/X86_64", tier)
-        .set("cpu", cpu.0.units(), cpu.1)
-        .set("memory", memory_mb.0, memory_mb.1)
+        .set("cpu", p.cpu_units, cpu.1)
+        .set("memory", p.memory_mb, memory_mb.1)
         .set("container.name", &input.name, Source::Config)
         .set(
             "container.image",
             input.image.as_deref().unwrap_or_default(),
             Source::Config,
         )
-        .set("container.port", r.port.0, r.port.1)
+        .set("container.port", p.port, r.port.1)
         .set("log.driver", "awslogs", tier)
-        .set("log.group", &log_group_name, Source::Config)
-        .set("log.region", &ctx.region, Source::Environment);
+        .set("log.group", log_group_name, Source::Config)
+        .set("log.region", &p.region, Source::Environment);
     set_variables(&mut task, "container.", input);
     for (name, reference) in &input.secrets {
         task.set(
@@ -53,28 +133,28 @@ pub(super) fn expand_fargate(
             Source::Config,
         );
     }
-    if let Some(check) = &r.health_check {
+    if let (Some(check), Some(resolved)) = (&p.health_check, &r.health_check) {
         // ECS health checks run inside the container, so the image needs curl.
         task.set(
             "container.health_check.command",
             format!(
                 "CMD-SHELL curl -fsS http://localhost:{}{} || exit 1",
-                r.port.0, check.path
+                p.port, check.path
             ),
             Source::Config,
         )
         .set(
             "container.health_check.interval_seconds",
-            check.interval_seconds.0,
-            check.interval_seconds.1,
+            check.interval_seconds,
+            resolved.interval_seconds.1,
         );
     }
 
-    let spot = ctx.tier.defaults().default_capacity_provider == "FARGATE_SPOT";
+    let spot = p.capacity_provider == "FARGATE_SPOT";
     let per_task = prices::fargate_task_monthly(
         &ctx.region,
         cpu.0.vcpus(),
-        f64::from(memory_mb.0) / 1024.0,
+        f64::from(p.memory_mb) / 1024.0,
         spot,
     );
     if per_task.is_none() {
@@ -84,18 +164,14 @@ pub(super) fn expand_fargate(
             &ctx.region,
         ));
     }
-    let tasks = r.scaling.min.0;
+    let tasks = p.desired_count;
     let service_cost = per_task.unwrap_or(0.0) * tasks as f64;
     let mut service = Settings::default();
     service
-        .set("cluster", &ctx.cluster_name, Source::Environment)
+        .set("cluster", &p.cluster, Source::Environment)
         .set("task_definition", cloud_name, Source::Config)
         .set("launch", "FARGATE", tier)
-        .set(
-            "capacity_provider",
-            ctx.tier.defaults().default_capacity_provider,
-            tier,
-        )
+        .set("capacity_provider", &p.capacity_provider, tier)
         .set("desired_count", tasks, r.scaling.min.1)
         .set(
             "network.subnets",
@@ -113,13 +189,13 @@ pub(super) fn expand_fargate(
             Source::Environment,
         );
 
-    let resource_id = format!("service/{}/{cloud_name}", ctx.cluster_name);
+    let resource_id = format!("service/{}/{cloud_name}", p.cluster);
     let mut target = Settings::default();
     target
         .set("service_namespace", "ecs", tier)
         .set("scalable_dimension", "ecs:service:DesiredCount", tier)
-        .set("min_capacity", r.scaling.min.0, r.scaling.min.1)
-        .set("max_capacity", r.scaling.max.0, r.scaling.max.1);
+        .set("min_capacity", p.scaling.min, r.scaling.min.1)
+        .set("max_capacity", p.scaling.max, r.scaling.max.1);
 
     let mut policy = Settings::default();
     policy
@@ -128,17 +204,17 @@ pub(super) fn expand_fargate(
         .set("metric", "ECSServiceAverageCPUUtilization", tier)
         .set(
             "target_value",
-            r.scaling.target_cpu_percent.0,
+            p.scaling.target_cpu_percent,
             r.scaling.target_cpu_percent.1,
         )
         .set(
             "scale_out_cooldown_seconds",
-            r.scaling.scale_out_cooldown_seconds.0,
+            p.scaling.scale_out_cooldown_seconds,
             r.scaling.scale_out_cooldown_seconds.1,
         )
         .set(
             "scale_in_cooldown_seconds",
-            r.scaling.scale_in_cooldown_seconds.0,
+            p.scaling.scale_in_cooldown_seconds,
             r.scaling.scale_in_cooldown_seconds.1,
         );
 
@@ -148,7 +224,7 @@ pub(super) fn expand_fargate(
             "log_group",
             host,
             "cloudwatch_log_group",
-            &log_group_name,
+            log_group_name,
             0.0,
         ),
         task.child(
@@ -175,5 +251,5 @@ pub(super) fn expand_fargate(
         ),
     ];
     // A Fargate service has no public URL of its own: no load balancer is part of it.
-    (children, None)
+    (children, None, Some(HostPlan::Fargate(p)))
 }

@@ -68,7 +68,9 @@ mod workers;
 
 pub use changes::{ChildAction, ChildChange, ServiceChanges, changes};
 use fargate::*;
+pub use fargate::{FargatePlan, HealthCheckPlan, ScalingPlan};
 use fly::*;
+pub use fly::{FlyMachinePlan, FlyPlan};
 pub use render::render;
 use resolve::*;
 use settings::*;
@@ -76,6 +78,7 @@ pub use settings::{digest, env_digest};
 use size::*;
 use validate::*;
 use workers::*;
+pub use workers::{WorkersPlan, WorkersRoutePlan};
 
 /// The `platform:component` tag value of everything this planner creates.
 pub const COMPONENT: &str = "api_service";
@@ -246,8 +249,10 @@ pub struct ServicePlan {
     pub settings: BTreeMap<String, String>,
     /// For each key of `settings`, where its value came from.
     pub settings_source: BTreeMap<String, Source>,
-    /// The expansion, in creation order.
+    /// The expansion, in creation order: a rendering of `host_plan` for people to read.
     pub children: Vec<Child>,
+    /// What the host's backends build from, typed.
+    pub host_plan: HostPlan,
     /// Sum of the children's monthly costs.
     pub estimated_monthly_cost_usd: f64,
     /// Where the service answers, when known at plan time.
@@ -256,6 +261,18 @@ pub struct ServicePlan {
     pub tags: BTreeMap<String, String>,
     /// Things that work but deserve a look, to be shown as warnings.
     pub warnings: Vec<Violation>,
+}
+
+/// The typed plan of the service's host: the only input the backends take from the
+/// planner. `ServicePlan::children` settings are rendered from it, never parsed back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostPlan {
+    /// ECS Fargate.
+    Fargate(FargatePlan),
+    /// Fly.io Machines.
+    Fly(FlyPlan),
+    /// Cloudflare Workers.
+    Workers(WorkersPlan),
 }
 
 /// What is wrong with the inputs and what deserves a look, found in one pass.
@@ -334,11 +351,19 @@ pub fn plan(input: &ServiceInput) -> Result<ServicePlan, Vec<Violation>> {
     let ctx = &input.environment;
     let cloud_name = naming::child_name(&ctx.name, &input.name);
     let host = resolved.placement.host;
-    let (children, url) = match host {
+    let (children, url, host_plan) = match host {
         Host::AwsFargate => expand_fargate(input, &resolved, &cloud_name, &mut warnings),
         Host::Fly => expand_fly(input, &resolved, &cloud_name),
         Host::CloudflareWorkers => expand_workers(input, &resolved, &cloud_name),
     };
+    // The resolved size always matches the placed host; a mismatch is a planner bug.
+    let host_plan = host_plan.ok_or_else(|| {
+        vec![Violation::new(
+            AttributePath::root(),
+            "Internal Planner Error",
+            "The service's size does not fit its host. Please report this.",
+        )]
+    })?;
     let (settings, settings_source) = service_settings(&resolved);
     let estimated_monthly_cost_usd = children.iter().map(|c| c.monthly_cost_usd).sum();
     Ok(ServicePlan {
@@ -349,6 +374,7 @@ pub fn plan(input: &ServiceInput) -> Result<ServicePlan, Vec<Violation>> {
         settings,
         settings_source,
         children,
+        host_plan,
         estimated_monthly_cost_usd,
         url,
         tags: resolved.tags,

@@ -529,4 +529,5 @@ fn an_unpriced_region_plans_with_a_warning() {
 }
 
 mod changes;
+mod host_plan;
 mod validate;

@@ -2,14 +2,48 @@
 
 use super::*;
 
+/// What Cloudflare Workers is asked for: the typed plan its backend builds from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkersPlan {
+    /// The script's CPU limit per request, ms.
+    pub cpu_ms: i64,
+    /// Whether `cpu_ms` raises the default limit (only then is it sent).
+    pub cpu_ms_raised: bool,
+    /// The route `<environment>-<name>.<zone>/*` on the configured zone; without a zone
+    /// the script is served on the account's workers.dev subdomain.
+    pub route: Option<WorkersRoutePlan>,
+}
+
+/// A Worker route on a zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkersRoutePlan {
+    /// The zone's name, e.g. `example.com`.
+    pub zone: String,
+    /// The route pattern, `<hostname>/*`.
+    pub pattern: String,
+}
+
 pub(super) fn expand_workers(
     input: &ServiceInput,
     r: &Resolved,
     cloud_name: &str,
-) -> (Vec<Child>, Option<String>) {
+) -> (Vec<Child>, Option<String>, Option<HostPlan>) {
     let host = Host::CloudflareWorkers;
     let tier = tier_default(&input.environment);
     let script = input.script.as_deref().unwrap_or_default();
+    // Raise the CPU limit only when the service says it needs more than the default.
+    let raised = r
+        .requirements
+        .cpu_ms_per_request
+        .filter(|ms| *ms > WORKERS_DEFAULT_CPU_MS);
+    let p = WorkersPlan {
+        cpu_ms: raised.unwrap_or(WORKERS_DEFAULT_CPU_MS),
+        cpu_ms_raised: raised.is_some(),
+        route: input.cloudflare_zone.as_ref().map(|zone| WorkersRoutePlan {
+            zone: zone.clone(),
+            pattern: format!("{cloud_name}.{zone}/*"),
+        }),
+    };
 
     let mut worker = Settings::default();
     worker
@@ -18,15 +52,12 @@ pub(super) fn expand_workers(
         .set("usage_model", "standard", tier)
         .set("script_bytes", script.len(), Source::Config)
         .set("script_digest", digest(script), Source::Config);
-    // Raise the CPU limit only when the service says it needs more than the default.
-    match r
-        .requirements
-        .cpu_ms_per_request
-        .filter(|ms| *ms > WORKERS_DEFAULT_CPU_MS)
-    {
-        Some(ms) => worker.set("limits.cpu_ms", ms, Source::Config),
-        None => worker.set("limits.cpu_ms", WORKERS_DEFAULT_CPU_MS, tier),
+    let cpu_ms_source = if p.cpu_ms_raised {
+        Source::Config
+    } else {
+        tier
     };
+    worker.set("limits.cpu_ms", p.cpu_ms, cpu_ms_source);
     set_variables(&mut worker, "bindings.", input);
     if !input.secrets.is_empty() {
         worker.set("bindings.secrets", names(&input.secrets), Source::Config);
@@ -39,22 +70,15 @@ pub(super) fn expand_workers(
         prices::workers_paid_base_month(),
     )];
 
-    let url = match &input.cloudflare_zone {
-        Some(zone) => {
-            let hostname = format!("{cloud_name}.{zone}");
+    let url = match &p.route {
+        Some(planned) => {
             let mut route = Settings::default();
             route
-                .set("zone", zone, Source::Config)
-                .set("pattern", format!("{hostname}/*"), Source::Config)
+                .set("zone", &planned.zone, Source::Config)
+                .set("pattern", &planned.pattern, Source::Config)
                 .set("script", cloud_name, Source::Config);
-            children.push(route.child(
-                "worker_route",
-                host,
-                "worker_route",
-                &format!("{hostname}/*"),
-                0.0,
-            ));
-            Some(format!("https://{hostname}"))
+            children.push(route.child("worker_route", host, "worker_route", &planned.pattern, 0.0));
+            Some(format!("https://{cloud_name}.{}", planned.zone))
         }
         None => {
             let mut subdomain = Settings::default();
@@ -74,7 +98,7 @@ pub(super) fn expand_workers(
             None
         }
     };
-    (children, url)
+    (children, url, Some(HostPlan::Workers(p)))
 }
 
 // ---- changes between two plans -----------------------------------------------------------

@@ -17,34 +17,35 @@ pub(super) fn fargate_desired(
     config: &Value,
 ) -> FargateDesired {
     let ctx = &input.environment;
-    let td = "ecs_task_definition";
-    let port: i32 = number(setting(plan, td, "container.port"));
-    let health_check = plan.settings.get("health_check.path").map(|path| {
-        HealthCheck::http(
-            port,
-            path,
-            number(
-                plan.settings
-                    .get("health_check.interval_seconds")
-                    .map(String::as_str)
-                    .unwrap_or("30"),
-            ),
-        )
-    });
+    let fallback;
+    let p = match &plan.host_plan {
+        HostPlan::Fargate(p) => p,
+        // Only Fargate services reach here; an empty plan keeps this total.
+        _ => {
+            fallback = FargatePlan::default();
+            &fallback
+        }
+    };
+    // The planner validated every number against the backend's range.
+    let port = p.port as i32;
+    let health_check = p
+        .health_check
+        .as_ref()
+        .map(|check| HealthCheck::http(port, &check.path, check.interval_seconds as i32));
     let mut service_tags = plan.tags.clone();
     service_tags.extend(spec_tags(&spec_pairs(config)));
-    let resource_id = autoscaling::resource_id(&ctx.cluster_name, &plan.cloud_name);
+    let resource_id = autoscaling::resource_id(&p.cluster, &plan.cloud_name);
     FargateDesired {
-        region: ctx.region.clone(),
+        region: p.region.clone(),
         log: DesiredLogGroup {
-            name: setting(plan, "log_group", "name").to_string(),
-            retention_days: number(setting(plan, "log_group", "retention_days")),
+            name: p.log_group.clone(),
+            retention_days: p.log_retention_days as i32,
             tags: plan.tags.clone(),
         },
         task: DesiredTaskDefinition {
             family: plan.cloud_name.clone(),
-            cpu: setting(plan, td, "cpu").to_string(),
-            memory: setting(plan, td, "memory").to_string(),
+            cpu: p.cpu_units.to_string(),
+            memory: p.memory_mb.to_string(),
             container: Container {
                 name: input.name.clone(),
                 image: input.image.clone().unwrap_or_default(),
@@ -54,8 +55,8 @@ pub(super) fn fargate_desired(
                 health_check,
             },
             log: LogConfig {
-                group: setting(plan, td, "log.group").to_string(),
-                region: ctx.region.clone(),
+                group: p.log_group.clone(),
+                region: p.region.clone(),
                 stream_prefix: input.name.clone(),
             },
             execution_role_arn: attrs::opt_string(get(config, "execution_role_arn")),
@@ -63,11 +64,11 @@ pub(super) fn fargate_desired(
             tags: plan.tags.clone(),
         },
         service: DesiredService {
-            cluster: ctx.cluster_name.clone(),
+            cluster: p.cluster.clone(),
             name: plan.cloud_name.clone(),
             task_definition: plan.cloud_name.clone(),
-            desired_count: number(setting(plan, "ecs_service", "desired_count")),
-            capacity_provider: setting(plan, "ecs_service", "capacity_provider").to_string(),
+            desired_count: p.desired_count as i32,
+            capacity_provider: p.capacity_provider.clone(),
             network: Network {
                 subnets: ctx.network.subnet_ids.clone(),
                 security_groups: ctx.network.security_group_ids.clone(),
@@ -77,24 +78,16 @@ pub(super) fn fargate_desired(
         },
         target: DesiredTarget {
             resource_id: resource_id.clone(),
-            min_capacity: number(setting(plan, "autoscaling_target", "min_capacity")),
-            max_capacity: number(setting(plan, "autoscaling_target", "max_capacity")),
+            min_capacity: p.scaling.min as i32,
+            max_capacity: p.scaling.max as i32,
             tags: plan.tags.clone(),
         },
         policy: DesiredPolicy {
             name: format!("{}-cpu", plan.cloud_name),
             resource_id,
-            target_cpu_percent: number(setting(plan, "autoscaling_policy", "target_value")),
-            scale_out_cooldown_seconds: number(setting(
-                plan,
-                "autoscaling_policy",
-                "scale_out_cooldown_seconds",
-            )),
-            scale_in_cooldown_seconds: number(setting(
-                plan,
-                "autoscaling_policy",
-                "scale_in_cooldown_seconds",
-            )),
+            target_cpu_percent: p.scaling.target_cpu_percent as f64,
+            scale_out_cooldown_seconds: p.scaling.scale_out_cooldown_seconds as i32,
+            scale_in_cooldown_seconds: p.scaling.scale_in_cooldown_seconds as i32,
         },
     }
 }

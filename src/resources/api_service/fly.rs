@@ -5,42 +5,48 @@ use super::*;
 pub(super) fn machine_spec(
     input: &ServiceInput,
     plan: &ServicePlan,
-    c: &crate::planner::Child,
+    machine: &FlyMachinePlan,
     config: &Value,
 ) -> MachineSpec {
-    let get = |k: &str| c.settings.get(k).map(String::as_str).unwrap_or_default();
     let mut metadata = plan.tags.clone();
     metadata.insert(FLY_SERVICE.into(), plan.cloud_name.clone());
     metadata.insert(FLY_SPEC.into(), spec_pairs(config).join(" "));
+    let fly = fly_plan(plan);
+    // The planner validated the port and interval against Fly.io's ranges.
     MachineSpec {
-        name: c.name.clone(),
-        region: get("region").to_string(),
+        name: machine.name.clone(),
+        region: machine.region.clone(),
         image: input.image.clone().unwrap_or_default(),
         guest: Guest {
-            cpu_kind: get("guest.cpu_kind").to_string(),
-            cpus: number(get("guest.cpus")),
-            memory_mb: number(get("guest.memory_mb")),
+            cpu_kind: fly
+                .map(|p| p.guest.cpu_kind)
+                .unwrap_or_default()
+                .to_string(),
+            cpus: fly.map(|p| p.guest.cpus).unwrap_or_default(),
+            memory_mb: fly.map(|p| p.guest.memory_mb).unwrap_or_default(),
         },
-        internal_port: number(get("service.internal_port")),
-        check: plan
-            .settings
-            .get("health_check.path")
-            .map(|path| HttpCheck {
-                path: path.clone(),
-                interval_seconds: number(
-                    plan.settings
-                        .get("health_check.interval_seconds")
-                        .map(String::as_str)
-                        .unwrap_or("30"),
-                ),
+        internal_port: fly.map(|p| p.port as u16).unwrap_or_default(),
+        check: fly
+            .and_then(|p| p.health_check.as_ref())
+            .map(|check| HttpCheck {
+                path: check.path.clone(),
+                interval_seconds: check.interval_seconds as u32,
             }),
         env: input.env.clone(),
         metadata,
     }
 }
 
-pub(super) fn machines(plan: &ServicePlan) -> impl Iterator<Item = &crate::planner::Child> {
-    plan.children.iter().filter(|c| c.kind == "fly_machine")
+/// The Fly.io plan, when the service runs on Fly.io.
+pub(super) fn fly_plan(plan: &ServicePlan) -> Option<&FlyPlan> {
+    match &plan.host_plan {
+        HostPlan::Fly(p) => Some(p),
+        _ => None,
+    }
+}
+
+pub(super) fn machines(plan: &ServicePlan) -> impl Iterator<Item = &FlyMachinePlan> {
+    fly_plan(plan).into_iter().flat_map(|p| p.machines.iter())
 }
 
 /// Whether a machine runs what the spec describes (metadata aside: it carries the

@@ -23,7 +23,8 @@ use crate::config::ProviderConfig;
 use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::api_service::{
-    self as planner, HealthCheckInput, RequirementsInput, ScalingInput, ServiceInput, ServicePlan,
+    self as planner, FargatePlan, FlyMachinePlan, FlyPlan, HealthCheckInput, HostPlan,
+    RequirementsInput, ScalingInput, ServiceInput, ServicePlan, WorkersRoutePlan,
 };
 use crate::planner::naming;
 use crate::planner::placement::Host;
@@ -302,21 +303,6 @@ fn planned_url(plan: &ServicePlan) -> Value {
         (None, Host::AwsFargate) => Value::Null,
         (None, _) => Value::Unknown,
     }
-}
-
-fn child<'a>(plan: &'a ServicePlan, key: &str) -> Option<&'a crate::planner::Child> {
-    plan.children.iter().find(|c| c.key == key)
-}
-
-fn setting<'a>(plan: &'a ServicePlan, key: &str, name: &str) -> &'a str {
-    child(plan, key)
-        .and_then(|c| c.settings.get(name))
-        .map(String::as_str)
-        .unwrap_or_default()
-}
-
-fn number<T: std::str::FromStr + Default>(text: &str) -> T {
-    text.parse().unwrap_or_default()
 }
 
 /// Whose children this apply may touch: the environment's, and while `creating` only

@@ -5,17 +5,28 @@ use super::*;
 pub(super) fn upload(input: &ServiceInput, plan: &ServicePlan, config: &Value) -> ScriptUpload {
     let mut env = input.env.clone();
     env.insert(WORKER_SPEC_BINDING.into(), spec_pairs(config).join(" "));
-    let cpu_ms: u32 = number(setting(plan, "worker_script", "limits.cpu_ms"));
+    let cpu_ms = match &plan.host_plan {
+        HostPlan::Workers(p) if p.cpu_ms_raised => Some(p.cpu_ms as u32),
+        _ => None,
+    };
     ScriptUpload {
         name: plan.cloud_name.clone(),
         main_module: planner::WORKERS_MAIN_MODULE.into(),
         source: input.script.clone().unwrap_or_default(),
         compatibility_date: planner::WORKERS_COMPATIBILITY_DATE.into(),
-        cpu_ms: (cpu_ms > crate::planner::limits::WORKERS_DEFAULT_CPU_MS as u32).then_some(cpu_ms),
+        cpu_ms,
         env,
         // `secret://NAME` references name secrets already on the Worker: keep them.
         secrets: BTreeMap::new(),
         keep_existing_secrets: true,
+    }
+}
+
+/// The planned route on the configured zone, if any.
+pub(super) fn route(plan: &ServicePlan) -> Option<&WorkersRoutePlan> {
+    match &plan.host_plan {
+        HostPlan::Workers(p) => p.route.as_ref(),
+        _ => None,
     }
 }
 
@@ -63,9 +74,9 @@ pub(super) async fn apply_workers(
         );
     }
     cf.upload_script(cancel, &script).await?;
-    match (child(plan, "worker_route"), zone_id(ctx)) {
+    match (route(plan), zone_id(ctx)) {
         (Some(route), Some(zone)) => {
-            cf.create_route(cancel, zone, &route.name, name).await?;
+            cf.create_route(cancel, zone, &route.pattern, name).await?;
             if cf.workers_dev(cancel, name).await? == Some(true) {
                 cf.set_workers_dev(cancel, name, false).await?;
             }
@@ -114,13 +125,13 @@ pub(super) async fn read_workers(
     seen.children.insert("worker_script".into(), observed);
     seen.ids.insert("worker_script".into(), name.to_string());
     seen.artefact = Some(content);
-    match (child(plan, "worker_route"), zone_id(ctx)) {
+    match (route(plan), zone_id(ctx)) {
         (Some(route), Some(zone)) => {
             if let Some(r) = cf
                 .list_routes(cancel, zone)
                 .await?
                 .into_iter()
-                .find(|r| r.pattern == route.name && r.script.as_deref() == Some(name))
+                .find(|r| r.pattern == route.pattern && r.script.as_deref() == Some(name))
             {
                 seen.children.insert(
                     "worker_route".into(),
