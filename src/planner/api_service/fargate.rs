@@ -67,6 +67,7 @@ pub(super) fn expand_fargate(
     r: &Resolved,
     cloud_name: &str,
     warnings: &mut Vec<Violation>,
+    unknown: &mut BTreeMap<String, BTreeSet<String>>,
 ) -> (Vec<Child>, Option<String>, Option<HostPlan>) {
     let ctx = &input.environment;
     let host = Host::AwsFargate;
@@ -127,11 +128,11 @@ pub(super) fn expand_fargate(
         .set("log.region", &p.region, Source::Environment);
     set_variables(&mut task, "container.", input);
     for (name, reference) in &input.secrets {
-        task.set(
-            &format!("container.secrets.{name}"),
-            reference,
-            Source::Config,
-        );
+        let key = format!("container.secrets.{name}");
+        task.set(&key, reference, Source::Config);
+        if input.unknown.secrets.contains(name) {
+            task.unknown(&key);
+        }
     }
     if let (Some(check), Some(resolved)) = (&p.health_check, &r.health_check) {
         // ECS health checks run inside the container, so the image needs curl.
@@ -221,6 +222,7 @@ pub(super) fn expand_fargate(
     let children = vec![
         // Logs are priced by use (ingestion and storage), which the plan cannot know.
         log_group.child(
+            unknown,
             "log_group",
             host,
             "cloudwatch_log_group",
@@ -228,14 +230,23 @@ pub(super) fn expand_fargate(
             0.0,
         ),
         task.child(
+            unknown,
             "ecs_task_definition",
             host,
             "ecs_task_definition",
             cloud_name,
             0.0,
         ),
-        service.child("ecs_service", host, "ecs_service", cloud_name, service_cost),
+        service.child(
+            unknown,
+            "ecs_service",
+            host,
+            "ecs_service",
+            cloud_name,
+            service_cost,
+        ),
         target.child(
+            unknown,
             "autoscaling_target",
             host,
             "autoscaling_target",
@@ -243,6 +254,7 @@ pub(super) fn expand_fargate(
             0.0,
         ),
         policy.child(
+            unknown,
             "autoscaling_policy",
             host,
             "autoscaling_policy",

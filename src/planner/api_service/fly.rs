@@ -36,6 +36,7 @@ pub(super) fn expand_fly(
     input: &ServiceInput,
     r: &Resolved,
     cloud_name: &str,
+    unknown: &mut BTreeMap<String, BTreeSet<String>>,
 ) -> (Vec<Child>, Option<String>, Option<HostPlan>) {
     let host = Host::Fly;
     let tier = tier_default(&input.environment);
@@ -86,7 +87,7 @@ pub(super) fn expand_fly(
             p.machines_per_region,
             r.scaling.min.1,
         );
-    let mut children = vec![app.child("fly_app", host, "fly_app", cloud_name, 0.0)];
+    let mut children = vec![app.child(unknown, "fly_app", host, "fly_app", cloud_name, 0.0)];
 
     let per_machine =
         prices::fly_machine_monthly(guest.cpu_kind, guest.cpus, guest.memory_mb).unwrap_or(0.0);
@@ -122,6 +123,7 @@ pub(super) fn expand_fly(
             m.set("secrets", names(&input.secrets), Source::Config);
         }
         children.push(m.child(
+            unknown,
             &machine.key,
             host,
             "fly_machine",

@@ -178,6 +178,23 @@ pub struct ServiceInput {
     pub fly_org: Option<String>,
     /// The Cloudflare zone name (`example.com`) to route the Worker on, if configured.
     pub cloudflare_zone: Option<String>,
+    /// Which `env`, `secrets` and `tags` values are unknown at plan time.
+    pub unknown: UnknownValues,
+}
+
+/// Map entries whose values are only known after apply (an `env` value from a database's
+/// endpoint, a secret ARN created in the same plan, a tag). Their keys are in the maps
+/// (names are known) with empty values that nothing reads: placement and the expansion do
+/// not depend on them, validation skips their values, and the settings they feed are
+/// planned unknown ([`ServicePlan::unknown_settings`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnknownValues {
+    /// `env` keys whose values are unknown.
+    pub env: BTreeSet<String>,
+    /// `secrets` keys whose references are unknown.
+    pub secrets: BTreeSet<String>,
+    /// `tags` keys whose values are unknown.
+    pub tags: BTreeSet<String>,
 }
 
 /// The `scaling` block as written: every field overrides the environment's policy.
@@ -253,6 +270,11 @@ pub struct ServicePlan {
     pub children: Vec<Child>,
     /// What the host's backends build from, typed.
     pub host_plan: HostPlan,
+    /// Settings, by child key, derived from values unknown at plan time: their values in
+    /// `children` are stand-ins, to be shown as known after apply.
+    pub unknown_settings: BTreeMap<String, BTreeSet<String>>,
+    /// Whether a tag value is unknown at plan time, and so every child's tags.
+    pub tags_unknown: bool,
     /// Sum of the children's monthly costs.
     pub estimated_monthly_cost_usd: f64,
     /// Where the service answers, when known at plan time.
@@ -351,10 +373,12 @@ pub fn plan(input: &ServiceInput) -> Result<ServicePlan, Vec<Violation>> {
     let ctx = &input.environment;
     let cloud_name = naming::child_name(&ctx.name, &input.name);
     let host = resolved.placement.host;
+    let mut unknown_settings = BTreeMap::new();
+    let unknown = &mut unknown_settings;
     let (children, url, host_plan) = match host {
-        Host::AwsFargate => expand_fargate(input, &resolved, &cloud_name, &mut warnings),
-        Host::Fly => expand_fly(input, &resolved, &cloud_name),
-        Host::CloudflareWorkers => expand_workers(input, &resolved, &cloud_name),
+        Host::AwsFargate => expand_fargate(input, &resolved, &cloud_name, &mut warnings, unknown),
+        Host::Fly => expand_fly(input, &resolved, &cloud_name, unknown),
+        Host::CloudflareWorkers => expand_workers(input, &resolved, &cloud_name, unknown),
     };
     // The resolved size always matches the placed host; a mismatch is a planner bug.
     let host_plan = host_plan.ok_or_else(|| {
@@ -375,6 +399,8 @@ pub fn plan(input: &ServiceInput) -> Result<ServicePlan, Vec<Violation>> {
         settings_source,
         children,
         host_plan,
+        unknown_settings,
+        tags_unknown: !input.unknown.tags.is_empty(),
         estimated_monthly_cost_usd,
         url,
         tags: resolved.tags,

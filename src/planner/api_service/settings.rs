@@ -7,6 +7,8 @@ use super::*;
 pub(super) struct Settings {
     pub(super) values: BTreeMap<String, String>,
     pub(super) sources: BTreeMap<String, Source>,
+    /// Keys whose values derive from inputs unknown at plan time.
+    pub(super) unknown: BTreeSet<String>,
 }
 
 impl Settings {
@@ -16,14 +18,25 @@ impl Settings {
         self
     }
 
+    /// Marks `key` as derived from a value unknown at plan time.
+    pub(super) fn unknown(&mut self, key: &str) -> &mut Self {
+        self.unknown.insert(key.to_string());
+        self
+    }
+
+    /// The child, noting in `unknown` which of its settings are unknown at plan time.
     pub(super) fn child(
         self,
+        unknown: &mut BTreeMap<String, BTreeSet<String>>,
         key: &str,
         host: Host,
         kind: &str,
         name: &str,
         monthly_cost_usd: f64,
     ) -> Child {
+        if !self.unknown.is_empty() {
+            unknown.insert(key.to_string(), self.unknown);
+        }
         Child {
             key: key.to_string(),
             provider: host.provider().to_string(),
@@ -119,10 +132,10 @@ pub(super) fn names(map: &BTreeMap<String, String>) -> String {
 pub(super) fn set_variables(s: &mut Settings, prefix: &str, input: &ServiceInput) {
     if !input.env.is_empty() {
         s.set(&format!("{prefix}env"), names(&input.env), Source::Config);
-        s.set(
-            &format!("{prefix}env_digest"),
-            env_digest(&input.env),
-            Source::Config,
-        );
+        let digest_key = format!("{prefix}env_digest");
+        s.set(&digest_key, env_digest(&input.env), Source::Config);
+        if !input.unknown.env.is_empty() {
+            s.unknown(&digest_key);
+        }
     }
 }

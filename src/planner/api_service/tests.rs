@@ -73,6 +73,7 @@ fn scoring_api_fargate() -> ServiceInput {
         default_tags: BTreeMap::new(),
         fly_org: None,
         cloudflare_zone: None,
+        unknown: UnknownValues::default(),
     }
 }
 
@@ -530,4 +531,5 @@ fn an_unpriced_region_plans_with_a_warning() {
 
 mod changes;
 mod host_plan;
+mod unknowns;
 mod validate;

@@ -177,6 +177,9 @@ pub(super) fn check_variables(input: &ServiceInput, host: Option<Host>, out: &mu
                 &format!("env[\"{name}\"]"),
             ));
         }
+        if input.unknown.secrets.contains(name) {
+            continue; // its form is checked once it is known
+        }
         match (secret_ref(value), host) {
             (None, _) => out.push(messages::not_a_secret_reference(path, SECRET_FORMS)),
             (Some(SecretRef::HostSecret(_)), Some(Host::AwsFargate)) => {

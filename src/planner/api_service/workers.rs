@@ -27,6 +27,7 @@ pub(super) fn expand_workers(
     input: &ServiceInput,
     r: &Resolved,
     cloud_name: &str,
+    unknown: &mut BTreeMap<String, BTreeSet<String>>,
 ) -> (Vec<Child>, Option<String>, Option<HostPlan>) {
     let host = Host::CloudflareWorkers;
     let tier = tier_default(&input.environment);
@@ -63,6 +64,7 @@ pub(super) fn expand_workers(
         worker.set("bindings.secrets", names(&input.secrets), Source::Config);
     }
     let mut children = vec![worker.child(
+        unknown,
         "worker_script",
         host,
         "worker_script",
@@ -77,7 +79,14 @@ pub(super) fn expand_workers(
                 .set("zone", &planned.zone, Source::Config)
                 .set("pattern", &planned.pattern, Source::Config)
                 .set("script", cloud_name, Source::Config);
-            children.push(route.child("worker_route", host, "worker_route", &planned.pattern, 0.0));
+            children.push(route.child(
+                unknown,
+                "worker_route",
+                host,
+                "worker_route",
+                &planned.pattern,
+                0.0,
+            ));
             Some(format!("https://{cloud_name}.{}", planned.zone))
         }
         None => {
@@ -88,6 +97,7 @@ pub(super) fn expand_workers(
                 tier,
             );
             children.push(subdomain.child(
+                unknown,
                 "workers_dev_subdomain",
                 host,
                 "workers_dev_subdomain",

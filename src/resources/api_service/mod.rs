@@ -24,7 +24,7 @@ use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::api_service::{
     self as planner, FargatePlan, FlyMachinePlan, FlyPlan, HealthCheckInput, HostPlan,
-    RequirementsInput, ScalingInput, ServiceInput, ServicePlan, WorkersRoutePlan,
+    RequirementsInput, ScalingInput, ServiceInput, ServicePlan, UnknownValues, WorkersRoutePlan,
 };
 use crate::planner::naming;
 use crate::planner::placement::Host;
@@ -200,6 +200,9 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
         background_work: get(rq, "background_work").as_bool(),
     };
     let port = whole(get(v, "port"), AttributePath::attr("port"), limits::PORT);
+    let (env, unknown_env) = map_with_unknowns(get(v, "env"));
+    let (secrets, unknown_secrets) = map_with_unknowns(get(v, "secrets"));
+    let (tags, unknown_tags) = map_with_unknowns(get(v, "tags"));
     let input = ServiceInput {
         environment,
         name: text("name").unwrap_or_default(),
@@ -211,14 +214,19 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
         memory: text("memory"),
         scaling,
         health_check,
-        env: attrs::string_map(get(v, "env")),
-        secrets: attrs::string_map(get(v, "secrets")),
+        env,
+        secrets,
         regions: attrs::strings(get(v, "regions")),
         requirements,
-        tags: attrs::string_map(get(v, "tags")),
+        tags,
         default_tags: config.default_tags.clone(),
         fly_org: config.fly.org_slug.clone(),
         cloudflare_zone: config.cloudflare.zone_name.clone(),
+        unknown: UnknownValues {
+            env: unknown_env,
+            secrets: unknown_secrets,
+            tags: unknown_tags,
+        },
     };
     if diags.has_errors() {
         Err(diags)
@@ -281,11 +289,7 @@ fn state_value(config: &Value, plan: &ServicePlan, url: Value, child_ids: Value)
             ("child_ids", child_ids),
             (
                 "expansion",
-                Value::list(
-                    plan.children
-                        .iter()
-                        .map(|c| attrs::child_value(c, &plan.tags)),
-                ),
+                Value::list(plan.children.iter().map(|c| child_state(c, plan))),
             ),
             (
                 "estimated_monthly_cost_usd",
@@ -414,17 +418,18 @@ impl Resource for ApiServiceResource {
         if req.proposed_new_state.is_null() {
             return out; // destroy
         }
-        let known;
-        let mut pending = Pending::default();
-        let config = if req.config.is_wholly_known() {
-            &req.config
-        } else if let Some((c, p)) = with_placeholders(&req.config, &ctx.config) {
-            (known, pending) = (c, p);
-            &known
-        } else {
-            &req.config
+        let config = &req.config;
+        // Unknown `env`, `secrets` or `tags` values plan (the planner derives what they
+        // feed); anything else unknown leaves the computed attributes unknown. So does a
+        // plan that fails while values are unknown: they may be what it needs.
+        let next = known_but_map_values(config)
+            .then(|| input(config, &ctx.config))
+            .map(|i| i.and_then(|i| planner::plan(&i).map_err(violations)));
+        let next = match next {
+            Some(Err(_)) if !config.is_wholly_known() => None,
+            next => next,
         };
-        if !config.is_wholly_known() {
+        let Some(next) = next else {
             out.planned_state = with(
                 req.proposed_new_state,
                 [
@@ -439,18 +444,11 @@ impl Resource for ApiServiceResource {
                 .map(|k| (k, Value::Unknown)),
             );
             return out;
-        }
-        let next_input = match input(config, &ctx.config) {
-            Ok(i) => i,
+        };
+        let next = match next {
+            Ok(p) => p,
             Err(d) => {
                 out.diagnostics = d;
-                return out;
-            }
-        };
-        let next = match planner::plan(&next_input) {
-            Ok(p) => p,
-            Err(v) => {
-                out.diagnostics = violations(v);
                 return out;
             }
         };
@@ -476,8 +474,7 @@ impl Resource for ApiServiceResource {
                 }
             }
         }
-        out.planned_state =
-            pending.restore(state_value(config, &next, url, child_ids), &req.config);
+        out.planned_state = state_value(config, &next, url, child_ids);
         out
     }
 
