@@ -210,10 +210,10 @@ fn planner_and_value_import_nothing_async_and_nothing_cloud() {
     }
 }
 
-#[test]
-fn resources_do_not_import_each_other() {
-    let sources = sources();
-    let in_resources = |s: &&Source| s.module.len() == 2 && s.module[0] == "resources";
+/// Where each file under `src/resources/` imports another resource's module from, as
+/// messages; a file inside a resource's folder may import its siblings (`super::x`).
+fn resource_import_violations(sources: &[Source]) -> Vec<String> {
+    let in_resources = |s: &&Source| s.module.len() >= 2 && s.module[0] == "resources";
     // A resource module is one that implements the trait; shared modules do not.
     let resource_modules: BTreeSet<&str> = sources
         .iter()
@@ -221,27 +221,86 @@ fn resources_do_not_import_each_other() {
         .filter(|s| s.code.contains("impl Resource for"))
         .map(|s| s.module[1].as_str())
         .collect();
-    assert!(
-        resource_modules.contains("environment"),
-        "{resource_modules:?}"
-    );
+    let mut out = Vec::new();
     for s in sources.iter().filter(in_resources) {
-        let mut named = paths_after(&s.code, "super::");
-        named.extend(
-            paths_after(&s.code, "crate::resources::")
-                .into_iter()
-                .chain(paths_after(&s.code, "resources::")),
-        );
-        for path in named {
-            if let Some(other) = path.first()
-                && other != &s.module[1]
-                && resource_modules.contains(other.as_str())
+        // Every path written from this file, resolved to a path from `src/`.
+        let mut resolved: Vec<Vec<String>> = Vec::new();
+        for path in paths_after(&s.code, "super::") {
+            let mut base = s.module.clone();
+            base.pop();
+            let mut rest = path.as_slice();
+            while let Some((first, tail)) = rest.split_first()
+                && first == "super"
             {
-                panic!(
-                    "src/resources/{}.rs imports the resource `{other}`: share through a module such as `environment_context`",
-                    s.module[1]
-                );
+                base.pop();
+                rest = tail;
+            }
+            resolved.push(base.into_iter().chain(rest.iter().cloned()).collect());
+        }
+        for path in paths_after(&s.code, "resources::") {
+            resolved.push(
+                std::iter::once("resources".to_string())
+                    .chain(path)
+                    .collect(),
+            );
+        }
+        for path in resolved {
+            if path.len() >= 2
+                && path[0] == "resources"
+                && path[1] != s.module[1]
+                && resource_modules.contains(path[1].as_str())
+            {
+                out.push(format!(
+                    "src/{}.rs imports the resource `{}`: share through a module such as `environment_context`",
+                    s.module.join("/"),
+                    path[1]
+                ));
             }
         }
     }
+    out
+}
+
+#[test]
+fn resources_do_not_import_each_other() {
+    let sources = sources();
+    assert!(
+        sources
+            .iter()
+            .any(|s| s.module.len() > 2 && s.module[0] == "resources"),
+        "the check should see the files inside resource folders"
+    );
+    let violations = resource_import_violations(&sources);
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[test]
+fn the_resource_check_sees_imports_from_inside_a_resource_folder() {
+    let source = |module: &[&str], code: &str| Source {
+        module: module.iter().map(|m| m.to_string()).collect(),
+        code: code.to_string(),
+    };
+    let sources = [
+        source(
+            &["resources", "environment"],
+            "impl Resource for EnvironmentResource {}",
+        ),
+        source(
+            &["resources", "database"],
+            "impl Resource for DatabaseResource {}",
+        ),
+        // Siblings inside the folder are fine; the grandparent's other resource is not.
+        source(
+            &["resources", "database", "convert"],
+            "use super::reconcile::x; use super::super::environment::Spec;",
+        ),
+        source(
+            &["resources", "database", "import"],
+            "use crate::resources::environment::context;",
+        ),
+    ];
+    let violations = resource_import_violations(&sources);
+    assert_eq!(violations.len(), 2, "{violations:#?}");
+    assert!(violations[0].contains("src/resources/database/convert.rs"));
+    assert!(violations[1].contains("src/resources/database/import.rs"));
 }
