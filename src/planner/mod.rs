@@ -14,6 +14,7 @@
 //! time whenever the inputs are, which is what lets a reviewer read it in `terraform plan`.
 //!
 //! Modules:
+//! - [`expansion`]: a [`Child`] and the [`Settings`] builder every planner makes it with;
 //! - [`tier`]: the three tiers and their default policy table;
 //! - [`limits`]: AWS limits that validation checks against, as data;
 //! - [`naming`]: deterministic cloud names and the platform's tags;
@@ -28,6 +29,7 @@
 pub mod api_service;
 pub mod database;
 pub mod environment;
+pub mod expansion;
 pub mod limits;
 pub mod messages;
 pub mod naming;
@@ -36,11 +38,11 @@ pub mod prices;
 pub mod tier;
 pub mod units;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::value::path::AttributePath;
 
+pub use expansion::{Child, Settings};
 pub use tier::Tier;
 
 /// A problem with the inputs that the user can fix, located at an attribute path.
@@ -95,23 +97,4 @@ impl fmt::Display for Source {
             Source::Tier(tier) => write!(f, "tier:{}", tier.as_str()),
         }
     }
-}
-
-/// One child cloud resource of a composite: one element of its `expansion` list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Child {
-    /// Stable logical key within the composite, e.g. `ecs_cluster`; never the cloud name.
-    pub key: String,
-    /// The cloud that hosts it: `aws`, `fly` or `cloudflare`.
-    pub provider: String,
-    /// The child's kind, shown to users as `type`, e.g. `ecs_cluster`.
-    pub kind: String,
-    /// The deterministic cloud name.
-    pub name: String,
-    /// The effective settings, rendered as strings.
-    pub settings: BTreeMap<String, String>,
-    /// For each key of `settings`, where its value came from.
-    pub settings_source: BTreeMap<String, Source>,
-    /// Estimated monthly cost in USD from the dated price table.
-    pub monthly_cost_usd: f64,
 }

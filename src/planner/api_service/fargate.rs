@@ -221,42 +221,42 @@ pub(super) fn expand_fargate(
 
     let children = vec![
         // Logs are priced by use (ingestion and storage), which the plan cannot know.
-        log_group.child(
+        log_group.child_noting_unknown(
             unknown,
             "log_group",
-            host,
+            host.provider(),
             "cloudwatch_log_group",
             log_group_name,
             0.0,
         ),
-        task.child(
+        task.child_noting_unknown(
             unknown,
             "ecs_task_definition",
-            host,
+            host.provider(),
             "ecs_task_definition",
             cloud_name,
             0.0,
         ),
-        service.child(
+        service.child_noting_unknown(
             unknown,
             "ecs_service",
-            host,
+            host.provider(),
             "ecs_service",
             cloud_name,
             service_cost,
         ),
-        target.child(
+        target.child_noting_unknown(
             unknown,
             "autoscaling_target",
-            host,
+            host.provider(),
             "autoscaling_target",
             &resource_id,
             0.0,
         ),
-        policy.child(
+        policy.child_noting_unknown(
             unknown,
             "autoscaling_policy",
-            host,
+            host.provider(),
             "autoscaling_policy",
             &format!("{cloud_name}-cpu"),
             0.0,

@@ -87,7 +87,14 @@ pub(super) fn expand_fly(
             p.machines_per_region,
             r.scaling.min.1,
         );
-    let mut children = vec![app.child(unknown, "fly_app", host, "fly_app", cloud_name, 0.0)];
+    let mut children = vec![app.child_noting_unknown(
+        unknown,
+        "fly_app",
+        host.provider(),
+        "fly_app",
+        cloud_name,
+        0.0,
+    )];
 
     let per_machine =
         prices::fly_machine_monthly(guest.cpu_kind, guest.cpus, guest.memory_mb).unwrap_or(0.0);
@@ -122,10 +129,10 @@ pub(super) fn expand_fly(
         if !input.secrets.is_empty() {
             m.set("secrets", names(&input.secrets), Source::Config);
         }
-        children.push(m.child(
+        children.push(m.child_noting_unknown(
             unknown,
             &machine.key,
-            host,
+            host.provider(),
             "fly_machine",
             &machine.name,
             per_machine,

@@ -54,7 +54,7 @@ use super::limits::{
 };
 use super::placement::{self, Host, Placement, Requirements};
 use super::units::{self, Cpu};
-use super::{Child, Source, Tier, Violation, messages, naming, prices};
+use super::{Child, Settings, Source, Tier, Violation, messages, naming, prices};
 
 mod changes;
 mod fargate;

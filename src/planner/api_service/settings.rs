@@ -2,53 +2,6 @@
 
 use super::*;
 
-/// Builds a child's settings and their sources side by side.
-#[derive(Default)]
-pub(super) struct Settings {
-    pub(super) values: BTreeMap<String, String>,
-    pub(super) sources: BTreeMap<String, Source>,
-    /// Keys whose values derive from inputs unknown at plan time.
-    pub(super) unknown: BTreeSet<String>,
-}
-
-impl Settings {
-    pub(super) fn set(&mut self, key: &str, value: impl ToString, source: Source) -> &mut Self {
-        self.values.insert(key.to_string(), value.to_string());
-        self.sources.insert(key.to_string(), source);
-        self
-    }
-
-    /// Marks `key` as derived from a value unknown at plan time.
-    pub(super) fn unknown(&mut self, key: &str) -> &mut Self {
-        self.unknown.insert(key.to_string());
-        self
-    }
-
-    /// The child, noting in `unknown` which of its settings are unknown at plan time.
-    pub(super) fn child(
-        self,
-        unknown: &mut BTreeMap<String, BTreeSet<String>>,
-        key: &str,
-        host: Host,
-        kind: &str,
-        name: &str,
-        monthly_cost_usd: f64,
-    ) -> Child {
-        if !self.unknown.is_empty() {
-            unknown.insert(key.to_string(), self.unknown);
-        }
-        Child {
-            key: key.to_string(),
-            provider: host.provider().to_string(),
-            kind: kind.to_string(),
-            name: name.to_string(),
-            settings: self.values,
-            settings_source: self.sources,
-            monthly_cost_usd,
-        }
-    }
-}
-
 pub(super) fn service_settings(
     r: &Resolved,
 ) -> (BTreeMap<String, String>, BTreeMap<String, Source>) {

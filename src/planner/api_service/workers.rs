@@ -63,10 +63,10 @@ pub(super) fn expand_workers(
     if !input.secrets.is_empty() {
         worker.set("bindings.secrets", names(&input.secrets), Source::Config);
     }
-    let mut children = vec![worker.child(
+    let mut children = vec![worker.child_noting_unknown(
         unknown,
         "worker_script",
-        host,
+        host.provider(),
         "worker_script",
         cloud_name,
         prices::workers_paid_base_month(),
@@ -79,10 +79,10 @@ pub(super) fn expand_workers(
                 .set("zone", &planned.zone, Source::Config)
                 .set("pattern", &planned.pattern, Source::Config)
                 .set("script", cloud_name, Source::Config);
-            children.push(route.child(
+            children.push(route.child_noting_unknown(
                 unknown,
                 "worker_route",
-                host,
+                host.provider(),
                 "worker_route",
                 &planned.pattern,
                 0.0,
@@ -96,10 +96,10 @@ pub(super) fn expand_workers(
                 format!("https://{cloud_name}.<account-subdomain>.workers.dev"),
                 tier,
             );
-            children.push(subdomain.child(
+            children.push(subdomain.child_noting_unknown(
                 unknown,
                 "workers_dev_subdomain",
-                host,
+                host.provider(),
                 "workers_dev_subdomain",
                 cloud_name,
                 0.0,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::planner::environment::EnvironmentContext;
-use crate::planner::{Child, Source, prices};
+use crate::planner::{Child, Settings, Source, prices};
 
 use super::*;
 
@@ -26,7 +26,8 @@ pub(super) fn cents(usd: f64) -> f64 {
     (usd * 100.0).round() / 100.0
 }
 
-/// One child's settings from `(setting, value, source)` rows.
+/// One child's settings from `(setting, value, source)` rows, with the price note when
+/// part of its cost could not be priced.
 pub(super) fn child(
     key: String,
     kind: &str,
@@ -34,25 +35,11 @@ pub(super) fn child(
     rows: Vec<(&str, String, Source)>,
     cost: Cost,
 ) -> Child {
-    let mut settings: BTreeMap<String, String> = BTreeMap::new();
-    let mut settings_source = BTreeMap::new();
-    for (setting, value, source) in rows {
-        settings.insert(setting.to_string(), value);
-        settings_source.insert(setting.to_string(), source);
-    }
+    let mut settings: Settings = rows.into_iter().collect();
     if let Some((note, source)) = cost.note {
-        settings.insert("price_note".to_string(), note);
-        settings_source.insert("price_note".to_string(), source);
+        settings.set("price_note", note, source);
     }
-    Child {
-        key,
-        provider: "aws".to_string(),
-        kind: kind.to_string(),
-        name,
-        settings,
-        settings_source,
-        monthly_cost_usd: cents(cost.usd),
-    }
+    settings.child(&key, "aws", kind, &name, cents(cost.usd))
 }
 
 /// The rows the primary and its replicas share: engine, version, class and storage.

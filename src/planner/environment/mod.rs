@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::value::path::AttributePath;
 
 use super::tier::Tier;
-use super::{Child, Source, Violation, messages, naming, prices};
+use super::{Child, Settings, Source, Violation, messages, naming, prices};
 
 /// The `platform:component` tag value of everything this planner creates.
 pub const COMPONENT: &str = "environment";
@@ -292,26 +292,19 @@ fn ecs_cluster(context: &EnvironmentContext) -> Child {
         ),
         ("region", context.region.clone(), Source::Config),
     ];
-    let settings = rows
-        .iter()
-        .map(|(k, v, _)| (k.to_string(), v.clone()))
-        .collect();
-    let settings_source = rows.iter().map(|(k, _, s)| (k.to_string(), *s)).collect();
-
     // An ECS cluster is free in every region: AWS bills the Fargate tasks that run in
     // it, and Container Insights bills per custom metric of running tasks and services,
     // so both belong to the services' estimates, not to the cluster's.
     let monthly_cost_usd = prices::ecs_cluster_month(&context.region).unwrap_or(0.0);
 
-    Child {
-        key: ECS_CLUSTER_KEY.to_string(),
-        provider: "aws".to_string(),
-        kind: "ecs_cluster".to_string(),
-        name: context.cluster_name.clone(),
-        settings,
-        settings_source,
+    let settings: Settings = rows.into_iter().collect();
+    settings.child(
+        ECS_CLUSTER_KEY,
+        "aws",
+        "ecs_cluster",
+        &context.cluster_name,
         monthly_cost_usd,
-    }
+    )
 }
 
 #[cfg(test)]
