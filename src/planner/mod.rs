@@ -22,6 +22,7 @@
 //! - [`prices`]: the dated price table in `data/prices/aws.json` and its lookups;
 //! - [`units`]: the CPU and memory sizes people write, parsed exactly;
 //! - [`placement`]: which host runs a service, and why (also the hosting-matrix data source);
+//! - [`render`]: the one reading of a plan, for reviewers and every snapshot test;
 //! - [`environment`]: the `platform_environment` planner;
 //! - [`api_service`]: the `platform_api_service` planner, per host (Fargate, Fly.io, Workers);
 //! - [`database`]: the `platform_database` planner (RDS instance, parameter group, replicas).
@@ -35,6 +36,7 @@ pub mod messages;
 pub mod naming;
 pub mod placement;
 pub mod prices;
+pub mod render;
 pub mod tier;
 pub mod units;
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::planner::environment::{self, EnvironmentInput, NetworkInput, PolicyInput};
+use crate::planner::render::render;
 
 fn context_with(tier: Tier, policy: PolicyInput) -> EnvironmentContext {
     let name = match tier {

@@ -291,7 +291,7 @@ pub fn plan(input: &DatabaseInput) -> Result<DatabasePlan, Vec<Violation>> {
 
 #[cfg(test)]
 mod tests {
-    use std::fmt::Write as _;
+    use crate::planner::render::render;
 
     use super::fixtures::*;
     use super::*;
@@ -318,33 +318,6 @@ mod tests {
     #[test]
     fn plans_are_deterministic() {
         assert_eq!(plan(&valid()), plan(&valid()));
-    }
-
-    /// A readable rendering of the expansion for snapshot tests.
-    fn render(plan: &DatabasePlan) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{} ({} in {}): ${:.2} a month",
-            plan.identifier, plan.tier, plan.region, plan.estimated_monthly_cost_usd
-        );
-        for child in &plan.children {
-            let _ = writeln!(
-                out,
-                "\n[{}] {}/{} {} — ${:.2} a month",
-                child.key, child.provider, child.kind, child.name, child.monthly_cost_usd
-            );
-            let width = child.settings.keys().map(String::len).max().unwrap_or(0);
-            for (key, value) in &child.settings {
-                let source = child.settings_source[key];
-                let _ = writeln!(out, "  {key:<width$} = {value:<20} # {source}");
-            }
-        }
-        let _ = writeln!(out, "\ntags:");
-        for (key, value) in &plan.effective.tags {
-            let _ = writeln!(out, "  {key} = {value}");
-        }
-        out
     }
 
     fn snapshot(name: &str, plan: &DatabasePlan) {

@@ -313,6 +313,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_plan_reads_as_its_expansion() {
+        let plan = plan(&valid()).expect("valid");
+        let text = crate::planner::render::render(&plan);
+        let want = r#"platform_environment "prod"
+  tier   = production
+  region = eu-west-1
+  estimated_monthly_cost_usd = 0.00
+  expansion:
+    ecs_cluster (aws/ecs_cluster) "prod-cluster"  $0.00/month
+      capacity_providers = FARGATE,FARGATE_SPOT  [tier:production]
+      container_insights = enabled  [tier:production]
+      default_capacity_provider = FARGATE  [tier:production]
+      region = eu-west-1  [config]
+"#;
+        assert_eq!(text, want);
+    }
+
+    #[test]
     fn no_network_block_is_fine() {
         let plan = plan(&with(|i| i.network = None)).expect("valid");
         assert_eq!(plan.context.network, Network::default());
