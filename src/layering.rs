@@ -218,7 +218,7 @@ fn resource_import_violations(sources: &[Source]) -> Vec<String> {
     let resource_modules: BTreeSet<&str> = sources
         .iter()
         .filter(in_resources)
-        .filter(|s| s.code.contains("impl Resource for"))
+        .filter(|s| s.code.contains("impl Resource for") || s.code.contains("impl Composite for"))
         .map(|s| s.module[1].as_str())
         .collect();
     let mut out = Vec::new();

@@ -5,16 +5,16 @@
 use super::attrs::{self, get, map_of, s, with};
 use super::environment_context::{
     self, TAG_NETWORK, TAG_POLICY, TAG_TIER, context_type, context_value, encode_network,
-    encode_policy, input, policy_fields, violations,
+    encode_policy, input, policy_fields,
 };
-use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
+use super::framework::{self, Composite};
 use crate::backends::aws::ecs::{self, DesiredCluster, ObservedCluster};
 use crate::backends::ownership::{self, Owner};
 use crate::backends::{BackendError, cancellable};
 use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::environment::{self as env_planner, EnvironmentInput, EnvironmentPlan};
-use crate::planner::naming;
+use crate::planner::{Violation, naming};
 use crate::schema::{Attribute, Block, Mode, NestedBlock, Schema};
 use crate::value::{AttributePath, Type, Value};
 use std::collections::BTreeMap;
@@ -210,11 +210,15 @@ fn observe(state: Value, cluster: &ObservedCluster) -> Value {
 // The resource
 // ---------------------------------------------------------------------------------------
 
+fn diagnostic(action: &str, e: BackendError) -> Diagnostic {
+    super::backend_diagnostic("Cluster Name Already Taken", action, e)
+}
+
 #[async_trait::async_trait]
-impl Resource for EnvironmentResource {
-    fn type_name(&self) -> &'static str {
-        "platform_environment"
-    }
+impl Composite for EnvironmentResource {
+    type Input = EnvironmentInput;
+    type Plan = EnvironmentPlan;
+    const TYPE_NAME: &'static str = "platform_environment";
 
     fn schema(&self) -> &Schema {
         &self.schema
@@ -227,131 +231,59 @@ impl Resource for EnvironmentResource {
         }
     }
 
-    fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
-        if !config.is_wholly_known() {
-            // Checked again at plan time, once every input is known.
-            return Diagnostics::new();
-        }
-        match input(config, &ctx.config.default_tags) {
-            Err(d) => d,
-            Ok(i) => violations(env_planner::validate(&i)),
-        }
+    fn decode(&self, config: &Value, ctx: &CallContext) -> Result<EnvironmentInput, Diagnostics> {
+        input(config, &ctx.config.default_tags)
     }
 
-    fn plan(&self, req: PlanRequest, ctx: &CallContext) -> PlanOutcome {
-        let mut out = PlanOutcome {
-            planned_state: req.proposed_new_state.clone(),
-            requires_replace: vec![],
-            planned_private: req.prior_private.clone(),
-            diagnostics: Diagnostics::new(),
-        };
-        if req.proposed_new_state.is_null() {
-            return out; // destroy
-        }
-        let prior = &req.prior_state;
-        let config = &req.config;
-        if !prior.is_null() {
-            for attr in ["name", "region"] {
-                let (old, new) = (get(prior, attr), get(config, attr));
-                if new.is_unknown() || old != new {
-                    out.requires_replace.push(AttributePath::attr(attr));
-                }
-            }
-        }
-        let replacing = !out.requires_replace.is_empty();
-        let arn = if prior.is_null() || replacing {
-            Value::Unknown
-        } else {
-            get(prior, "cluster_arn").clone()
-        };
-        if !config.is_wholly_known() {
-            let name = get(config, "name").clone();
-            out.planned_state = with(
-                req.proposed_new_state,
-                [
-                    ("id", name.clone()),
-                    (
-                        "cluster_name",
-                        name.as_str()
-                            .map(|n| s(naming::cluster_name(n)))
-                            .unwrap_or(Value::Unknown),
-                    ),
-                    ("cluster_arn", arn),
-                    ("context", Value::Unknown),
-                    ("expansion", Value::Unknown),
-                    ("estimated_monthly_cost_usd", Value::Unknown),
-                ],
-            );
-            return out;
-        }
-        let input = match input(config, &ctx.config.default_tags) {
-            Ok(i) => i,
-            Err(d) => {
-                out.diagnostics = d;
-                return out;
-            }
-        };
-        match env_planner::plan(&input) {
-            Ok(plan) => out.planned_state = state_value(config, &plan, &input, arn),
-            Err(v) => out.diagnostics = violations(v),
-        }
-        out
+    fn validate(&self, input: &EnvironmentInput) -> Vec<Violation> {
+        env_planner::validate(input)
     }
 
-    async fn apply(&self, req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome {
-        let prior = req.prior_state;
-        let fail = |state: Value, d: Diagnostic| ApplyOutcome {
-            new_state: state,
-            private: req.planned_private.clone(),
-            diagnostics: Diagnostics::from_error(d),
-        };
-        if req.planned_state.is_null() {
-            let name = get(&prior, "cluster_name")
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let region = get(&prior, "region")
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let client = ctx.aws.ecs(&region).await;
-            return match cancellable(&ctx.cancel, ecs::delete(&client, &name)).await {
-                Ok(()) => ApplyOutcome {
-                    new_state: Value::Null,
-                    private: vec![],
-                    diagnostics: Diagnostics::new(),
-                },
-                Err(e) => fail(
-                    prior,
-                    super::backend_diagnostic(
-                        "Cluster Name Already Taken",
-                        "Delete The ECS Cluster",
-                        e,
-                    ),
-                ),
-            };
-        }
-        let input = match input(&req.config, &ctx.config.default_tags) {
-            Ok(i) => i,
-            Err(d) => {
-                return ApplyOutcome {
-                    new_state: prior,
-                    private: req.planned_private,
-                    diagnostics: d,
-                };
-            }
-        };
-        let plan = match env_planner::plan(&input) {
-            Ok(p) => p,
-            Err(v) => {
-                return ApplyOutcome {
-                    new_state: prior,
-                    private: req.planned_private,
-                    diagnostics: violations(v),
-                };
-            }
-        };
-        let desired = desired_cluster(&plan, &input);
+    fn plan(&self, input: &EnvironmentInput) -> Result<EnvironmentPlan, Vec<Violation>> {
+        env_planner::plan(input)
+    }
+
+    fn requires_replace(&self, prior: &Value, config: &Value) -> Vec<AttributePath> {
+        framework::changed(prior, config, &["name", "region"])
+    }
+
+    fn known_while_unknown(
+        &self,
+        config: &Value,
+        kept: Option<&Value>,
+    ) -> Vec<(&'static str, Value)> {
+        let name = get(config, "name").clone();
+        let cluster_name = name
+            .as_str()
+            .map(|n| s(naming::cluster_name(n)))
+            .unwrap_or(Value::Unknown);
+        vec![
+            ("id", name),
+            ("cluster_name", cluster_name),
+            ("cluster_arn", arn(kept)),
+        ]
+    }
+
+    fn planned_state(
+        &self,
+        config: &Value,
+        input: &EnvironmentInput,
+        plan: &EnvironmentPlan,
+        kept: Option<&Value>,
+    ) -> Value {
+        state_value(config, plan, input, arn(kept))
+    }
+
+    async fn reconcile(
+        &self,
+        prior: Value,
+        config: &Value,
+        input: &EnvironmentInput,
+        plan: &EnvironmentPlan,
+        ctx: &CallContext,
+    ) -> (Value, Diagnostics) {
+        let fail = |state: Value, d: Diagnostic| (state, Diagnostics::from_error(d));
+        let desired = desired_cluster(plan, input);
         let client = ctx.aws.ecs(&input.region).await;
         // Not in state: only a cluster an unfinished create of this environment left may
         // be adopted (see `backends::ownership`).
@@ -374,22 +306,14 @@ impl Resource for EnvironmentResource {
         .await
         .map_err(|e| ownership::with_import(e, "platform_environment", &input.name));
         match result {
-            Ok(observed) => ApplyOutcome {
-                new_state: state_value(&req.config, &plan, &input, s(observed.arn)),
-                private: req.planned_private,
-                diagnostics: Diagnostics::new(),
-            },
-            // Someone else's cluster: nothing of it enters the state.
-            Err(e @ BackendError::Taken(_)) => fail(
-                prior,
-                super::backend_diagnostic("Cluster Name Already Taken", "Apply The ECS Cluster", e),
+            Ok(observed) => (
+                state_value(config, plan, input, s(observed.arn)),
+                Diagnostics::new(),
             ),
+            // Someone else's cluster: nothing of it enters the state.
+            Err(e @ BackendError::Taken(_)) => fail(prior, diagnostic("Apply The ECS Cluster", e)),
             Err(e) => {
-                let d = super::backend_diagnostic(
-                    "Cluster Name Already Taken",
-                    "Apply The ECS Cluster",
-                    e,
-                );
+                let d = diagnostic("Apply The ECS Cluster", e);
                 if !prior.is_null() {
                     return fail(prior, d);
                 }
@@ -400,7 +324,7 @@ impl Resource for EnvironmentResource {
                         .await;
                 match found {
                     Ok(Some(cluster)) if ownership::is_creating(&cluster.tags) => {
-                        let state = state_value(&req.config, &plan, &input, s(cluster.arn.clone()));
+                        let state = state_value(config, plan, input, s(cluster.arn.clone()));
                         fail(observe(state, &cluster), d)
                     }
                     _ => fail(prior, d),
@@ -409,39 +333,31 @@ impl Resource for EnvironmentResource {
         }
     }
 
-    async fn read(&self, state: Value, private: Vec<u8>, ctx: &CallContext) -> ReadOutcome {
-        let name = get(&state, "cluster_name")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let region = get(&state, "region")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+    async fn delete(&self, prior: Value, ctx: &CallContext) -> (Value, Diagnostics) {
+        let (name, region) = cluster_of(&prior);
+        let client = ctx.aws.ecs(&region).await;
+        match cancellable(&ctx.cancel, ecs::delete(&client, &name)).await {
+            Ok(()) => (Value::Null, Diagnostics::new()),
+            Err(e) => (
+                prior,
+                Diagnostics::from_error(diagnostic("Delete The ECS Cluster", e)),
+            ),
+        }
+    }
+
+    async fn observe(&self, state: Value, ctx: &CallContext) -> (Value, Diagnostics) {
+        let (name, region) = cluster_of(&state);
         let client = ctx.aws.ecs(&region).await;
         match cancellable(&ctx.cancel, ecs::find(&client, &name)).await {
             Ok(None) => {
                 tracing::info!(cluster = %name, "cluster is gone; it will be planned for creation");
-                ReadOutcome {
-                    new_state: Value::Null,
-                    private,
-                    diagnostics: Diagnostics::new(),
-                }
+                (Value::Null, Diagnostics::new())
             }
-            Ok(Some(cluster)) => ReadOutcome {
-                new_state: observe(state, &cluster),
-                private,
-                diagnostics: Diagnostics::new(),
-            },
-            Err(e) => ReadOutcome {
-                new_state: state,
-                private,
-                diagnostics: Diagnostics::from_error(super::backend_diagnostic(
-                    "Cluster Name Already Taken",
-                    "Read The ECS Cluster",
-                    e,
-                )),
-            },
+            Ok(Some(cluster)) => (observe(state, &cluster), Diagnostics::new()),
+            Err(e) => (
+                state,
+                Diagnostics::from_error(diagnostic("Read The ECS Cluster", e)),
+            ),
         }
     }
 
@@ -459,6 +375,18 @@ impl Resource for EnvironmentResource {
             Err(d) => (None, d),
         }
     }
+}
+
+/// The cluster's ARN in a plan: the prior one when updated in place, else known after apply.
+fn arn(kept: Option<&Value>) -> Value {
+    kept.map(|prior| get(prior, "cluster_arn").clone())
+        .unwrap_or(Value::Unknown)
+}
+
+/// The cluster name and region a state records.
+fn cluster_of(state: &Value) -> (String, String) {
+    let text = |k: &str| get(state, k).as_str().unwrap_or_default().to_string();
+    (text("cluster_name"), text("region"))
 }
 
 /// What the page says it expands into.

@@ -8,6 +8,7 @@ pub mod database;
 pub mod docs;
 pub mod environment;
 pub mod environment_context;
+pub mod framework;
 
 use crate::context::CallContext;
 use crate::diagnostics::Diagnostics;
