@@ -90,6 +90,11 @@ fn sources() -> Vec<Source> {
             if module.last().is_some_and(|m| m == "mod") {
                 module.pop();
             }
+            // A `tests` module (`mod tests;` in its own file) is test code, like the
+            // inline `mod tests` that `code` strips.
+            if module.iter().any(|m| m == "tests") {
+                return None;
+            }
             Some(Source {
                 module,
                 code: code(&path),
