@@ -14,6 +14,7 @@
 //! time whenever the inputs are, which is what lets a reviewer read it in `terraform plan`.
 //!
 //! Modules:
+//! - [`changes`]: what changing from one plan to the next does, one type for every composite;
 //! - [`expansion`]: a [`Child`] and the [`Settings`] builder every planner makes it with;
 //! - [`tier`]: the three tiers and their default policy table;
 //! - [`limits`]: AWS limits that validation checks against, as data;
@@ -28,6 +29,7 @@
 //! - [`database`]: the `platform_database` planner (RDS instance, parameter group, replicas).
 
 pub mod api_service;
+pub mod changes;
 pub mod database;
 pub mod environment;
 pub mod expansion;

@@ -65,7 +65,7 @@ mod size;
 mod validate;
 mod workers;
 
-pub use changes::{ChildAction, ChildChange, ServiceChanges, changes};
+pub use changes::changes;
 use fargate::*;
 pub use fargate::{FargatePlan, HealthCheckPlan, ScalingPlan};
 use fly::*;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::planner::changes::child_changes;
 use crate::planner::limits::{self, RDS_MIN_STORAGE_INCREASE_PERCENT};
 use crate::planner::messages;
 use crate::planner::tier::Tier;
@@ -14,10 +15,10 @@ use super::*;
 
 /// What changing from `prior` to `next` does to the database: replacements of the DB
 /// instance with their reasons, in-place updates, and changes RDS cannot make.
-pub fn changes(prior: &DatabasePlan, next: &DatabasePlan) -> ChangeSet {
-    let mut set = ChangeSet {
+pub fn changes(prior: &DatabasePlan, next: &DatabasePlan) -> Changes {
+    let mut set = Changes {
         prior_in_production: prior.tier == Tier::Production,
-        ..ChangeSet::default()
+        ..Changes::default()
     };
     let (p, n) = (&prior.effective, &next.effective);
 
@@ -108,6 +109,14 @@ pub fn changes(prior: &DatabasePlan, next: &DatabasePlan) -> ChangeSet {
 
     compare_storage(p.storage_gb, n.storage_gb, &mut set);
     compare_replicas(prior, next, &mut set);
+    let replaced = (!set.replace.is_empty()).then_some("the DB instance is replaced");
+    set.children = child_changes(
+        &prior.children,
+        &next.children,
+        replaced,
+        |_, _| false,
+        |_| "updates in place",
+    );
 
     // Replacing deletes the old instance, which RDS refuses while it is protected.
     if !set.replace.is_empty() && p.deletion_protection && n.deletion_protection {
@@ -122,7 +131,7 @@ pub fn changes(prior: &DatabasePlan, next: &DatabasePlan) -> ChangeSet {
 pub(super) fn compare_engine_versions(
     p: &EffectiveDatabase,
     n: &EffectiveDatabase,
-    set: &mut ChangeSet,
+    set: &mut Changes,
 ) {
     if p.engine_version == n.engine_version {
         return;
@@ -162,7 +171,7 @@ pub(super) fn compare_engine_versions(
     ));
 }
 
-pub(super) fn compare_storage(prior: i64, next: i64, set: &mut ChangeSet) {
+pub(super) fn compare_storage(prior: i64, next: i64, set: &mut Changes) {
     let path = AttributePath::attr("storage_gb");
     let minimum = limits::min_storage_increase(prior);
     if next == prior {
@@ -185,7 +194,7 @@ pub(super) fn compare_storage(prior: i64, next: i64, set: &mut ChangeSet) {
     }
 }
 
-pub(super) fn compare_replicas(prior: &DatabasePlan, next: &DatabasePlan, set: &mut ChangeSet) {
+pub(super) fn compare_replicas(prior: &DatabasePlan, next: &DatabasePlan, set: &mut Changes) {
     let before: BTreeSet<&String> = prior.effective.read_replica_regions.iter().collect();
     let after: BTreeSet<&String> = next.effective.read_replica_regions.iter().collect();
     for region in after.difference(&before) {
@@ -207,7 +216,7 @@ mod tests {
     use super::*;
     use crate::planner::database::fixtures::*;
 
-    fn change_dev(change: impl FnOnce(&mut DatabaseInput)) -> ChangeSet {
+    fn change_dev(change: impl FnOnce(&mut DatabaseInput)) -> Changes {
         let prior = input(Tier::Development);
         let mut next = prior.clone();
         change(&mut next);
@@ -405,6 +414,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn each_child_shows_what_happens_to_it() {
+        use crate::planner::changes::ChildAction;
+        let summary = |set: &Changes| -> Vec<(String, ChildAction)> {
+            set.children
+                .iter()
+                .map(|c| (c.key.clone(), c.action))
+                .collect()
+        };
+        let set = change_dev(|i| i.size = Some("medium".to_string()));
+        assert_eq!(
+            summary(&set),
+            [("rds_instance".to_string(), ChildAction::Update)]
+        );
+        assert_eq!(set.children[0].settings, ["instance_class"]);
+
+        let set = change_dev(|i| i.name = "core".to_string());
+        assert_eq!(
+            summary(&set),
+            [
+                ("rds_instance".to_string(), ChildAction::Delete),
+                ("rds_instance".to_string(), ChildAction::Create),
+            ]
+        );
+        assert_eq!(set.children[0].reason, "the DB instance is replaced");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::*;
 /// The production guard: in `production` (before or after the change), every
 /// replacement is a violation at the attribute that forces it, unless the database sets
 /// `allow_replacement = true`.
-pub fn guard_replacement(input: &DatabaseInput, changes: &ChangeSet) -> Vec<Violation> {
+pub fn guard_replacement(input: &DatabaseInput, changes: &Changes) -> Vec<Violation> {
     let production = input.environment.tier == Tier::Production || changes.prior_in_production;
     if !production || input.allow_replacement {
         return Vec::new();

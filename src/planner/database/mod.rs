@@ -34,6 +34,7 @@ use std::collections::BTreeMap;
 
 use crate::value::path::AttributePath;
 
+use super::changes::Changes;
 use super::environment::EnvironmentContext;
 use super::tier::Tier;
 use super::{Child, Source, Violation, messages, naming};
@@ -182,27 +183,6 @@ pub struct EffectiveDatabase {
     pub read_replica_regions: Vec<String>,
     /// Effective tags: `default_tags`, the environment's tags, `tags`, then the platform's tags.
     pub tags: BTreeMap<String, String>,
-}
-
-/// What a change from one plan to the next does to the database.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ChangeSet {
-    /// Differences that force a new DB instance: the attribute and why.
-    pub replace: Vec<(AttributePath, String)>,
-    /// Differences RDS applies to the running instance, one line each.
-    pub in_place: Vec<String>,
-    /// Differences RDS cannot apply at all; the plan must fail.
-    pub errors: Vec<Violation>,
-    /// Whether the prior database was in `production`, so that moving the environment
-    /// to another tier in the same plan does not lift the replacement guard.
-    pub prior_in_production: bool,
-}
-
-impl ChangeSet {
-    /// True when nothing differs.
-    pub fn is_empty(&self) -> bool {
-        self.replace.is_empty() && self.in_place.is_empty() && self.errors.is_empty()
-    }
 }
 
 mod catalog;

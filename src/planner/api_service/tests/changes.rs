@@ -1,6 +1,7 @@
 //! Change tests: in place or replaced, per child, and determinism.
 
 use super::*;
+use crate::planner::changes::{Changes, ChildAction, ChildChange};
 
 #[test]
 fn a_new_image_updates_in_place() {
@@ -141,7 +142,7 @@ fn moving_a_fly_app_to_another_org_replaces_it() {
     assert_eq!(diff.children.len(), 1);
     assert_eq!(diff.children[0].action, ChildAction::Replace);
     assert_eq!(diff.children[0].reason, "`org` cannot change in place");
-    assert_eq!(changes(&prior, &prior), ServiceChanges::default());
+    assert_eq!(changes(&prior, &prior), Changes::default());
 }
 
 #[test]
