@@ -378,9 +378,7 @@ pub(super) fn input(
     }
 }
 
-pub(super) fn violations(v: Vec<crate::planner::Violation>) -> Diagnostics {
-    v.into_iter().map(Diagnostic::from).collect()
-}
+use super::framework::violations;
 
 // ---------------------------------------------------------------------------------------
 // Import records kept in cluster tags

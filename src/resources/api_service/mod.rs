@@ -235,9 +235,7 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
     }
 }
 
-fn violations(v: Vec<crate::planner::Violation>) -> Diagnostics {
-    v.into_iter().map(Diagnostic::from).collect()
-}
+use super::framework::violations;
 
 fn warnings(v: &[crate::planner::Violation]) -> Diagnostics {
     v.iter()
@@ -430,19 +428,8 @@ impl Resource for ApiServiceResource {
             next => next,
         };
         let Some(next) = next else {
-            out.planned_state = with(
-                req.proposed_new_state,
-                [
-                    "id",
-                    "resolved_host",
-                    "placement_reason",
-                    "url",
-                    "child_ids",
-                    "expansion",
-                    "estimated_monthly_cost_usd",
-                ]
-                .map(|k| (k, Value::Unknown)),
-            );
+            out.planned_state =
+                super::framework::unknown_computed(&self.schema, req.proposed_new_state, config);
             return out;
         };
         let next = match next {

@@ -79,9 +79,7 @@ pub(super) fn input(
     }
 }
 
-pub(super) fn violations(v: Vec<crate::planner::Violation>) -> Diagnostics {
-    v.into_iter().map(Diagnostic::from).collect()
-}
+pub(super) use crate::resources::framework::violations;
 
 /// Write-only attributes need a client that keeps them out of state (Terraform ≥ 1.11).
 pub(super) fn write_only_check(config: &Value, ctx: &CallContext) -> Option<Diagnostic> {

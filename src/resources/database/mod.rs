@@ -4,7 +4,7 @@
 //! snapshot, and passwords never reach state, plan or logs. Order: schema, validate, plan,
 //! apply, read, import.
 
-use super::attrs::{self, get, with};
+use super::attrs::{self, get};
 use super::environment_context::context_type;
 use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
 use crate::context::CallContext;
@@ -172,21 +172,9 @@ impl Resource for DatabaseResource {
             return out;
         }
         if !config.is_wholly_known() {
-            out.planned_state = with(
-                req.proposed_new_state,
-                [
-                    ("master_password_wo", Value::Null),
-                    ("id", Value::Unknown),
-                    ("identifier", Value::Unknown),
-                    ("endpoint", Value::Unknown),
-                    ("port", Value::Unknown),
-                    ("master_user_secret_arn", Value::Unknown),
-                    ("replica_endpoints", Value::Unknown),
-                    ("final_snapshot_identifier", Value::Unknown),
-                    ("expansion", Value::Unknown),
-                    ("estimated_monthly_cost_usd", Value::Unknown),
-                ],
-            );
+            // Computed attributes unknown, the write-only password null: read off the schema.
+            out.planned_state =
+                super::framework::unknown_computed(&self.schema, req.proposed_new_state, config);
             return out;
         }
         let next_input = match input(config, &ctx.config.default_tags) {
