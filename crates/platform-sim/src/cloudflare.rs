@@ -13,14 +13,16 @@
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::multipart::{self, Part};
-use crate::state::{Module, Route, Script, Sim};
+use crate::state::{Module, Route, Script, Sim, Zone};
 use crate::{ids, wire};
 
 /// Handler outcome: the success response or Cloudflare's error envelope.
@@ -156,6 +158,14 @@ fn subdomain_not_found() -> CfError {
     )
 }
 
+fn bad_body(message: &str) -> CfError {
+    failure(StatusCode::BAD_REQUEST, BAD_BODY, message)
+}
+
+fn route_not_found() -> CfError {
+    failure(StatusCode::NOT_FOUND, ROUTE_NOT_FOUND, "Route not found.")
+}
+
 /// Account, zone and route IDs are 32 hex digits; anything else does not route.
 fn checked_id(id: &str, uri: &OriginalUri) -> Result<(), CfError> {
     if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -178,19 +188,163 @@ fn unroutable(uri: &OriginalUri) -> CfError {
     )
 }
 
-fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, CfError> {
-    match wire::json_body(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(failure(
-            StatusCode::BAD_REQUEST,
-            BAD_BODY,
-            "the request body must be a JSON object",
-        )),
-        Err(e) => Err(failure(
-            StatusCode::BAD_REQUEST,
-            BAD_BODY,
-            &format!("could not parse the request body as JSON: {e}"),
-        )),
+// ---- request paths and bodies ------------------------------------------------------
+//
+// Every endpoint names an account, a script, a zone or a route in its path. These
+// extractors check the identifier (and that a zone exists) before the handler runs,
+// so a handler starts from something that routes; what they refuse is answered with
+// the same envelope the handlers use.
+
+/// `/accounts/{account}/...`: an account ID that routes (every one exists).
+struct AccountPath(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for AccountPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let account: String = path_params(parts, state).await?;
+        checked_id(&account, &original_uri(parts)).map_err(IntoResponse::into_response)?;
+        Ok(Self(account))
+    }
+}
+
+/// `/accounts/{account}/workers/scripts/{name}/...`: a script named on an account that
+/// routes; whether the script exists is [`ScriptPath::with`]'s answer.
+struct ScriptPath {
+    account: String,
+    name: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ScriptPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let (account, name): (String, String) = path_params(parts, state).await?;
+        checked_id(&account, &original_uri(parts)).map_err(IntoResponse::into_response)?;
+        Ok(Self { account, name })
+    }
+}
+
+impl ScriptPath {
+    /// Run `f` on the script and its account's workers.dev subdomain, or answer
+    /// that the Worker does not exist.
+    fn with<R>(
+        &self,
+        sim: &Sim,
+        f: impl FnOnce(&mut Script, Option<&str>) -> Result<R, CfError>,
+    ) -> Result<R, CfError> {
+        sim.with(|w| {
+            let account = w.account(&self.account);
+            let subdomain = account.subdomain.clone();
+            let script = account
+                .scripts
+                .get_mut(&self.name)
+                .ok_or_else(worker_not_found)?;
+            f(script, subdomain.as_deref())
+        })
+    }
+}
+
+/// `/zones/{zone}/...`: a zone that exists, with its name.
+struct ZonePath {
+    id: String,
+    name: String,
+}
+
+impl FromRequestParts<Sim> for ZonePath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, sim: &Sim) -> Result<Self, Response> {
+        let id: String = path_params(parts, sim).await?;
+        existing_zone(sim, id, &original_uri(parts)).map_err(IntoResponse::into_response)
+    }
+}
+
+/// `/zones/{zone}/workers/routes/{id}`: a route ID on a zone that exists; whether
+/// the route exists is [`RoutePath::with`]'s answer.
+struct RoutePath {
+    zone: ZonePath,
+    id: String,
+}
+
+impl FromRequestParts<Sim> for RoutePath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, sim: &Sim) -> Result<Self, Response> {
+        let (zone, id): (String, String) = path_params(parts, sim).await?;
+        let zone =
+            existing_zone(sim, zone, &original_uri(parts)).map_err(IntoResponse::into_response)?;
+        Ok(Self { zone, id })
+    }
+}
+
+impl RoutePath {
+    /// Run `f` on the zone and the index of the route in it, or answer that the
+    /// route does not exist.
+    fn with<R>(
+        &self,
+        sim: &Sim,
+        f: impl FnOnce(&mut Zone, usize) -> Result<R, CfError>,
+    ) -> Result<R, CfError> {
+        sim.with(|w| {
+            let zone = w.zones.get_mut(&self.zone.id).ok_or_else(route_not_found)?;
+            let index = zone
+                .routes
+                .iter()
+                .position(|r| r.id == self.id)
+                .ok_or_else(route_not_found)?;
+            f(zone, index)
+        })
+    }
+}
+
+/// The path's parameters, or axum's own refusal when they do not decode.
+async fn path_params<T, S>(parts: &mut Parts, state: &S) -> Result<T, Response>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    match Path::<T>::from_request_parts(parts, state).await {
+        Ok(Path(params)) => Ok(params),
+        Err(rejection) => Err(rejection.into_response()),
+    }
+}
+
+/// The request's full URI (the nested routers see only the part below their prefix).
+fn original_uri(parts: &Parts) -> OriginalUri {
+    parts
+        .extensions
+        .get::<OriginalUri>()
+        .cloned()
+        .unwrap_or_else(|| OriginalUri(parts.uri.clone()))
+}
+
+/// The zone `id` names, or the refusal for an ID that does not route to one.
+fn existing_zone(sim: &Sim, id: String, uri: &OriginalUri) -> Result<ZonePath, CfError> {
+    checked_id(&id, uri)?;
+    let name = sim
+        .with(|w| w.zones.get(&id).map(|z| z.name.clone()))
+        .ok_or_else(|| unroutable(uri))?;
+    Ok(ZonePath { id, name })
+}
+
+/// A request body that must be a JSON object.
+struct JsonObject(Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match wire::json_body(&bytes) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(_) => Err(bad_body("the request body must be a JSON object").into_response()),
+            Err(e) => Err(
+                bad_body(&format!("could not parse the request body as JSON: {e}")).into_response(),
+            ),
+        }
     }
 }
 
@@ -232,12 +386,7 @@ fn script_json(script: &Script) -> Value {
     })
 }
 
-async fn list_scripts(
-    State(sim): State<Sim>,
-    Path(account): Path<String>,
-    uri: OriginalUri,
-) -> Reply {
-    checked_id(&account, &uri)?;
+async fn list_scripts(State(sim): State<Sim>, AccountPath(account): AccountPath) -> Reply {
     sim.with(|w| {
         let scripts: Vec<Value> = w
             .account(&account)
@@ -431,12 +580,10 @@ fn checked_bindings(value: Option<&Value>) -> Result<Vec<Value>, CfError> {
 
 async fn upload_script(
     State(sim): State<Sim>,
-    Path((account, name)): Path<(String, String)>,
-    uri: OriginalUri,
+    ScriptPath { account, name }: ScriptPath,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    checked_id(&account, &uri)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -479,27 +626,8 @@ async fn upload_script(
     })
 }
 
-fn with_script<R>(
-    sim: &Sim,
-    account: &str,
-    name: &str,
-    f: impl FnOnce(&mut Script, Option<&str>) -> Result<R, CfError>,
-) -> Result<R, CfError> {
-    sim.with(|w| {
-        let account = w.account(account);
-        let subdomain = account.subdomain.clone();
-        let script = account.scripts.get_mut(name).ok_or_else(worker_not_found)?;
-        f(script, subdomain.as_deref())
-    })
-}
-
-async fn download_script(
-    State(sim): State<Sim>,
-    Path((account, name)): Path<(String, String)>,
-    uri: OriginalUri,
-) -> Reply {
-    checked_id(&account, &uri)?;
-    with_script(&sim, &account, &name, |script, _| {
+async fn download_script(State(sim): State<Sim>, script: ScriptPath) -> Reply {
+    script.with(&sim, |script, _| {
         let boundary = format!("platform-sim-{}", script.tag);
         let parts: Vec<Part> = script
             .modules
@@ -520,13 +648,8 @@ async fn download_script(
     })
 }
 
-async fn script_content(
-    State(sim): State<Sim>,
-    Path((account, name)): Path<(String, String)>,
-    uri: OriginalUri,
-) -> Reply {
-    checked_id(&account, &uri)?;
-    with_script(&sim, &account, &name, |script, _| {
+async fn script_content(State(sim): State<Sim>, script: ScriptPath) -> Reply {
+    script.with(&sim, |script, _| {
         let main = script.main().ok_or_else(worker_not_found)?;
         let mut response = Response::new(Body::from(main.content.clone()));
         let headers = response.headers_mut();
@@ -540,13 +663,8 @@ async fn script_content(
     })
 }
 
-async fn script_settings(
-    State(sim): State<Sim>,
-    Path((account, name)): Path<(String, String)>,
-    uri: OriginalUri,
-) -> Reply {
-    checked_id(&account, &uri)?;
-    with_script(&sim, &account, &name, |script, _| {
+async fn script_settings(State(sim): State<Sim>, script: ScriptPath) -> Reply {
+    script.with(&sim, |script, _| {
         Ok(success(json!({
             "bindings": script.public_bindings(),
             "compatibility_date": script.compatibility_date,
@@ -560,12 +678,7 @@ async fn script_settings(
     })
 }
 
-async fn delete_script(
-    State(sim): State<Sim>,
-    Path((account, name)): Path<(String, String)>,
-    uri: OriginalUri,
-) -> Reply {
-    checked_id(&account, &uri)?;
+async fn delete_script(State(sim): State<Sim>, ScriptPath { account, name }: ScriptPath) -> Reply {
     sim.with(|w| match w.account(&account).scripts.remove(&name) {
         Some(_) => Ok(success(Value::Null)),
         None => Err(worker_not_found()),
@@ -578,34 +691,20 @@ fn subdomain_json(script: &Script) -> Value {
     json!({ "enabled": script.workers_dev, "previews_enabled": script.previews_enabled })
 }
 
-async fn get_script_subdomain(
-    State(sim): State<Sim>,
-    Path((account, name)): Path<(String, String)>,
-    uri: OriginalUri,
-) -> Reply {
-    checked_id(&account, &uri)?;
-    with_script(&sim, &account, &name, |script, _| {
-        Ok(success(subdomain_json(script)))
-    })
+async fn get_script_subdomain(State(sim): State<Sim>, script: ScriptPath) -> Reply {
+    script.with(&sim, |script, _| Ok(success(subdomain_json(script))))
 }
 
 async fn set_script_subdomain(
     State(sim): State<Sim>,
-    Path((account, name)): Path<(String, String)>,
-    uri: OriginalUri,
-    body: Bytes,
+    script: ScriptPath,
+    JsonObject(body): JsonObject,
 ) -> Reply {
-    checked_id(&account, &uri)?;
-    let body = json_object(&body)?;
     let Some(enabled) = body.get("enabled").and_then(Value::as_bool) else {
-        return Err(failure(
-            StatusCode::BAD_REQUEST,
-            BAD_BODY,
-            "enabled is required and must be a boolean",
-        ));
+        return Err(bad_body("enabled is required and must be a boolean"));
     };
     let previews = body.get("previews_enabled").and_then(Value::as_bool);
-    with_script(&sim, &account, &name, |script, subdomain| {
+    script.with(&sim, |script, subdomain| {
         if enabled && subdomain.is_none() {
             return Err(subdomain_not_found());
         }
@@ -615,25 +714,15 @@ async fn set_script_subdomain(
     })
 }
 
-async fn disable_script_subdomain(
-    State(sim): State<Sim>,
-    Path((account, name)): Path<(String, String)>,
-    uri: OriginalUri,
-) -> Reply {
-    checked_id(&account, &uri)?;
-    with_script(&sim, &account, &name, |script, _| {
+async fn disable_script_subdomain(State(sim): State<Sim>, script: ScriptPath) -> Reply {
+    script.with(&sim, |script, _| {
         script.workers_dev = false;
         script.previews_enabled = false;
         Ok(success(subdomain_json(script)))
     })
 }
 
-async fn get_account_subdomain(
-    State(sim): State<Sim>,
-    Path(account): Path<String>,
-    uri: OriginalUri,
-) -> Reply {
-    checked_id(&account, &uri)?;
+async fn get_account_subdomain(State(sim): State<Sim>, AccountPath(account): AccountPath) -> Reply {
     sim.with(|w| match &w.account(&account).subdomain {
         Some(subdomain) => Ok(success(json!({ "subdomain": subdomain }))),
         None => Err(subdomain_not_found()),
@@ -642,12 +731,9 @@ async fn get_account_subdomain(
 
 async fn set_account_subdomain(
     State(sim): State<Sim>,
-    Path(account): Path<String>,
-    uri: OriginalUri,
-    body: Bytes,
+    AccountPath(account): AccountPath,
+    JsonObject(body): JsonObject,
 ) -> Reply {
-    checked_id(&account, &uri)?;
-    let body = json_object(&body)?;
     let subdomain = body
         .get("subdomain")
         .and_then(Value::as_str)
@@ -657,13 +743,7 @@ async fn set_account_subdomain(
                 && s.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
-        .ok_or_else(|| {
-            failure(
-                StatusCode::BAD_REQUEST,
-                BAD_BODY,
-                "subdomain must be 1-63 lowercase letters, digits or dashes",
-            )
-        })?
+        .ok_or_else(|| bad_body("subdomain must be 1-63 lowercase letters, digits or dashes"))?
         .to_owned();
     sim.with(|w| {
         w.account(&account).subdomain = Some(subdomain.clone());
@@ -672,13 +752,6 @@ async fn set_account_subdomain(
 }
 
 // ---- routes -----------------------------------------------------------------------
-
-/// The zone's name, or the refusal for a zone that does not exist.
-fn zone_name(sim: &Sim, zone: &str, uri: &OriginalUri) -> Result<String, CfError> {
-    checked_id(zone, uri)?;
-    sim.with(|w| w.zones.get(zone).map(|z| z.name.clone()))
-        .ok_or_else(|| unroutable(uri))
-}
 
 /// The host of a route pattern must be the zone or under it.
 fn pattern_in_zone(pattern: &str, zone: &str) -> bool {
@@ -694,8 +767,7 @@ fn pattern_in_zone(pattern: &str, zone: &str) -> bool {
 /// Check a route body against the zone; `except` is the route being replaced.
 fn checked_route(
     sim: &Sim,
-    zone: &str,
-    zone_name: &str,
+    zone: &ZonePath,
     body: &Map<String, Value>,
     except: Option<&str>,
 ) -> Result<(String, Option<String>), CfError> {
@@ -704,13 +776,9 @@ fn checked_route(
         .and_then(Value::as_str)
         .filter(|p| !p.is_empty())
     else {
-        return Err(failure(
-            StatusCode::BAD_REQUEST,
-            BAD_BODY,
-            "pattern is required",
-        ));
+        return Err(bad_body("pattern is required"));
     };
-    if !pattern_in_zone(pattern, zone_name) {
+    if !pattern_in_zone(pattern, &zone.name) {
         return Err(failure(
             StatusCode::BAD_REQUEST,
             PATTERN_OUTSIDE_ZONE,
@@ -731,7 +799,7 @@ fn checked_route(
                 "Cannot configure a route for a Worker which does not exist. Please ensure this Worker exists and try again.",
             ));
         }
-        let taken = w.zones.get(zone).is_some_and(|z| {
+        let taken = w.zones.get(&zone.id).is_some_and(|z| {
             z.routes
                 .iter()
                 .any(|r| r.pattern == pattern && Some(r.id.as_str()) != except)
@@ -747,16 +815,11 @@ fn checked_route(
     })
 }
 
-fn route_not_found() -> CfError {
-    failure(StatusCode::NOT_FOUND, ROUTE_NOT_FOUND, "Route not found.")
-}
-
-async fn list_routes(State(sim): State<Sim>, Path(zone): Path<String>, uri: OriginalUri) -> Reply {
-    zone_name(&sim, &zone, &uri)?;
+async fn list_routes(State(sim): State<Sim>, zone: ZonePath) -> Reply {
     sim.with(|w| {
         let routes = w
             .zones
-            .get(&zone)
+            .get(&zone.id)
             .map(|z| z.routes.iter().map(Route::to_json).collect())
             .unwrap_or_default();
         Ok(success(Value::Array(routes)))
@@ -765,13 +828,10 @@ async fn list_routes(State(sim): State<Sim>, Path(zone): Path<String>, uri: Orig
 
 async fn create_route(
     State(sim): State<Sim>,
-    Path(zone): Path<String>,
-    uri: OriginalUri,
-    body: Bytes,
+    zone: ZonePath,
+    JsonObject(body): JsonObject,
 ) -> Reply {
-    let name = zone_name(&sim, &zone, &uri)?;
-    let body = json_object(&body)?;
-    let (pattern, script) = checked_route(&sim, &zone, &name, &body, None)?;
+    let (pattern, script) = checked_route(&sim, &zone, &body, None)?;
     sim.with(|w| {
         let route = Route {
             id: w.ids.cloudflare_id(),
@@ -779,72 +839,38 @@ async fn create_route(
             script,
         };
         let described = route.to_json();
-        if let Some(zone) = w.zones.get_mut(&zone) {
+        if let Some(zone) = w.zones.get_mut(&zone.id) {
             zone.routes.push(route);
         }
         Ok(success(described))
     })
 }
 
-async fn get_route(
-    State(sim): State<Sim>,
-    Path((zone, id)): Path<(String, String)>,
-    uri: OriginalUri,
-) -> Reply {
-    zone_name(&sim, &zone, &uri)?;
-    sim.with(|w| {
-        w.zones
-            .get(&zone)
-            .and_then(|z| z.routes.iter().find(|r| r.id == id))
-            .map(|r| success(r.to_json()))
-            .ok_or_else(route_not_found)
+async fn get_route(State(sim): State<Sim>, route: RoutePath) -> Reply {
+    route.with(&sim, |zone, index| {
+        Ok(success(zone.routes[index].to_json()))
     })
 }
 
 async fn update_route(
     State(sim): State<Sim>,
-    Path((zone, id)): Path<(String, String)>,
-    uri: OriginalUri,
-    body: Bytes,
+    path: RoutePath,
+    JsonObject(body): JsonObject,
 ) -> Reply {
-    let name = zone_name(&sim, &zone, &uri)?;
-    let body = json_object(&body)?;
-    let exists = sim.with(|w| {
-        w.zones
-            .get(&zone)
-            .is_some_and(|z| z.routes.iter().any(|r| r.id == id))
-    });
-    if !exists {
-        return Err(route_not_found());
-    }
-    let (pattern, script) = checked_route(&sim, &zone, &name, &body, Some(&id))?;
-    sim.with(|w| {
-        let route = w
-            .zones
-            .get_mut(&zone)
-            .and_then(|z| z.routes.iter_mut().find(|r| r.id == id))
-            .ok_or_else(route_not_found)?;
+    path.with(&sim, |_, _| Ok(()))?;
+    let (pattern, script) = checked_route(&sim, &path.zone, &body, Some(&path.id))?;
+    path.with(&sim, |zone, index| {
+        let route = &mut zone.routes[index];
         route.pattern = pattern;
         route.script = script;
         Ok(success(route.to_json()))
     })
 }
 
-async fn delete_route(
-    State(sim): State<Sim>,
-    Path((zone, id)): Path<(String, String)>,
-    uri: OriginalUri,
-) -> Reply {
-    zone_name(&sim, &zone, &uri)?;
-    sim.with(|w| {
-        let zone = w.zones.get_mut(&zone).ok_or_else(route_not_found)?;
-        let index = zone
-            .routes
-            .iter()
-            .position(|r| r.id == id)
-            .ok_or_else(route_not_found)?;
+async fn delete_route(State(sim): State<Sim>, path: RoutePath) -> Reply {
+    path.with(&sim, |zone, index| {
         zone.routes.remove(index);
-        Ok(success(json!({ "id": id })))
+        Ok(success(json!({ "id": path.id })))
     })
 }
 

@@ -491,3 +491,96 @@ async fn routes_live_on_the_zone_and_refuse_duplicates() {
         (400, json!(7003))
     );
 }
+
+#[tokio::test]
+async fn bad_bodies_and_unknown_routes_are_refused_in_the_envelope() {
+    let h = Harness::new();
+    upload_good(&h, "edge").await;
+    let account = format!("/cloudflare/client/v4/accounts/{ACCOUNT}/workers");
+    let routes = format!("/cloudflare/client/v4/zones/{ZONE}/workers/routes");
+    let ghost_route = format!("{routes}/ffffffffffffffffffffffffffffffff");
+    let cases: Vec<(Method, String, &str, u16, Value)> = vec![
+        (
+            Method::POST,
+            format!("{account}/scripts/edge/subdomain"),
+            "{",
+            400,
+            json!([{"code": 10001, "message": "could not parse the request body as JSON: EOF while parsing an object at line 1 column 1"}]),
+        ),
+        (
+            Method::POST,
+            format!("{account}/scripts/edge/subdomain"),
+            "{}",
+            400,
+            json!([{"code": 10001, "message": "enabled is required and must be a boolean"}]),
+        ),
+        (
+            Method::PUT,
+            format!("{account}/subdomain"),
+            "[]",
+            400,
+            json!([{"code": 10001, "message": "the request body must be a JSON object"}]),
+        ),
+        (
+            Method::PUT,
+            format!("{account}/subdomain"),
+            r#"{"subdomain": "Not Valid"}"#,
+            400,
+            json!([{"code": 10001, "message": "subdomain must be 1-63 lowercase letters, digits or dashes"}]),
+        ),
+        (
+            Method::POST,
+            routes.clone(),
+            r#"{"script": "edge"}"#,
+            400,
+            json!([{"code": 10001, "message": "pattern is required"}]),
+        ),
+        (
+            Method::PUT,
+            ghost_route.clone(),
+            r#"{"pattern": "api.example.com/*"}"#,
+            404,
+            json!([{"code": 10005, "message": "Route not found."}]),
+        ),
+        (
+            Method::PUT,
+            ghost_route.clone(),
+            "{",
+            400,
+            json!([{"code": 10001, "message": "could not parse the request body as JSON: EOF while parsing an object at line 1 column 1"}]),
+        ),
+        (
+            Method::DELETE,
+            ghost_route.clone(),
+            "",
+            404,
+            json!([{"code": 10005, "message": "Route not found."}]),
+        ),
+        (
+            Method::GET,
+            "/cloudflare/client/v4/zones/not-a-zone/workers/routes/x".to_owned(),
+            "",
+            400,
+            json!([
+                {"code": 7003, "message": "Could not route to /client/v4/zones/not-a-zone/workers/routes/x, perhaps your object identifier is invalid?"},
+                {"code": 7000, "message": "No route for that URI"},
+            ]),
+        ),
+    ];
+    for (method, path, body, status, errors) in cases {
+        let r = h
+            .send(
+                method.clone(),
+                &path,
+                Some(TOKEN),
+                Some("application/json"),
+                body.as_bytes().to_vec(),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.json()["errors"].clone()),
+            (status, errors),
+            "{method} {path} {body}"
+        );
+    }
+}
