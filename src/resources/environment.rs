@@ -4,10 +4,9 @@
 
 use super::attrs::{self, get, map_of, s, with};
 use super::environment_context::{
-    self, TAG_NETWORK, TAG_POLICY, TAG_TIER, context_type, context_value, encode_network,
-    encode_policy, input, policy_fields,
+    self, TAG_TIER, context_type, context_value, input, policy_fields, record_tags,
 };
-use super::framework::{self, Composite};
+use super::framework::{self, Composite, Diff, Kept};
 use crate::backends::aws::ecs::{self, DesiredCluster, ObservedCluster};
 use crate::backends::ownership::{self, Owner};
 use crate::backends::{BackendError, cancellable};
@@ -97,13 +96,7 @@ fn schema() -> Schema {
 fn cluster_tags(plan: &EnvironmentPlan, input: &EnvironmentInput) -> BTreeMap<String, String> {
     let mut tags = plan.context.tags.clone();
     tags.insert(TAG_TIER.into(), plan.context.tier.as_str().into());
-    if let Some(n) = &input.network {
-        tags.insert(TAG_NETWORK.into(), encode_network(n));
-    }
-    let policy = encode_policy(&input.policy);
-    if !policy.is_empty() {
-        tags.insert(TAG_POLICY.into(), policy);
-    }
+    tags.extend(record_tags(input));
     tags
 }
 
@@ -132,24 +125,14 @@ fn state_value(
     )
 }
 
-/// The desired cluster, read off the planned `ecs_cluster` child.
+/// The desired cluster: the planner's typed cluster with the tags it carries.
 fn desired_cluster(plan: &EnvironmentPlan, input: &EnvironmentInput) -> DesiredCluster {
-    let child = plan.children.iter().find(|c| c.kind == "ecs_cluster");
-    let setting = |k: &str| {
-        child
-            .and_then(|c| c.settings.get(k))
-            .cloned()
-            .unwrap_or_default()
-    };
+    let c = &plan.cluster;
     DesiredCluster {
-        name: plan.context.cluster_name.clone(),
-        container_insights: setting("container_insights") == "enabled",
-        capacity_providers: setting("capacity_providers")
-            .split(',')
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect(),
-        default_capacity_provider: setting("default_capacity_provider"),
+        name: c.name.clone(),
+        container_insights: c.container_insights,
+        capacity_providers: c.capacity_providers.clone(),
+        default_capacity_provider: c.default_capacity_provider.clone(),
         tags: cluster_tags(plan, input),
     }
 }
@@ -243,8 +226,23 @@ impl Composite for EnvironmentResource {
         env_planner::plan(input)
     }
 
+    /// Also while they are unknown: a new name or region replaces the environment.
     fn requires_replace(&self, prior: &Value, config: &Value) -> Vec<AttributePath> {
         framework::changed(prior, config, &["name", "region"])
+    }
+
+    fn diff(
+        &self,
+        _prior: &Value,
+        prior_plan: &EnvironmentPlan,
+        _input: &EnvironmentInput,
+        plan: &EnvironmentPlan,
+    ) -> Diff {
+        let changes = env_planner::changes(prior_plan, plan);
+        Diff {
+            replace: changes.replace.into_iter().map(|(p, _)| p).collect(),
+            diagnostics: Diagnostics::new(),
+        }
     }
 
     fn known_while_unknown(
@@ -269,9 +267,9 @@ impl Composite for EnvironmentResource {
         config: &Value,
         input: &EnvironmentInput,
         plan: &EnvironmentPlan,
-        kept: Option<&Value>,
+        kept: Option<Kept<'_, EnvironmentPlan>>,
     ) -> Value {
-        state_value(config, plan, input, arn(kept))
+        state_value(config, plan, input, arn(kept.map(|k| k.state)))
     }
 
     async fn reconcile(

@@ -5,6 +5,7 @@
 //! here instead of importing each other.
 
 use super::attrs::{self, get, int, map_of, s, string_list};
+use super::spec::{self, Field, Kind, field};
 use crate::backends::aws::ecs::{self, ObservedCluster};
 use crate::backends::cancellable;
 use crate::context::CallContext;
@@ -283,6 +284,7 @@ pub(super) async fn find(name: &str, ctx: &CallContext) -> Result<FoundEnvironme
             ),
         );
     }
+    let (network, policy) = blocks_from_tags(&cluster.tags);
     let config = Value::object([
         ("name", s(name)),
         (
@@ -290,14 +292,8 @@ pub(super) async fn find(name: &str, ctx: &CallContext) -> Result<FoundEnvironme
             s(cluster.tags.get(TAG_TIER).cloned().unwrap_or_default()),
         ),
         ("region", s(region)),
-        (
-            "network",
-            network_value_from_tag(cluster.tags.get(TAG_NETWORK)),
-        ),
-        (
-            "policy",
-            policy_value_from_tag(cluster.tags.get(TAG_POLICY)),
-        ),
+        ("network", network),
+        ("policy", policy),
         (
             "tags",
             attrs::configured_tags(&cluster.tags, &[&ctx.config.default_tags]),
@@ -384,133 +380,153 @@ use super::framework::violations;
 // Import records kept in cluster tags
 // ---------------------------------------------------------------------------------------
 
-pub(super) fn encode_network(n: &NetworkInput) -> String {
-    let mut parts = vec![
-        format!("subnets={}", n.subnet_ids.join("/")),
-        format!("sgs={}", n.security_group_ids.join("/")),
-    ];
-    if let Some(p) = n.assign_public_ip {
-        parts.push(format!("public={p}"));
-    }
-    parts.join(" ")
-}
+/// The `network` block as its record spells it (`subnets=a/b sgs=c public=true`).
+const NETWORK_SPEC: &[Field] = &[
+    Field {
+        name: "subnet_ids",
+        key: "subnets",
+        kind: Kind::List,
+    },
+    Field {
+        name: "security_group_ids",
+        key: "sgs",
+        kind: Kind::List,
+    },
+    Field {
+        name: "assign_public_ip",
+        key: "public",
+        kind: Kind::Bool,
+    },
+];
 
-fn decode_network(text: &str) -> NetworkInput {
-    let mut n = NetworkInput {
-        subnet_ids: vec![],
-        security_group_ids: vec![],
-        assign_public_ip: None,
-    };
-    for (k, v) in text.split(' ').filter_map(|kv| kv.split_once('=')) {
-        let list = || {
-            v.split('/')
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        match k {
-            "subnets" => n.subnet_ids = list(),
-            "sgs" => n.security_group_ids = list(),
-            "public" => n.assign_public_ip = v.parse().ok(),
-            _ => {}
-        }
-    }
-    n
-}
+/// The `policy` overrides as their record spells them (`min_instances=3 multi_az=true`).
+const POLICY_SPEC: &[Field] = &[
+    field("min_instances", Kind::Number),
+    field("max_instances", Kind::Number),
+    field("target_cpu_percent", Kind::Number),
+    field("backup_retention_days", Kind::Number),
+    field("log_retention_days", Kind::Number),
+    field("multi_az", Kind::Bool),
+    field("deletion_protection", Kind::Bool),
+    field("final_snapshot", Kind::Bool),
+    field("container_insights", Kind::Bool),
+];
 
-pub(super) fn encode_policy(p: &PolicyInput) -> String {
-    let mut parts = Vec::new();
-    let ints = [
-        ("min_instances", p.min_instances),
-        ("max_instances", p.max_instances),
-        ("target_cpu_percent", p.target_cpu_percent),
-        ("backup_retention_days", p.backup_retention_days),
-        ("log_retention_days", p.log_retention_days),
-    ];
-    for (k, v) in ints {
-        if let Some(v) = v {
-            parts.push(format!("{k}={v}"));
-        }
+/// The records the cluster's tags carry for import: the `network` block (with both lists
+/// always written) and the `policy` overrides (only when there are some).
+pub(super) fn record_tags(input: &EnvironmentInput) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::new();
+    let opt = |v: Option<Value>| v.unwrap_or(Value::Null);
+    if let Some(n) = &input.network {
+        let network = Value::object([
+            ("subnet_ids", string_list(&n.subnet_ids)),
+            ("security_group_ids", string_list(&n.security_group_ids)),
+            ("assign_public_ip", opt(n.assign_public_ip.map(Value::Bool))),
+        ]);
+        tags.extend(spec::to_tags(
+            TAG_NETWORK,
+            &spec::encode(NETWORK_SPEC, &network),
+        ));
     }
-    let bools = [
-        ("multi_az", p.multi_az),
-        ("deletion_protection", p.deletion_protection),
-        ("final_snapshot", p.final_snapshot),
-        ("container_insights", p.container_insights),
-    ];
-    for (k, v) in bools {
-        if let Some(v) = v {
-            parts.push(format!("{k}={v}"));
-        }
-    }
-    parts.join(" ")
-}
-
-/// The `policy` block value recorded in a tag (null when there were no overrides).
-fn policy_value_from_tag(text: Option<&String>) -> Value {
-    let Some(text) = text.filter(|t| !t.is_empty()) else {
-        return Value::Null;
-    };
-    let found: BTreeMap<&str, &str> = text
-        .split(' ')
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
-    Value::object(policy_fields().into_iter().map(|(name, ty, _)| {
-        let v = match (found.get(name), ty) {
-            (Some(v), Type::Bool) => v.parse().map(Value::Bool).unwrap_or(Value::Null),
-            (Some(v), _) => v.parse::<i64>().map(int).unwrap_or(Value::Null),
-            (None, _) => Value::Null,
-        };
-        (name, v)
-    }))
-}
-
-/// The `network` block value recorded in a tag (null when there was none).
-fn network_value_from_tag(text: Option<&String>) -> Value {
-    let Some(text) = text else { return Value::Null };
-    let n = decode_network(text);
-    Value::object([
-        ("subnet_ids", string_list(&n.subnet_ids)),
-        ("security_group_ids", string_list(&n.security_group_ids)),
+    let p = &input.policy;
+    let policy = Value::object([
+        ("min_instances", opt(p.min_instances.map(int))),
+        ("max_instances", opt(p.max_instances.map(int))),
+        ("target_cpu_percent", opt(p.target_cpu_percent.map(int))),
         (
-            "assign_public_ip",
-            n.assign_public_ip.map(Value::Bool).unwrap_or(Value::Null),
+            "backup_retention_days",
+            opt(p.backup_retention_days.map(int)),
         ),
-    ])
+        ("log_retention_days", opt(p.log_retention_days.map(int))),
+        ("multi_az", opt(p.multi_az.map(Value::Bool))),
+        (
+            "deletion_protection",
+            opt(p.deletion_protection.map(Value::Bool)),
+        ),
+        ("final_snapshot", opt(p.final_snapshot.map(Value::Bool))),
+        (
+            "container_insights",
+            opt(p.container_insights.map(Value::Bool)),
+        ),
+    ]);
+    let pairs = spec::encode(POLICY_SPEC, &policy);
+    if !pairs.is_empty() {
+        tags.extend(spec::to_tags(TAG_POLICY, &pairs));
+    }
+    tags
+}
+
+/// The `network` and `policy` blocks recorded in a cluster's tags (null when not recorded).
+fn blocks_from_tags(tags: &BTreeMap<String, String>) -> (Value, Value) {
+    let network = tags.contains_key(TAG_NETWORK).then(|| {
+        Value::object(spec::decode(
+            NETWORK_SPEC,
+            &spec::from_tags(TAG_NETWORK, tags),
+        ))
+    });
+    let policy = spec::from_tags(TAG_POLICY, tags);
+    let policy = (!policy.is_empty()).then(|| Value::object(spec::decode(POLICY_SPEC, &policy)));
+    (
+        network.unwrap_or(Value::Null),
+        policy.unwrap_or(Value::Null),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn network_record_round_trips() {
-        let n = NetworkInput {
-            subnet_ids: vec!["subnet-0123456789abcdef0".into(), "subnet-12345678".into()],
-            security_group_ids: vec!["sg-12345678".into()],
-            assign_public_ip: Some(true),
-        };
-        assert_eq!(decode_network(&encode_network(&n)), n);
-        let bare = NetworkInput {
-            subnet_ids: vec![],
-            security_group_ids: vec![],
-            assign_public_ip: None,
-        };
-        assert_eq!(decode_network(&encode_network(&bare)), bare);
+    fn with_blocks(network: Option<NetworkInput>, policy: PolicyInput) -> EnvironmentInput {
+        EnvironmentInput {
+            name: "prod".into(),
+            tier: "production".into(),
+            region: "eu-west-1".into(),
+            network,
+            policy,
+            tags: BTreeMap::new(),
+            default_tags: BTreeMap::new(),
+        }
     }
 
     #[test]
-    fn policy_record_round_trips() {
-        let p = PolicyInput {
-            min_instances: Some(3),
-            multi_az: Some(false),
-            ..PolicyInput::default()
-        };
-        let v = policy_value_from_tag(Some(&encode_policy(&p)));
-        assert_eq!(get(&v, "min_instances"), &int(3));
-        assert_eq!(get(&v, "multi_az"), &Value::Bool(false));
-        assert!(get(&v, "max_instances").is_null());
-        assert!(policy_value_from_tag(Some(&String::new())).is_null());
+    fn records_are_written_as_earlier_versions_wrote_them_and_read_back() {
+        let input = with_blocks(
+            Some(NetworkInput {
+                subnet_ids: vec!["subnet-0123456789abcdef0".into(), "subnet-12345678".into()],
+                security_group_ids: vec![],
+                assign_public_ip: Some(true),
+            }),
+            PolicyInput {
+                min_instances: Some(3),
+                multi_az: Some(false),
+                ..PolicyInput::default()
+            },
+        );
+        let tags = record_tags(&input);
+        // Unchanged from the records earlier versions wrote, so no plan shows a tag change.
+        assert_eq!(
+            tags[TAG_NETWORK],
+            "subnets=subnet-0123456789abcdef0/subnet-12345678 sgs= public=true"
+        );
+        assert_eq!(tags[TAG_POLICY], "min_instances=3 multi_az=false");
+        let (network, policy) = blocks_from_tags(&tags);
+        assert_eq!(
+            get(&network, "subnet_ids"),
+            &string_list(&["subnet-0123456789abcdef0".into(), "subnet-12345678".into()])
+        );
+        assert_eq!(get(&network, "security_group_ids"), &string_list(&[]));
+        assert_eq!(get(&network, "assign_public_ip"), &Value::Bool(true));
+        assert_eq!(get(&policy, "min_instances"), &int(3));
+        assert_eq!(get(&policy, "multi_az"), &Value::Bool(false));
+        assert!(get(&policy, "max_instances").is_null());
+    }
+
+    #[test]
+    fn no_network_and_no_overrides_record_nothing() {
+        let tags = record_tags(&with_blocks(None, PolicyInput::default()));
+        assert!(tags.is_empty(), "{tags:?}");
+        let (network, policy) = blocks_from_tags(&tags);
+        assert!(network.is_null() && policy.is_null());
     }
 
     #[test]

@@ -16,6 +16,24 @@ use crate::planner::Violation;
 use crate::schema::{Mode, Schema};
 use crate::value::{AttributePath, Value};
 
+/// The prior state of a resource updated in place, and its plan when it still plans.
+pub struct Kept<'a, P> {
+    /// The prior state.
+    pub state: &'a Value,
+    /// What the prior state plans to; `None` when this version cannot plan it.
+    pub plan: Option<&'a P>,
+}
+
+/// What a change from the prior plan to the next one means: the attributes that replace
+/// the resource, and refusals or warnings (a production guard, a shrinking disk).
+#[derive(Default)]
+pub struct Diff {
+    /// Attributes whose change replaces the resource.
+    pub replace: Vec<AttributePath>,
+    /// What the change is refused for, or warned about.
+    pub diagnostics: Diagnostics,
+}
+
 /// A composite resource: its typed input and plan, and its cloud side. The layer implements
 /// [`Resource`] for it.
 #[async_trait::async_trait]
@@ -33,14 +51,45 @@ pub trait Composite: Send + Sync {
     fn docs(&self) -> ResourceDocs {
         ResourceDocs::default()
     }
-    /// Reads the planner input from a wholly known configuration or state.
+    /// Checks of the configuration as written, run at validate and plan even while it
+    /// holds unknowns: what only the configuration holds, such as write-only values.
+    fn check_config(&self, _config: &Value, _ctx: &CallContext) -> Diagnostics {
+        Diagnostics::new()
+    }
+    /// Whether a configuration can be planned; by default once it is wholly known. A
+    /// resource whose planner takes unknown values (see `ServiceInput::unknown`) says so.
+    fn plannable(&self, config: &Value) -> bool {
+        config.is_wholly_known()
+    }
+    /// Reads the planner input from a plannable configuration or a state.
     fn decode(&self, config: &Value, ctx: &CallContext) -> Result<Self::Input, Diagnostics>;
     /// The planner's checks of an input.
     fn validate(&self, input: &Self::Input) -> Vec<Violation>;
     /// The planner's expansion of an input.
     fn plan(&self, input: &Self::Input) -> Result<Self::Plan, Vec<Violation>>;
-    /// The attributes whose change from `prior` to `config` replaces the resource.
-    fn requires_replace(&self, prior: &Value, config: &Value) -> Vec<AttributePath>;
+    /// Warnings about a plan (a missing price, a setting AWS will need).
+    fn notes(&self, _config: &Value, _plan: &Self::Plan) -> Diagnostics {
+        Diagnostics::new()
+    }
+    /// The attributes whose change from `prior` to `config` replaces the resource, decided
+    /// from the configuration alone (so also while it holds unknowns).
+    fn requires_replace(&self, _prior: &Value, _config: &Value) -> Vec<AttributePath> {
+        vec![]
+    }
+    /// What the planner's change from the prior plan to the next means.
+    fn diff(
+        &self,
+        _prior: &Value,
+        _prior_plan: &Self::Plan,
+        _input: &Self::Input,
+        _plan: &Self::Plan,
+    ) -> Diff {
+        Diff::default()
+    }
+    /// Refusals of a destroy, read from the prior state and its plan.
+    fn guard_destroy(&self, _prior: &Value, _prior_plan: &Self::Plan) -> Diagnostics {
+        Diagnostics::new()
+    }
     /// The computed values known while the configuration still holds unknowns (the layer
     /// marks every other computed attribute unknown). `kept` is the prior state when the
     /// resource is updated in place.
@@ -51,13 +100,13 @@ pub trait Composite: Send + Sync {
     ) -> Vec<(&'static str, Value)> {
         vec![]
     }
-    /// The state a plan leads to; `kept` is the prior state when updated in place.
+    /// The state a plan leads to; `kept` is the prior state (and plan) when updated in place.
     fn planned_state(
         &self,
         config: &Value,
         input: &Self::Input,
         plan: &Self::Plan,
-        kept: Option<&Value>,
+        kept: Option<Kept<'_, Self::Plan>>,
     ) -> Value;
     /// Makes the cloud match `plan`; returns the new state (the prior one, or what exists,
     /// when it fails) and diagnostics. `prior` is null when creating.
@@ -75,6 +124,14 @@ pub trait Composite: Send + Sync {
     async fn observe(&self, state: Value, ctx: &CallContext) -> (Value, Diagnostics);
     /// Builds a state from an import ID.
     async fn import(&self, id: &str, ctx: &CallContext) -> (Option<Value>, Diagnostics);
+
+    /// The input and plan a configuration or state leads to; `None` when it does not plan
+    /// (a state written by another version is then kept as it is).
+    fn replan(&self, v: &Value, ctx: &CallContext) -> Option<(Self::Input, Self::Plan)> {
+        let input = self.decode(v, ctx).ok()?;
+        let plan = self.plan(&input).ok()?;
+        Some((input, plan))
+    }
 }
 
 /// Planner violations as error diagnostics.
@@ -136,14 +193,16 @@ impl<C: Composite> Resource for C {
     }
 
     fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
+        let mut diags = self.check_config(config, ctx);
         if !config.is_wholly_known() {
             // Checked again at plan time, once every input is known.
-            return Diagnostics::new();
+            return diags;
         }
         match self.decode(config, ctx) {
-            Err(d) => d,
-            Ok(i) => violations(Composite::validate(self, &i)),
+            Err(d) => diags.extend(d),
+            Ok(i) => diags.extend(violations(Composite::validate(self, &i))),
         }
+        diags
     }
 
     fn plan(&self, req: PlanRequest, ctx: &CallContext) -> PlanOutcome {
@@ -153,30 +212,65 @@ impl<C: Composite> Resource for C {
             planned_private: req.prior_private.clone(),
             diagnostics: Diagnostics::new(),
         };
-        if req.proposed_new_state.is_null() {
-            return out; // destroy
-        }
         let (prior, config) = (&req.prior_state, &req.config);
+        let prior_plan = || {
+            (!prior.is_null())
+                .then(|| self.replan(prior, ctx))
+                .flatten()
+        };
+        if req.proposed_new_state.is_null() {
+            // Destroy: refused when the prior state says so (a production guard).
+            if let Some((_, p)) = prior_plan() {
+                out.diagnostics = self.guard_destroy(prior, &p);
+            }
+            return out;
+        }
+        out.diagnostics = self.check_config(config, ctx);
+        if out.diagnostics.has_errors() {
+            return out;
+        }
         if !prior.is_null() {
             out.requires_replace = self.requires_replace(prior, config);
         }
-        let kept = (!prior.is_null() && out.requires_replace.is_empty()).then_some(prior);
-        if !config.is_wholly_known() {
-            let state = unknown_computed(Composite::schema(self), req.proposed_new_state, config);
-            out.planned_state = with(state, self.known_while_unknown(config, kept));
-            return out;
-        }
-        let input = match self.decode(config, ctx) {
-            Ok(i) => i,
-            Err(d) => {
-                out.diagnostics = d;
+        let planned = self
+            .plannable(config)
+            .then(|| {
+                let input = self.decode(config, ctx)?;
+                let plan = Composite::plan(self, &input).map_err(violations)?;
+                Ok((input, plan))
+            })
+            // A plan that fails while values are unknown may fail for want of them.
+            .filter(|p: &Result<_, Diagnostics>| p.is_ok() || config.is_wholly_known());
+        let (input, plan) = match planned {
+            None => {
+                let kept = (!prior.is_null() && out.requires_replace.is_empty()).then_some(prior);
+                let state =
+                    unknown_computed(Composite::schema(self), req.proposed_new_state, config);
+                out.planned_state = with(state, self.known_while_unknown(config, kept));
                 return out;
             }
+            Some(Err(d)) => {
+                out.diagnostics.extend(d);
+                return out;
+            }
+            Some(Ok(p)) => p,
         };
-        match Composite::plan(self, &input) {
-            Ok(plan) => out.planned_state = self.planned_state(config, &input, &plan, kept),
-            Err(v) => out.diagnostics = violations(v),
+        out.diagnostics.extend(self.notes(config, &plan));
+        let prior_plan = prior_plan().map(|(_, p)| p);
+        if let Some(p) = &prior_plan {
+            let diff = self.diff(prior, p, &input, &plan);
+            for path in diff.replace {
+                if !out.requires_replace.contains(&path) {
+                    out.requires_replace.push(path);
+                }
+            }
+            out.diagnostics.extend(diff.diagnostics);
         }
+        let kept = (!prior.is_null() && out.requires_replace.is_empty()).then_some(Kept {
+            state: prior,
+            plan: prior_plan.as_ref(),
+        });
+        out.planned_state = self.planned_state(config, &input, &plan, kept);
         out
     }
 

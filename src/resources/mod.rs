@@ -9,6 +9,7 @@ pub mod docs;
 pub mod environment;
 pub mod environment_context;
 pub mod framework;
+mod spec;
 
 use crate::context::CallContext;
 use crate::diagnostics::Diagnostics;

@@ -22,7 +22,7 @@ pub const COMPONENT: &str = "environment";
 pub const ECS_CLUSTER_KEY: &str = "ecs_cluster";
 
 /// Capacity providers every cluster offers, so services can choose either.
-const CAPACITY_PROVIDERS: &str = "FARGATE,FARGATE_SPOT";
+const CAPACITY_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
 
 /// An environment's configuration, as the user wrote it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -82,10 +82,25 @@ pub struct PolicyInput {
 pub struct EnvironmentPlan {
     /// What services and databases inherit.
     pub context: EnvironmentContext,
+    /// The ECS cluster, typed: what the backend is asked to make.
+    pub cluster: ClusterPlan,
     /// The expansion: one ECS cluster.
     pub children: Vec<Child>,
     /// Sum of the children's monthly costs.
     pub estimated_monthly_cost_usd: f64,
+}
+
+/// The environment's ECS cluster as the backend makes it; the `ecs_cluster` child renders it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterPlan {
+    /// The cluster's name.
+    pub name: String,
+    /// Whether Container Insights is on.
+    pub container_insights: bool,
+    /// The capacity providers attached to the cluster.
+    pub capacity_providers: Vec<String>,
+    /// The provider of the default capacity provider strategy.
+    pub default_capacity_provider: String,
 }
 
 /// The exported `context`: everything a child resource needs from its environment.
@@ -153,10 +168,12 @@ pub struct EffectivePolicy {
     pub container_insights: bool,
 }
 
+mod changes;
 #[cfg(test)]
 mod fixtures;
 mod validate;
 
+pub use changes::changes;
 pub use validate::validate;
 
 /// Validates, resolves the policy and expands the environment into its children.
@@ -204,10 +221,17 @@ pub fn plan(input: &EnvironmentInput) -> Result<EnvironmentPlan, Vec<Violation>>
         policy_source,
         tags,
     };
-    let children = vec![ecs_cluster(&context)];
+    let cluster = ClusterPlan {
+        name: context.cluster_name.clone(),
+        container_insights: context.policy.container_insights,
+        capacity_providers: CAPACITY_PROVIDERS.map(String::from).to_vec(),
+        default_capacity_provider: tier.defaults().default_capacity_provider.to_string(),
+    };
+    let children = vec![ecs_cluster(&context, &cluster)];
     let estimated_monthly_cost_usd = children.iter().map(|c| c.monthly_cost_usd).sum();
     Ok(EnvironmentPlan {
         context,
+        cluster,
         children,
         estimated_monthly_cost_usd,
     })
@@ -269,25 +293,28 @@ fn resolve_policy(input: &PolicyInput, tier: Tier) -> (EffectivePolicy, BTreeMap
     (policy, sources)
 }
 
-/// The environment's ECS cluster.
-fn ecs_cluster(context: &EnvironmentContext) -> Child {
+/// The environment's ECS cluster, rendered with each setting's source.
+fn ecs_cluster(context: &EnvironmentContext, cluster: &ClusterPlan) -> Child {
     let tier = Source::Tier(context.tier);
-    let insights_source = context.policy_source["container_insights"];
-    let insights = if context.policy.container_insights {
+    let insights = if cluster.container_insights {
         "enabled"
     } else {
         "disabled"
     };
     let rows = [
-        ("container_insights", insights.to_string(), insights_source),
-        ("capacity_providers", CAPACITY_PROVIDERS.to_string(), tier),
+        (
+            "container_insights",
+            insights.to_string(),
+            context.policy_source["container_insights"],
+        ),
+        (
+            "capacity_providers",
+            cluster.capacity_providers.join(","),
+            tier,
+        ),
         (
             "default_capacity_provider",
-            context
-                .tier
-                .defaults()
-                .default_capacity_provider
-                .to_string(),
+            cluster.default_capacity_provider.clone(),
             tier,
         ),
         ("region", context.region.clone(), Source::Config),

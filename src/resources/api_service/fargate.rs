@@ -33,7 +33,7 @@ pub(super) fn fargate_desired(
         .as_ref()
         .map(|check| HealthCheck::http(port, &check.path, check.interval_seconds as i32));
     let mut service_tags = plan.tags.clone();
-    service_tags.extend(spec_tags(&spec_pairs(config)));
+    service_tags.extend(spec::to_tags(TAG_SPEC, &spec::encode(SPEC, config)));
     let resource_id = autoscaling::resource_id(&p.cluster, &plan.cloud_name);
     FargateDesired {
         region: p.region.clone(),
@@ -220,7 +220,7 @@ pub(super) async fn read_fargate(
             }
             seen.children.insert("ecs_service".into(), observed);
             seen.ids.insert("ecs_service".into(), svc.arn.clone());
-            seen.spec = spec_from_tags(&svc.tags);
+            seen.spec = spec::from_tags(TAG_SPEC, &svc.tags);
             seen.tags = svc.tags.clone();
         }
         if let Some(t) = autoscaling::find_target(&scaling, &d.target.resource_id).await? {

@@ -10,7 +10,7 @@ pub(super) fn machine_spec(
 ) -> MachineSpec {
     let mut metadata = plan.tags.clone();
     metadata.insert(FLY_SERVICE.into(), plan.cloud_name.clone());
-    metadata.insert(FLY_SPEC.into(), spec_pairs(config).join(" "));
+    metadata.insert(FLY_SPEC.into(), spec::encode(SPEC, config).join(" "));
     let fly = fly_plan(plan);
     // The planner validated the port and interval against Fly.io's ranges.
     MachineSpec {
@@ -142,7 +142,7 @@ pub(super) async fn read_fly(plan: &ServicePlan, ctx: &CallContext) -> Result<Se
             seen.spec = spec
                 .metadata
                 .get(FLY_SPEC)
-                .map(|v| v.split(' ').map(str::to_string).collect())
+                .map(|v| spec::split(v))
                 .unwrap_or_default();
             seen.tags = spec.metadata.clone();
         }

@@ -6,9 +6,10 @@
 //! state, dispatch by host, the resource and import; one file per host (`fargate`, `fly`,
 //! `workers`: apply, read, delete), the spec record and observation in `state`, and
 //! unknown map values at plan time in `unknowns`.
-use super::attrs::{self, get, int, map_of, s, with};
+use super::attrs::{self, get, map_of, s, with};
 use super::environment_context::{context_from_value, context_type, import_context};
-use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
+use super::framework::{Composite, Diff, Kept};
+use super::spec;
 use crate::backends::aws::autoscaling::{self, DesiredPolicy, DesiredTarget};
 use crate::backends::aws::ecs_service::{self, DesiredService, Network};
 use crate::backends::aws::log_group::{self, DesiredLogGroup};
@@ -26,8 +27,8 @@ use crate::planner::api_service::{
     self as planner, FargatePlan, FlyMachinePlan, FlyPlan, HealthCheckInput, HostPlan,
     RequirementsInput, ScalingInput, ServiceInput, ServicePlan, UnknownValues, WorkersRoutePlan,
 };
-use crate::planner::naming;
 use crate::planner::placement::Host;
+use crate::planner::{Violation, naming};
 use crate::schema::{Attribute, Block, Mode, NestedBlock, Schema};
 use crate::value::{AttributePath, Type, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,8 +54,6 @@ const FLY_SPEC: &str = "platform_spec";
 const FLY_SERVICE: &str = "platform_service";
 /// The Worker binding that carries the record (plain text, visible to the script).
 const WORKER_SPEC_BINDING: &str = "PLATFORM_SPEC";
-/// ECS tag values hold at most 256 characters.
-const TAG_VALUE_MAX: usize = 256;
 
 /// The `platform_api_service` resource.
 pub struct ApiServiceResource {
@@ -250,13 +249,6 @@ fn warnings(v: &[crate::planner::Violation]) -> Diagnostics {
         .collect()
 }
 
-/// Plans a configuration or a state; `None` when it cannot be planned.
-fn plan_of(v: &Value, config: &ProviderConfig) -> Option<(ServiceInput, ServicePlan)> {
-    let i = input(v, config).ok()?;
-    let p = planner::plan(&i).ok()?;
-    Some((i, p))
-}
-
 /// Fargate without an execution role works on emulators but not on AWS when the task
 /// reads secrets (ECS fetches them with that role).
 fn role_warning(config: &Value, plan: &ServicePlan) -> Option<Diagnostic> {
@@ -380,10 +372,10 @@ fn diagnostic(action: &str, e: BackendError) -> Diagnostic {
 // ---------------------------------------------------------------------------------------
 
 #[async_trait::async_trait]
-impl Resource for ApiServiceResource {
-    fn type_name(&self) -> &'static str {
-        "platform_api_service"
-    }
+impl Composite for ApiServiceResource {
+    type Input = ServiceInput;
+    type Plan = ServicePlan;
+    const TYPE_NAME: &'static str = "platform_api_service";
 
     fn schema(&self) -> &Schema {
         &self.schema
@@ -396,115 +388,84 @@ impl Resource for ApiServiceResource {
         }
     }
 
-    fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
-        if !config.is_wholly_known() {
-            return Diagnostics::new(); // checked again at plan time, once inputs are known
-        }
-        match input(config, &ctx.config) {
-            Err(d) => d,
-            Ok(i) => violations(planner::validate(&i)),
-        }
+    /// Unknown `env`, `secrets` or `tags` values plan: the planner derives what they feed.
+    fn plannable(&self, config: &Value) -> bool {
+        known_but_map_values(config)
     }
 
-    fn plan(&self, req: PlanRequest, ctx: &CallContext) -> PlanOutcome {
-        let mut out = PlanOutcome {
-            planned_state: req.proposed_new_state.clone(),
-            requires_replace: vec![],
-            planned_private: req.prior_private.clone(),
+    fn decode(&self, config: &Value, ctx: &CallContext) -> Result<ServiceInput, Diagnostics> {
+        input(config, &ctx.config)
+    }
+
+    fn validate(&self, input: &ServiceInput) -> Vec<Violation> {
+        planner::validate(input)
+    }
+
+    fn plan(&self, input: &ServiceInput) -> Result<ServicePlan, Vec<Violation>> {
+        planner::plan(input)
+    }
+
+    fn notes(&self, config: &Value, plan: &ServicePlan) -> Diagnostics {
+        let mut notes = warnings(&plan.warnings);
+        notes.extend(role_warning(config, plan));
+        notes
+    }
+
+    fn diff(
+        &self,
+        _prior: &Value,
+        prior_plan: &ServicePlan,
+        _input: &ServiceInput,
+        plan: &ServicePlan,
+    ) -> Diff {
+        let changes = planner::changes(prior_plan, plan);
+        Diff {
+            replace: changes.replace.iter().map(|(p, _)| p.clone()).collect(),
             diagnostics: Diagnostics::new(),
-        };
-        if req.proposed_new_state.is_null() {
-            return out; // destroy
         }
-        let config = &req.config;
-        // Unknown `env`, `secrets` or `tags` values plan (the planner derives what they
-        // feed); anything else unknown leaves the computed attributes unknown. So does a
-        // plan that fails while values are unknown: they may be what it needs.
-        let next = known_but_map_values(config)
-            .then(|| input(config, &ctx.config))
-            .map(|i| i.and_then(|i| planner::plan(&i).map_err(violations)));
-        let next = match next {
-            Some(Err(_)) if !config.is_wholly_known() => None,
-            next => next,
-        };
-        let Some(next) = next else {
-            out.planned_state =
-                super::framework::unknown_computed(&self.schema, req.proposed_new_state, config);
-            return out;
-        };
-        let next = match next {
-            Ok(p) => p,
-            Err(d) => {
-                out.diagnostics = d;
-                return out;
-            }
-        };
-        out.diagnostics.extend(warnings(&next.warnings));
-        out.diagnostics.extend(role_warning(config, &next));
-        let prior = &req.prior_state;
-        let mut url = planned_url(&next);
-        let mut child_ids = Value::Unknown;
-        if let Some((_, prior_plan)) = (!prior.is_null())
-            .then(|| plan_of(prior, &ctx.config))
-            .flatten()
-        {
-            let changes = planner::changes(&prior_plan, &next);
-            out.requires_replace = changes.replace.iter().map(|(p, _)| p.clone()).collect();
-            if out.requires_replace.is_empty() {
-                if url.is_unknown() && !get(prior, "url").is_null() {
-                    url = get(prior, "url").clone();
-                }
-                // IDs stay known only when no child changes (a new revision is a new ARN).
-                let planned = state_value(config, &next, Value::Null, Value::Null);
-                if get(&planned, "expansion") == get(prior, "expansion") {
-                    child_ids = get(prior, "child_ids").clone();
-                }
-            }
-        }
-        out.planned_state = state_value(config, &next, url, child_ids);
-        out
     }
 
-    async fn apply(&self, req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome {
-        let prior = req.prior_state;
-        let done = |new_state: Value, diagnostics: Diagnostics| ApplyOutcome {
-            new_state,
-            private: req.planned_private.clone(),
-            diagnostics,
-        };
-        if req.planned_state.is_null() {
-            let Some((i, p)) = plan_of(&prior, &ctx.config) else {
-                return done(
-                    prior,
-                    Diagnostics::from_error(Diagnostic::error(
-                        "Unreadable State",
-                        "The stored state of this service cannot be planned; fix the state or remove it with `terraform state rm`.",
-                    )),
-                );
-            };
-            return match delete_children(&i, &p, &prior, ctx).await {
-                Ok(()) => done(Value::Null, Diagnostics::new()),
-                Err(e) => done(
-                    prior,
-                    Diagnostics::from_error(diagnostic("Delete The Service", e)),
-                ),
-            };
+    fn planned_state(
+        &self,
+        config: &Value,
+        _input: &ServiceInput,
+        plan: &ServicePlan,
+        kept: Option<Kept<'_, ServicePlan>>,
+    ) -> Value {
+        let mut url = planned_url(plan);
+        let mut child_ids = Value::Unknown;
+        // Only a prior state that still plans carries its values over.
+        if let Some(Kept {
+            state: prior,
+            plan: Some(_),
+        }) = kept
+        {
+            if url.is_unknown() && !get(prior, "url").is_null() {
+                url = get(prior, "url").clone();
+            }
+            // IDs stay known only when no child changes (a new revision is a new ARN).
+            let planned = state_value(config, plan, Value::Null, Value::Null);
+            if get(&planned, "expansion") == get(prior, "expansion") {
+                child_ids = get(prior, "child_ids").clone();
+            }
         }
-        let config = &req.config;
-        let (next_input, plan) = match input(config, &ctx.config).map(|i| {
-            let p = planner::plan(&i);
-            (i, p)
-        }) {
-            Ok((i, Ok(p))) => (i, p),
-            Ok((_, Err(v))) => return done(prior, violations(v)),
-            Err(d) => return done(prior, d),
-        };
+        state_value(config, plan, url, child_ids)
+    }
+
+    async fn reconcile(
+        &self,
+        prior: Value,
+        config: &Value,
+        input: &ServiceInput,
+        plan: &ServicePlan,
+        ctx: &CallContext,
+    ) -> (Value, Diagnostics) {
         let mut diags = Diagnostics::new();
         let creating = prior.is_null();
-        if let Err(e) = apply_children(&next_input, &plan, config, creating, ctx).await {
+        if let Err(e) = apply_children(input, plan, config, creating, ctx).await {
             if matches!(e, BackendError::Conflict(_) | BackendError::Taken(_)) {
                 // What is there belongs to someone else: nothing of it enters the state.
-                return done(
+                return (
                     prior,
                     Diagnostics::from_error(diagnostic("Apply The Service", e)),
                 );
@@ -519,22 +480,21 @@ impl Resource for ApiServiceResource {
         }
         // The state is what exists now, read back the way Read does — also after a cancel,
         // when the call's own token no longer allows calls.
-        let planned = state_value(config, &plan, planned_url(&plan), Value::Null);
+        let planned = state_value(config, plan, planned_url(plan), Value::Null);
         let seen = if diags.has_errors() {
-            let (next_input, plan) = (&next_input, &plan);
             super::read_back(ctx, |fresh| async move {
-                read_children(next_input, plan, config, &fresh).await
+                read_children(input, plan, config, &fresh).await
             })
             .await
         } else {
-            read_children(&next_input, &plan, config, ctx).await
+            read_children(input, plan, config, ctx).await
         };
         match seen {
             Ok(seen) if seen.any() || !diags.has_errors() => {
-                done(observe(planned, &seen, plan.placement.host), diags)
+                (observe(planned, &seen, plan.placement.host), diags)
             }
             // Nothing was created: no state, so nothing is lost and nothing is claimed.
-            Ok(_) => done(prior, diags),
+            Ok(_) => (prior, diags),
             Err(e) => {
                 let mut d = diagnostic("Read The Service", e);
                 if creating {
@@ -543,31 +503,45 @@ impl Resource for ApiServiceResource {
                     d.detail.push_str(" The children could not be read back, so the state records none; they are still marked as being created, and the next apply adopts them.");
                 }
                 diags.push(d);
-                done(prior, diags)
+                (prior, diags)
             }
         }
     }
 
-    async fn read(&self, state: Value, private: Vec<u8>, ctx: &CallContext) -> ReadOutcome {
-        let keep = |state: Value, diagnostics: Diagnostics| ReadOutcome {
-            new_state: state,
-            private: private.clone(),
-            diagnostics,
+    async fn delete(&self, prior: Value, ctx: &CallContext) -> (Value, Diagnostics) {
+        let Some((i, p)) = self.replan(&prior, ctx) else {
+            return (
+                prior,
+                Diagnostics::from_error(Diagnostic::error(
+                    "Unreadable State",
+                    "The stored state of this service cannot be planned; fix the state or remove it with `terraform state rm`.",
+                )),
+            );
         };
-        let Some((i, plan)) = plan_of(&state, &ctx.config) else {
+        match delete_children(&i, &p, &prior, ctx).await {
+            Ok(()) => (Value::Null, Diagnostics::new()),
+            Err(e) => (
+                prior,
+                Diagnostics::from_error(diagnostic("Delete The Service", e)),
+            ),
+        }
+    }
+
+    async fn observe(&self, state: Value, ctx: &CallContext) -> (Value, Diagnostics) {
+        let Some((i, plan)) = self.replan(&state, ctx) else {
             // A state this version cannot plan is kept as is rather than dropped.
-            return keep(state, Diagnostics::new());
+            return (state, Diagnostics::new());
         };
         match read_children(&i, &plan, &state, ctx).await {
             Ok(seen) if !seen.any() => {
                 tracing::info!(service = %plan.cloud_name, "service is gone; it will be planned for creation");
-                keep(Value::Null, Diagnostics::new())
+                (Value::Null, Diagnostics::new())
             }
-            Ok(seen) => keep(
+            Ok(seen) => (
                 observe(state, &seen, plan.placement.host),
                 Diagnostics::new(),
             ),
-            Err(e) => keep(
+            Err(e) => (
                 state,
                 Diagnostics::from_error(diagnostic("Read The Service", e)),
             ),
@@ -608,7 +582,7 @@ impl Resource for ApiServiceResource {
                     s("import"),
                 ),
             ]);
-            let Some((i, plan)) = plan_of(&probe, &ctx.config) else {
+            let Some((i, plan)) = self.replan(&probe, ctx) else {
                 continue;
             };
             let seen = match read_children(&i, &plan, &probe, ctx).await {
@@ -671,7 +645,7 @@ async fn import_state(
             },
         ),
     ];
-    fields.extend(config_from_spec(&seen.spec));
+    fields.extend(spec::decode(SPEC, &seen.spec));
     match host {
         Host::CloudflareWorkers => {
             fields.push((

@@ -2,194 +2,44 @@
 
 use super::*;
 
-/// The type of a recorded input.
-pub(super) enum Kind {
-    Text,
-    Number,
-    Bool,
-}
+use crate::resources::spec::{Field, Kind, field};
 
-/// The blocks the spec records, field by field.
-pub(super) const SPEC_BLOCKS: [(&str, &[(&str, Kind)]); 3] = [
-    (
+/// What the import record holds: the configured inputs the hosts do not hold as such.
+pub(super) const SPEC: &[Field] = &[
+    field("host", Kind::Text),
+    field("port", Kind::Number),
+    field("cpu", Kind::Text),
+    field("memory", Kind::Text),
+    field("regions", Kind::List),
+    field("execution_role_arn", Kind::Text),
+    field("task_role_arn", Kind::Text),
+    field(
         "scaling",
-        &[
-            ("min", Kind::Number),
-            ("max", Kind::Number),
-            ("target_cpu_percent", Kind::Number),
-        ],
+        Kind::Block(&[
+            field("min", Kind::Number),
+            field("max", Kind::Number),
+            field("target_cpu_percent", Kind::Number),
+        ]),
     ),
-    (
+    field(
         "health_check",
-        &[("path", Kind::Text), ("interval_seconds", Kind::Number)],
+        Kind::Block(&[
+            field("path", Kind::Text),
+            field("interval_seconds", Kind::Number),
+        ]),
     ),
-    (
+    field(
         "requirements",
-        &[
-            ("long_lived_connections", Kind::Bool),
-            ("private_network_access", Kind::Bool),
-            ("cpu_ms_per_request", Kind::Number),
-            ("memory_mb", Kind::Number),
-            ("background_work", Kind::Bool),
-        ],
+        Kind::Block(&[
+            field("long_lived_connections", Kind::Bool),
+            field("private_network_access", Kind::Bool),
+            field("cpu_ms_per_request", Kind::Number),
+            field("memory_mb", Kind::Number),
+            field("background_work", Kind::Bool),
+        ]),
     ),
+    field("secrets", Kind::Map),
 ];
-
-/// The configured inputs that the cloud does not hold as such, as `k=v` pairs (values
-/// with spaces written with `+`), in characters every host's tags accept.
-pub(super) fn spec_pairs(config: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut put = |k: String, v: &Value| {
-        let text = match v {
-            Value::String(t) => t.replace(' ', "+"),
-            Value::Bool(b) => b.to_string(),
-            Value::Number(n) => n.to_string(),
-            Value::List(items) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("/"),
-            _ => return,
-        };
-        out.push(format!("{k}={text}"));
-    };
-    for k in [
-        "host",
-        "port",
-        "cpu",
-        "memory",
-        "regions",
-        "execution_role_arn",
-        "task_role_arn",
-    ] {
-        put(k.to_string(), get(config, k));
-    }
-    for (b, fields) in SPEC_BLOCKS {
-        let value = get(config, b);
-        if !value.is_null() {
-            out_block_marker(&mut put, b);
-            for (f, _) in fields {
-                put(format!("{b}.{f}"), get(value, f));
-            }
-        }
-    }
-    for (k, v) in attrs::string_map(get(config, "secrets")) {
-        put(format!("secrets.{k}"), &s(v));
-    }
-    out
-}
-
-/// Records that a block was written even when all its fields are null.
-pub(super) fn out_block_marker(put: &mut impl FnMut(String, &Value), block: &str) {
-    put(format!("{block}."), &Value::Bool(true));
-}
-
-/// The configuration values recorded by [`spec_pairs`].
-pub(super) fn config_from_spec(pairs: &[String]) -> Vec<(&'static str, Value)> {
-    let found: BTreeMap<&str, &str> = pairs.iter().filter_map(|p| p.split_once('=')).collect();
-    let text = |k: &str| found.get(k).map(|v| s(v.replace('+', " ")));
-    let number = |k: &str| found.get(k).and_then(|v| v.parse::<i64>().ok()).map(int);
-    let boolean = |k: &str| found.get(k).and_then(|v| v.parse().ok()).map(Value::Bool);
-    let or_null = |v: Option<Value>| v.unwrap_or(Value::Null);
-    let mut out = vec![
-        ("host", or_null(text("host"))),
-        ("port", or_null(number("port"))),
-        ("cpu", or_null(text("cpu"))),
-        ("memory", or_null(text("memory"))),
-        (
-            "regions",
-            or_null(found.get("regions").map(|v| {
-                attrs::string_list(
-                    &v.split('/')
-                        .filter(|r| !r.is_empty())
-                        .map(str::to_string)
-                        .collect::<Vec<_>>(),
-                )
-            })),
-        ),
-        ("execution_role_arn", or_null(text("execution_role_arn"))),
-        ("task_role_arn", or_null(text("task_role_arn"))),
-    ];
-    for (b, fields) in SPEC_BLOCKS {
-        let block = found.contains_key(format!("{b}.").as_str()).then(|| {
-            Value::object(fields.iter().map(|(f, kind)| {
-                let k = format!("{b}.{f}");
-                let v = match kind {
-                    Kind::Text => text(&k),
-                    Kind::Number => number(&k),
-                    Kind::Bool => boolean(&k),
-                };
-                (*f, or_null(v))
-            }))
-        });
-        out.push((b, or_null(block)));
-    }
-    let secrets: BTreeMap<String, String> = found
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix("secrets.")?.to_string(), v.to_string())))
-        .collect();
-    out.push((
-        "secrets",
-        if secrets.is_empty() {
-            Value::Null
-        } else {
-            map_of(&secrets)
-        },
-    ));
-    out
-}
-
-/// The spec as ECS tags: `platform:spec`, `platform:spec:1`, … each within 256 characters.
-pub(super) fn spec_tags(pairs: &[String]) -> BTreeMap<String, String> {
-    let mut chunks: Vec<String> = vec![String::new()];
-    for p in pairs {
-        let last = chunks.last_mut().expect("one chunk");
-        if !last.is_empty() && last.len() + 1 + p.len() > TAG_VALUE_MAX {
-            chunks.push(String::new());
-        }
-        let last = chunks.last_mut().expect("one chunk");
-        if !last.is_empty() {
-            last.push(' ');
-        }
-        // A single pair longer than a tag value is cut rather than refused: import then
-        // misses that one input and the plan after import shows it.
-        last.push_str(&p.chars().take(TAG_VALUE_MAX).collect::<String>());
-    }
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let key = if i == 0 {
-                TAG_SPEC.to_string()
-            } else {
-                format!("{TAG_SPEC}:{i}")
-            };
-            (key, c)
-        })
-        .collect()
-}
-
-pub(super) fn spec_from_tags(tags: &BTreeMap<String, String>) -> Vec<String> {
-    let mut chunks: Vec<(usize, &String)> = tags
-        .iter()
-        .filter_map(|(k, v)| {
-            if k == TAG_SPEC {
-                Some((0, v))
-            } else {
-                k.strip_prefix(&format!("{TAG_SPEC}:"))?
-                    .parse()
-                    .ok()
-                    .map(|i| (i, v))
-            }
-        })
-        .collect();
-    chunks.sort();
-    chunks
-        .into_iter()
-        .flat_map(|(_, v)| v.split(' ').map(str::to_string).collect::<Vec<_>>())
-        .filter(|p| !p.is_empty())
-        .collect()
-}
 
 // ---------------------------------------------------------------------------------------
 // What the cloud holds
@@ -274,6 +124,8 @@ pub(super) fn observe(state: Value, seen: &Seen, host: Host) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::attrs::int;
+    use crate::resources::spec;
 
     #[test]
     fn spec_round_trips_the_configured_inputs() {
@@ -302,10 +154,12 @@ mod tests {
                 )])),
             ),
         ]);
-        let pairs = spec_pairs(&config);
-        let tags = spec_tags(&pairs);
-        assert!(tags.values().all(|v| v.len() <= TAG_VALUE_MAX));
-        let back: BTreeMap<&str, Value> = config_from_spec(&spec_from_tags(&tags))
+        let tags = spec::to_tags(TAG_SPEC, &spec::encode(SPEC, &config));
+        assert!(
+            tags.values()
+                .all(|v| v.len() <= crate::planner::limits::TAG_VALUE_MAX_CHARS)
+        );
+        let back: BTreeMap<&str, Value> = spec::decode(SPEC, &spec::from_tags(TAG_SPEC, &tags))
             .into_iter()
             .collect();
         for k in [
@@ -333,10 +187,13 @@ mod tests {
             })
             .collect();
         let config = Value::object([("secrets", map_of(&secrets))]);
-        let tags = spec_tags(&spec_pairs(&config));
+        let tags = spec::to_tags(TAG_SPEC, &spec::encode(SPEC, &config));
         assert!(tags.len() > 1, "{tags:?}");
-        assert!(tags.values().all(|v| v.len() <= TAG_VALUE_MAX));
-        let back: BTreeMap<&str, Value> = config_from_spec(&spec_from_tags(&tags))
+        assert!(
+            tags.values()
+                .all(|v| v.len() <= crate::planner::limits::TAG_VALUE_MAX_CHARS)
+        );
+        let back: BTreeMap<&str, Value> = spec::decode(SPEC, &spec::from_tags(TAG_SPEC, &tags))
             .into_iter()
             .collect();
         assert_eq!(back["secrets"], map_of(&secrets));

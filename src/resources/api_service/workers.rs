@@ -4,7 +4,10 @@ use super::*;
 
 pub(super) fn upload(input: &ServiceInput, plan: &ServicePlan, config: &Value) -> ScriptUpload {
     let mut env = input.env.clone();
-    env.insert(WORKER_SPEC_BINDING.into(), spec_pairs(config).join(" "));
+    env.insert(
+        WORKER_SPEC_BINDING.into(),
+        spec::encode(SPEC, config).join(" "),
+    );
     let cpu_ms = match &plan.host_plan {
         HostPlan::Workers(p) if p.cpu_ms_raised => Some(p.cpu_ms as u32),
         _ => None,
@@ -119,7 +122,7 @@ pub(super) async fn read_workers(
         if let Some(date) = &settings.compatibility_date {
             observed.insert("compatibility_date".into(), date.clone());
         }
-        seen.spec = spec.split(' ').map(str::to_string).collect();
+        seen.spec = spec::split(&spec);
         seen.env = env;
     }
     seen.children.insert("worker_script".into(), observed);

@@ -6,8 +6,9 @@ use crate::backends::aws::rds::{DesiredInstance, Password};
 use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::database::{self as db_planner, DatabaseInput, DatabasePlan, ReplicaInput};
-use crate::resources::attrs::{self, get, int, s, with};
+use crate::resources::attrs::{self, get, s, with};
 use crate::resources::environment_context::context_from_value;
+use crate::resources::spec::{self, Field, Kind, field};
 use crate::value::{AttributePath, Value};
 use std::collections::BTreeMap;
 
@@ -154,136 +155,28 @@ pub(super) fn replica_identifier(plan: &DatabasePlan, region: &str) -> String {
         .unwrap_or_else(|| format!("{}-{region}", plan.identifier))
 }
 
-/// The inputs set in configuration, as `k=v` pairs in one tag (spaces as `+`).
-pub(super) fn spec_tag(config: &Value) -> String {
-    let mut parts = Vec::new();
-    for k in [
-        "engine_version",
-        "size",
-        "instance_class",
-        "storage_gb",
-        "master_username",
-    ] {
-        if let Some(v) = get(config, k).as_str() {
-            parts.push(format!("{k}={}", v.replace(' ', "+")));
-        }
-    }
-    for k in [
-        "multi_az",
-        "deletion_protection",
-        "final_snapshot",
-        "allow_replacement",
-        "manage_master_password",
-    ] {
-        if let Some(v) = get(config, k).as_bool() {
-            parts.push(format!("{k}={v}"));
-        }
-    }
-    for k in ["backup_retention_days", "master_password_wo_version"] {
-        if let Some(n) = get(config, k).as_number() {
-            parts.push(format!("{k}={n}"));
-        }
-    }
-    if !get(config, "extensions").is_null() {
-        parts.push(format!(
-            "extensions={}",
-            attrs::strings(get(config, "extensions")).join("/")
-        ));
-    }
-    let replicas = get(config, "read_replicas");
-    if !replicas.is_null() {
-        let regions: Vec<String> = replicas
-            .as_list()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| get(r, "region").as_str().map(str::to_string))
-            .collect();
-        parts.push(format!("read_replicas={}", regions.join("/")));
-    }
-    parts.join(" ")
-}
-
-/// The configuration values recorded by [`spec_tag`].
-pub(super) fn config_from_spec(spec: &str) -> Vec<(&'static str, Value)> {
-    let found: BTreeMap<&str, &str> = spec
-        .split(' ')
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
-    let mut out = Vec::new();
-    let list = |v: &str| {
-        v.split('/')
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
-    for k in [
-        "engine_version",
-        "size",
-        "instance_class",
-        "storage_gb",
-        "master_username",
-    ] {
-        out.push((
-            k,
-            found
-                .get(k)
-                .map(|v| s(v.replace('+', " ")))
-                .unwrap_or(Value::Null),
-        ));
-    }
-    for k in [
-        "multi_az",
-        "deletion_protection",
-        "final_snapshot",
-        "allow_replacement",
-        "manage_master_password",
-    ] {
-        out.push((
-            k,
-            found
-                .get(k)
-                .and_then(|v| v.parse().ok())
-                .map(Value::Bool)
-                .unwrap_or(Value::Null),
-        ));
-    }
-    for k in ["backup_retention_days", "master_password_wo_version"] {
-        out.push((
-            k,
-            found
-                .get(k)
-                .and_then(|v| v.parse::<i64>().ok())
-                .map(int)
-                .unwrap_or(Value::Null),
-        ));
-    }
-    out.push((
-        "extensions",
-        found
-            .get("extensions")
-            .map(|v| attrs::string_list(&list(v)))
-            .unwrap_or(Value::Null),
-    ));
-    out.push((
-        "read_replicas",
-        found
-            .get("read_replicas")
-            .map(|v| {
-                Value::list(
-                    list(v)
-                        .into_iter()
-                        .map(|r| Value::object([("region", s(r))])),
-                )
-            })
-            .unwrap_or(Value::Null),
-    ));
-    out
-}
+/// What the import record (the `platform:spec` tags) holds: the inputs set in configuration.
+pub(super) const SPEC: &[Field] = &[
+    field("engine_version", Kind::Text),
+    field("size", Kind::Text),
+    field("instance_class", Kind::Text),
+    field("storage_gb", Kind::Text),
+    field("master_username", Kind::Text),
+    field("multi_az", Kind::Bool),
+    field("deletion_protection", Kind::Bool),
+    field("final_snapshot", Kind::Bool),
+    field("allow_replacement", Kind::Bool),
+    field("manage_master_password", Kind::Bool),
+    field("backup_retention_days", Kind::Number),
+    field("master_password_wo_version", Kind::Number),
+    field("extensions", Kind::List),
+    field("read_replicas", Kind::ListOf("region")),
+];
 
 pub(super) fn desired(plan: &DatabasePlan, config: &Value, password: Password) -> DesiredInstance {
     let e = &plan.effective;
     let mut tags = e.tags.clone();
-    tags.insert(TAG_SPEC.into(), spec_tag(config));
+    tags.extend(spec::to_tags(TAG_SPEC, &spec::encode(SPEC, config)));
     DesiredInstance {
         identifier: plan.identifier.clone(),
         instance_class: e.instance_class.clone(),
@@ -326,6 +219,7 @@ pub(super) fn desired_replica(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::attrs::int;
 
     #[test]
     fn spec_tag_round_trips_the_configured_inputs() {
@@ -343,9 +237,11 @@ mod tests {
                 Value::list([Value::object([("region", s("us-east-1"))])]),
             ),
         ]);
-        let spec = spec_tag(&config);
-        assert!(spec.len() <= 256, "fits in a tag value: {spec}");
-        let back: BTreeMap<&str, Value> = config_from_spec(&spec).into_iter().collect();
+        let tags = spec::to_tags(TAG_SPEC, &spec::encode(SPEC, &config));
+        assert_eq!(tags.len(), 1, "fits in one tag value: {tags:?}");
+        let back: BTreeMap<&str, Value> = spec::decode(SPEC, &spec::from_tags(TAG_SPEC, &tags))
+            .into_iter()
+            .collect();
         for (k, v) in [
             ("engine_version", s("16.4")),
             ("storage_gb", s("100 GiB")),

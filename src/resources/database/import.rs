@@ -9,6 +9,7 @@ use crate::planner::database as db_planner;
 use crate::planner::naming;
 use crate::resources::attrs::{self, s, with};
 use crate::resources::environment_context::{context_from_value, import_context};
+use crate::resources::spec;
 use crate::value::Value;
 
 use super::*;
@@ -81,12 +82,9 @@ pub(super) async fn import(id: &str, ctx: &CallContext) -> (Option<Value>, Diagn
             attrs::configured_tags(&primary.tags, &[&env_ctx.tags, default_tags]),
         ),
     ];
-    fields.extend(config_from_spec(
-        primary
-            .tags
-            .get(TAG_SPEC)
-            .map(String::as_str)
-            .unwrap_or_default(),
+    fields.extend(spec::decode(
+        convert::SPEC,
+        &spec::from_tags(TAG_SPEC, &primary.tags),
     ));
     let config = Value::object(fields);
     let plan = match input(&config, default_tags).map(|i| db_planner::plan(&i)) {

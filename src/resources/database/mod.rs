@@ -6,10 +6,11 @@
 
 use super::attrs::{self, get};
 use super::environment_context::context_type;
-use super::{ApplyOutcome, ApplyRequest, PlanOutcome, PlanRequest, ReadOutcome, Resource};
+use super::framework::{Composite, Diff, Kept};
 use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::planner::database as db_planner;
+use crate::planner::Violation;
+use crate::planner::database::{self as db_planner, DatabaseInput, DatabasePlan};
 use crate::schema::{Attribute, Block, Mode, Schema};
 use crate::value::{Type, Value};
 /// Tag on the primary recording the inputs set in configuration, so import can rebuild them.
@@ -88,8 +89,8 @@ mod reconcile;
 
 // Shared between the parts of this module; the submodules reach them through `super::*`.
 use convert::{
-    Observed, config_from_spec, desired, desired_replica, input, replica_identifier, state_value,
-    violations, write_only_check,
+    Observed, desired, desired_replica, input, replica_identifier, state_value, violations,
+    write_only_check,
 };
 use reconcile::{observe, read_all};
 
@@ -98,10 +99,10 @@ use reconcile::{observe, read_all};
 // ---------------------------------------------------------------------------------------
 
 #[async_trait::async_trait]
-impl Resource for DatabaseResource {
-    fn type_name(&self) -> &'static str {
-        "platform_database"
-    }
+impl Composite for DatabaseResource {
+    type Input = DatabaseInput;
+    type Plan = DatabasePlan;
+    const TYPE_NAME: &'static str = "platform_database";
 
     fn schema(&self) -> &Schema {
         &self.schema
@@ -114,157 +115,136 @@ impl Resource for DatabaseResource {
         }
     }
 
-    fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        if let Some(d) = write_only_check(config, ctx) {
-            diags.push(d);
-        }
-        // The only call that sees `master_password_wo`: plan and state hold it as null.
+    /// The only check that sees `master_password_wo`: plan and state hold it as null.
+    fn check_config(&self, config: &Value, ctx: &CallContext) -> Diagnostics {
+        let mut diags: Diagnostics = write_only_check(config, ctx).into_iter().collect();
         diags.extend(violations(db_planner::check_master_credentials(
             get(config, "master_username").as_str(),
             get(config, "master_password_wo").as_str(),
         )));
-        if !config.is_wholly_known() {
-            return diags; // checked again at plan time, once every input is known
-        }
-        match input(config, &ctx.config.default_tags) {
-            Err(d) => diags.extend(d),
-            Ok(i) => diags.extend(violations(db_planner::validate(&i))),
-        }
         diags
     }
 
-    fn plan(&self, req: PlanRequest, ctx: &CallContext) -> PlanOutcome {
-        let mut out = PlanOutcome {
-            planned_state: req.proposed_new_state.clone(),
-            requires_replace: vec![],
-            planned_private: req.prior_private.clone(),
-            diagnostics: Diagnostics::new(),
-        };
-        let prior = &req.prior_state;
-        let prior_plan = (!prior.is_null())
-            .then(|| input(prior, &ctx.config.default_tags).ok())
-            .flatten()
-            .and_then(|i| db_planner::plan(&i).ok());
-        if req.proposed_new_state.is_null() {
-            // Destroy: refused in production unless the prior state allowed replacement.
-            if let Some(p) = &prior_plan {
-                let allow = get(prior, "allow_replacement").as_bool().unwrap_or(false);
-                if let Some(v) = db_planner::guard_destroy(p, allow) {
-                    out.diagnostics.push(v.into());
-                }
-            }
-            return out;
-        }
-        let config = &req.config;
-        if let Some(d) = write_only_check(config, ctx) {
-            out.diagnostics.push(d);
-            return out;
-        }
-        // Validation saw variables as unknown; the configuration here holds their values
-        // (write-only ones included, though they never reach the planned state).
-        let credentials = violations(db_planner::check_master_credentials(
-            get(config, "master_username").as_str(),
-            get(config, "master_password_wo").as_str(),
-        ));
-        if credentials.has_errors() {
-            out.diagnostics.extend(credentials);
-            return out;
-        }
-        if !config.is_wholly_known() {
-            // Computed attributes unknown, the write-only password null: read off the schema.
-            out.planned_state =
-                super::framework::unknown_computed(&self.schema, req.proposed_new_state, config);
-            return out;
-        }
-        let next_input = match input(config, &ctx.config.default_tags) {
-            Ok(i) => i,
-            Err(d) => {
-                out.diagnostics = d;
-                return out;
-            }
-        };
-        let next = match db_planner::plan(&next_input) {
-            Ok(p) => p,
-            Err(v) => {
-                out.diagnostics = violations(v);
-                return out;
-            }
-        };
-        for c in next
-            .children
+    fn decode(&self, config: &Value, ctx: &CallContext) -> Result<DatabaseInput, Diagnostics> {
+        input(config, &ctx.config.default_tags)
+    }
+
+    fn validate(&self, input: &DatabaseInput) -> Vec<Violation> {
+        db_planner::validate(input)
+    }
+
+    fn plan(&self, input: &DatabaseInput) -> Result<DatabasePlan, Vec<Violation>> {
+        db_planner::plan(input)
+    }
+
+    fn notes(&self, _config: &Value, plan: &DatabasePlan) -> Diagnostics {
+        plan.children
             .iter()
             .filter(|c| c.settings.contains_key("price_note"))
-        {
-            out.diagnostics.push(Diagnostic::warning(
-                "No Price Estimate",
-                format!(
-                    "`{}`: {}. The plan is otherwise unaffected.",
-                    c.name, c.settings["price_note"]
-                ),
-            ));
+            .map(|c| {
+                Diagnostic::warning(
+                    "No Price Estimate",
+                    format!(
+                        "`{}`: {}. The plan is otherwise unaffected.",
+                        c.name, c.settings["price_note"]
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    fn diff(
+        &self,
+        _prior: &Value,
+        prior_plan: &DatabasePlan,
+        input: &DatabaseInput,
+        plan: &DatabasePlan,
+    ) -> Diff {
+        let changes = db_planner::changes(prior_plan, plan);
+        let mut diagnostics = violations(changes.errors.clone());
+        diagnostics.extend(violations(db_planner::guard_replacement(input, &changes)));
+        Diff {
+            replace: changes.replace.iter().map(|(p, _)| p.clone()).collect(),
+            diagnostics,
         }
+    }
+
+    /// Destroy is refused in production unless the prior state allowed replacement.
+    fn guard_destroy(&self, prior: &Value, prior_plan: &DatabasePlan) -> Diagnostics {
+        let allow = get(prior, "allow_replacement").as_bool().unwrap_or(false);
+        db_planner::guard_destroy(prior_plan, allow)
+            .map(Into::into)
+            .into_iter()
+            .collect()
+    }
+
+    fn planned_state(
+        &self,
+        config: &Value,
+        _input: &DatabaseInput,
+        plan: &DatabasePlan,
+        kept: Option<Kept<'_, DatabasePlan>>,
+    ) -> Value {
         let mut observed = Observed::unknown();
-        if let Some(prior_plan) = &prior_plan {
-            let changes = db_planner::changes(prior_plan, &next);
-            out.diagnostics.extend(violations(changes.errors.clone()));
-            out.diagnostics
-                .extend(violations(db_planner::guard_replacement(
-                    &next_input,
-                    &changes,
-                )));
-            out.requires_replace = changes.replace.iter().map(|(p, _)| p.clone()).collect();
-            if out.requires_replace.is_empty() {
-                observed.endpoint = get(prior, "endpoint").clone();
-                observed.port = get(prior, "port").clone();
-                observed.final_snapshot_identifier =
-                    get(prior, "final_snapshot_identifier").clone();
-                if prior_plan.effective.manage_master_password
-                    == next.effective.manage_master_password
-                {
-                    observed.secret_arn = get(prior, "master_user_secret_arn").clone();
-                }
-                // Known only when every wanted replica already has an endpoint.
-                let prior_endpoints = attrs::string_map(get(prior, "replica_endpoints"));
-                if prior_plan.effective.read_replica_regions == next.effective.read_replica_regions
-                    && next
-                        .effective
-                        .read_replica_regions
-                        .iter()
-                        .all(|r| prior_endpoints.contains_key(r))
-                {
-                    observed.replica_endpoints = get(prior, "replica_endpoints").clone();
-                }
+        if let Some(Kept {
+            state: prior,
+            plan: Some(prior_plan),
+        }) = kept
+        {
+            observed.endpoint = get(prior, "endpoint").clone();
+            observed.port = get(prior, "port").clone();
+            observed.final_snapshot_identifier = get(prior, "final_snapshot_identifier").clone();
+            if prior_plan.effective.manage_master_password == plan.effective.manage_master_password
+            {
+                observed.secret_arn = get(prior, "master_user_secret_arn").clone();
+            }
+            // Known only when every wanted replica already has an endpoint.
+            let prior_endpoints = attrs::string_map(get(prior, "replica_endpoints"));
+            if prior_plan.effective.read_replica_regions == plan.effective.read_replica_regions
+                && plan
+                    .effective
+                    .read_replica_regions
+                    .iter()
+                    .all(|r| prior_endpoints.contains_key(r))
+            {
+                observed.replica_endpoints = get(prior, "replica_endpoints").clone();
             }
         }
-        out.planned_state = state_value(config, &next, observed);
-        out
+        state_value(config, plan, observed)
     }
 
-    async fn apply(&self, req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome {
-        reconcile::apply(req, ctx).await
+    async fn reconcile(
+        &self,
+        prior: Value,
+        config: &Value,
+        _input: &DatabaseInput,
+        plan: &DatabasePlan,
+        ctx: &CallContext,
+    ) -> (Value, Diagnostics) {
+        reconcile::reconcile(prior, config, plan, ctx).await
     }
 
-    async fn read(&self, state: Value, private: Vec<u8>, ctx: &CallContext) -> ReadOutcome {
-        let keep = |state: Value, diagnostics: Diagnostics| ReadOutcome {
-            new_state: state,
-            private: private.clone(),
-            diagnostics,
-        };
-        let plan = match input(&state, &ctx.config.default_tags).map(|i| db_planner::plan(&i)) {
-            Ok(Ok(p)) => p,
+    async fn delete(&self, prior: Value, ctx: &CallContext) -> (Value, Diagnostics) {
+        match reconcile::delete(&prior, ctx).await {
+            Ok(()) => (Value::Null, Diagnostics::new()),
+            Err(d) => (prior, Diagnostics::from_error(d)),
+        }
+    }
+
+    async fn observe(&self, state: Value, ctx: &CallContext) -> (Value, Diagnostics) {
+        let Some((_, plan)) = self.replan(&state, ctx) else {
             // A state this version cannot plan is kept as is rather than dropped.
-            _ => return keep(state, Diagnostics::new()),
+            return (state, Diagnostics::new());
         };
         match read_all(ctx, &plan).await {
             Ok((None, _)) => {
                 tracing::info!(identifier = %plan.identifier, "database is gone; it will be planned for creation");
-                keep(Value::Null, Diagnostics::new())
+                (Value::Null, Diagnostics::new())
             }
             Ok((Some(primary), replicas)) => {
-                keep(observe(state, &primary, &replicas), Diagnostics::new())
+                (observe(state, &primary, &replicas), Diagnostics::new())
             }
-            Err(e) => keep(
+            Err(e) => (
                 state,
                 Diagnostics::from_error(super::backend_diagnostic(
                     "Database Name Already Taken",
@@ -291,6 +271,7 @@ In production, a change that would replace or delete the instance is refused at 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::Resource;
     use crate::resources::attrs::s;
 
     #[test]
@@ -304,7 +285,7 @@ mod tests {
             write_only_allowed: true,
             ..Default::default()
         };
-        let diags = DatabaseResource::new().validate(&config, &ctx);
+        let diags = Resource::validate(&DatabaseResource::new(), &config, &ctx);
         let paths: Vec<String> = diags
             .0
             .iter()

@@ -11,33 +11,21 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::database::{self as db_planner, DatabasePlan};
 use crate::planner::naming;
 use crate::resources::attrs::{self, get, int, map_of, s, with};
-use crate::resources::{ApplyOutcome, ApplyRequest};
 use crate::value::{AttributePath, Value};
 use std::collections::BTreeMap;
 
 use super::*;
 
-/// Apply: create or update the parameter group, the primary and the replicas, or destroy.
-pub(super) async fn apply(req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome {
-    let prior = req.prior_state;
-    let done = |new_state: Value, diagnostics: Diagnostics| ApplyOutcome {
-        new_state,
-        private: req.planned_private.clone(),
-        diagnostics,
-    };
-    if req.planned_state.is_null() {
-        return match delete(&prior, ctx).await {
-            Ok(()) => done(Value::Null, Diagnostics::new()),
-            Err(d) => done(prior, Diagnostics::from_error(d)),
-        };
-    }
-    let config = &req.config;
-    let plan = match input(config, &ctx.config.default_tags).map(|i| (db_planner::plan(&i), i)) {
-        Ok((Ok(p), _)) => p,
-        Ok((Err(v), _)) => return done(prior, violations(v)),
-        Err(d) => return done(prior, d),
-    };
-    let planned = state_value(config, &plan, Observed::unknown());
+/// Create or update the parameter group, the primary and the replicas, then record what
+/// exists. Returns the new state (the prior one when nothing was made) and diagnostics.
+pub(super) async fn reconcile(
+    prior: Value,
+    config: &Value,
+    plan: &DatabasePlan,
+    ctx: &CallContext,
+) -> (Value, Diagnostics) {
+    let done = |new_state: Value, diagnostics: Diagnostics| (new_state, diagnostics);
+    let planned = state_value(config, plan, Observed::unknown());
     let password = match get(config, "master_password_wo").as_str() {
         Some(p) => Password::WriteOnly(Secret::new(p)),
         None if plan.effective.manage_master_password => Password::Managed,
@@ -59,7 +47,7 @@ pub(super) async fn apply(req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome 
         tag: (naming::TAG_ENVIRONMENT, plan.environment.as_str()),
         creating,
     };
-    let mut primary = desired(&plan, config, password);
+    let mut primary = desired(plan, config, password);
     primary.tags = owner.tags(&primary.tags);
     let client = ctx.aws.rds(&plan.region).await;
     let mut diags = Diagnostics::new();
@@ -82,7 +70,7 @@ pub(super) async fn apply(req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome 
             for region in &plan.effective.read_replica_regions {
                 let rclient = ctx.aws.rds(region).await;
                 if let Some(current) =
-                    rds::find(&rclient, &replica_identifier(&plan, region)).await?
+                    rds::find(&rclient, &replica_identifier(plan, region)).await?
                 {
                     rds::adopt_check(&current, owner)?;
                 }
@@ -178,7 +166,7 @@ pub(super) async fn apply(req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome 
     // 2. Replicas: each failure is reported, and the state still records what exists.
     let source_arn = primary_seen.arn.clone();
     for region in &plan.effective.read_replica_regions {
-        let mut want = desired_replica(&plan, config, region);
+        let mut want = desired_replica(plan, config, region);
         want.tags = owner.tags(&want.tags);
         let rclient = ctx.aws.rds(region).await;
         let source = if *region == plan.region {
@@ -237,7 +225,7 @@ pub(super) async fn apply(req: ApplyRequest, ctx: &CallContext) -> ApplyOutcome 
     }
 
     // 4. The state is what exists now, read back the way Read does.
-    let replicas = match read_all(ctx, &plan).await {
+    let replicas = match read_all(ctx, plan).await {
         Ok((_, r)) => r,
         Err(e) => {
             diags.push(crate::resources::backend_diagnostic(
