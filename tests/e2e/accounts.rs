@@ -2,39 +2,24 @@
 //! named `profile`, against moto's STS. moto files what a role's credentials create under the
 //! role's account, so the ARNs say where each environment landed.
 
-use crate::harness::{Moto, Workdir, newest_terraform};
+use crate::harness::{Aws, Moto, REQUIRED_PROVIDERS, Workdir, block_on, newest_terraform};
 
 const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
 
-fn ecs(moto: &Moto) -> aws_sdk_ecs::Client {
-    let conf = aws_sdk_ecs::Config::builder()
-        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "testing", "testing", None, None, "e2e",
-        ))
-        .build();
-    aws_sdk_ecs::Client::from_conf(conf)
-}
-
 /// Whether the default account (123456789012, the harness's credentials) has the cluster.
 fn in_default_account(moto: &Moto, cluster: &str) -> bool {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            ecs(moto)
-                .describe_clusters()
-                .clusters(cluster)
-                .send()
-                .await
-                .expect("DescribeClusters")
-                .clusters()
-                .iter()
-                .any(|c| c.status() == Some("ACTIVE"))
-        })
+    block_on(async {
+        Aws::new(moto)
+            .ecs
+            .describe_clusters()
+            .clusters(cluster)
+            .send()
+            .await
+            .expect("DescribeClusters")
+            .clusters()
+            .iter()
+            .any(|c| c.status() == Some("ACTIVE"))
+    })
 }
 
 fn environment(resource: &str, provider: &str, name: &str) -> String {
@@ -60,12 +45,7 @@ fn an_aliased_provider_with_assume_role_applies_in_the_roles_account() {
     let moto = Moto::shared();
     let config = format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 provider "platform" {{}}
 
 provider "platform" {{
@@ -119,12 +99,7 @@ fn a_named_profile_is_used_even_when_access_keys_are_in_the_environment() {
     let moto = Moto::shared();
     let config = format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 provider "platform" {{
   alias   = "staging"
   profile = "staging"

@@ -7,8 +7,10 @@
 //! partial failure recorded and finished, tokens kept out of logs and state, and the
 //! `platform_hosting_matrix` data source.
 
-use crate::fargate_backend::{Clients, network};
-use crate::harness::{Moto, Terraform, Workdir, newest_terraform, terraform_versions};
+use crate::harness::{
+    Aws, Cloud, Moto, REQUIRED_PROVIDERS, Terraform, Workdir, block_on, newest_terraform,
+    terraform_versions,
+};
 use crate::sim::{ACCOUNT, Sim, TOKEN, ZONE};
 use serde_json::{Value, json};
 
@@ -16,13 +18,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
 const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-url-AbCdEf";
 const SCRIPT_V1: &str = "export default { async fetch() { return new Response('v1'); } };";
 const SCRIPT_V2: &str = "export default { async fetch() { return new Response('v2'); } };";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// A stack: the provider pointed at the simulator, one environment and one service.
 fn stack(
@@ -49,12 +44,7 @@ fn stack(
     };
     format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 provider "platform" {{
 {endpoints}  cloudflare {{
     account_id = "{ACCOUNT}"
@@ -82,9 +72,8 @@ output "url" {{
 }
 
 fn workdir(config: &str, moto: &Moto, token: &str) -> Workdir {
-    let mut wd = Workdir::new(BIN, config);
-    wd.use_moto(moto)
-        .set_env("FLY_API_TOKEN", token)
+    let mut wd = moto.workdir(config);
+    wd.set_env("FLY_API_TOKEN", token)
         .set_env("CLOUDFLARE_API_TOKEN", token);
     wd
 }
@@ -150,8 +139,8 @@ struct FargateSeen {
     scaling: Option<(i32, i32)>,
 }
 
-fn fargate_seen(c: &Clients, cluster: &str, name: &str) -> Option<FargateSeen> {
-    runtime().block_on(async {
+fn fargate_seen(c: &Aws, cluster: &str, name: &str) -> Option<FargateSeen> {
+    block_on(async {
         let out = c
             .ecs
             .describe_services()
@@ -198,15 +187,14 @@ fn fargate_seen(c: &Clients, cluster: &str, name: &str) -> Option<FargateSeen> {
 }
 
 fn fargate_lifecycle(tf: &Terraform) {
-    let moto = Moto::start();
-    let c = Clients::new(&moto);
-    let net = runtime().block_on(network(&c.ec2));
+    let Cloud {
+        moto,
+        aws: c,
+        network,
+    } = Cloud::with_network();
     let env = format!("fg{}", tf.version.replace('.', ""));
     let (cluster, name) = (format!("{env}-cluster"), format!("{env}-api"));
-    let network = format!(
-        "  network {{\n    subnet_ids         = [\"{}\"]\n    security_group_ids = [\"{}\"]\n  }}",
-        net.subnets[0], net.security_groups[0]
-    );
+    let network = network.block();
     let service = |image: &str| {
         format!(
             r#"  image       = "{image}"
@@ -267,7 +255,7 @@ fn fargate_lifecycle(tf: &Terraform) {
         .expect_code(0);
 
     // Drift: a desired count outside the autoscaling range shows and is put back.
-    runtime().block_on(async {
+    block_on(async {
         c.ecs
             .update_service()
             .cluster(&cluster)
@@ -288,7 +276,7 @@ fn fargate_lifecycle(tf: &Terraform) {
     // plan as that child's change, and the apply puts the tier's back.
     let group = format!("/platform/{env}/api");
     let retention = || {
-        runtime().block_on(async {
+        block_on(async {
             let out = c
                 .logs
                 .describe_log_groups()
@@ -307,7 +295,7 @@ fn fargate_lifecycle(tf: &Terraform) {
         Some(Some(7)),
         "{tf}: the development tier's retention"
     );
-    runtime().block_on(async {
+    block_on(async {
         c.logs
             .put_retention_policy()
             .log_group_name(&group)
@@ -359,7 +347,7 @@ fn fargate_lifecycle(tf: &Terraform) {
         fargate_seen(&c, &cluster, &name).is_none(),
         "{tf}: service deleted"
     );
-    runtime().block_on(async {
+    block_on(async {
         let targets = c
             .autoscaling
             .describe_scalable_targets()
@@ -399,7 +387,7 @@ fn fargate_service_lifecycle_on_every_terraform() {
 // ---------------------------------------------------------------------------------------
 
 fn fly_app(sim: &Sim, app: &str) -> Option<Value> {
-    let state = runtime().block_on(sim.state());
+    let state = block_on(sim.state());
     state["fly"]["apps"]
         .as_array()?
         .iter()
@@ -494,7 +482,7 @@ fn fly_lifecycle(tf: &Terraform) {
 
     // Drift: a machine resized out of band shows as that machine's change.
     let (id, ..) = machines[0].clone();
-    runtime().block_on(
+    block_on(
         sim.control(
             &format!("/fly/apps/{app}/machines/{id}/config"),
             json!({"guest": {"memory_mb": 1024}})
@@ -568,7 +556,7 @@ fn fly_service_lifecycle_on_every_terraform() {
 // ---------------------------------------------------------------------------------------
 
 fn worker(sim: &Sim, name: &str) -> Option<Value> {
-    let state = runtime().block_on(sim.state());
+    let state = block_on(sim.state());
     state["cloudflare"]["accounts"]
         .as_array()?
         .iter()
@@ -635,7 +623,7 @@ fn workers_lifecycle(tf: &Terraform) {
         .expect_code(0);
 
     // Drift: the script's content changed out of band shows and is uploaded again.
-    runtime().block_on(sim.control(
+    block_on(sim.control(
         &format!("/cloudflare/accounts/{ACCOUNT}/scripts/{name}/content"),
         b"export default { async fetch() { return new Response('hacked'); } };".to_vec(),
     ));
@@ -698,7 +686,7 @@ fn a_worker_on_a_zone_gets_a_route_and_its_url_at_plan_time() {
     );
     wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
         .expect_success();
-    let state = runtime().block_on(sim.state());
+    let state = block_on(sim.state());
     let routes = state["cloudflare"]["zones"][0]["routes"].clone();
     assert_eq!(routes[0]["pattern"], "zn-api.example.com/*", "{routes}");
     assert_eq!(routes[0]["script"], name);
@@ -706,7 +694,7 @@ fn a_worker_on_a_zone_gets_a_route_and_its_url_at_plan_time() {
         .expect_code(0);
     wd.run(&tf, &["destroy", "-no-color", "-auto-approve"])
         .expect_success();
-    let state = runtime().block_on(sim.state());
+    let state = block_on(sim.state());
     assert_eq!(state["cloudflare"]["zones"][0]["routes"], json!([]));
     assert!(worker(&sim, name).is_none());
 }
@@ -811,7 +799,7 @@ fn a_failed_machine_leaves_the_app_in_state_and_the_next_apply_finishes() {
     );
     let wd = workdir(&config, &moto, TOKEN);
     // Every attempt to create a machine fails: the app is made, its machines are not.
-    runtime().block_on(sim.fault(json!({
+    block_on(sim.fault(json!({
         "match": "POST /fly/v1/apps/pf-api/machines",
         "status": 503,
         "times": 5,
@@ -936,7 +924,7 @@ fn a_worker_someone_else_made_is_refused_not_overwritten() {
     let moto = Moto::start();
     let sim = Sim::start(&[]);
     let foreign = "export default { fetch() { return new Response('theirs'); } };";
-    runtime().block_on(async {
+    block_on(async {
         let upload = terraform_provider_platform::backends::cloudflare::ScriptUpload {
             name: "ow-api".into(),
             main_module: "index.js".into(),
@@ -988,14 +976,9 @@ fn a_worker_someone_else_made_is_refused_not_overwritten() {
 #[test]
 fn a_service_wired_to_a_new_database_shows_its_placement_at_plan_time() {
     for tf in terraform_versions() {
-        let moto = Moto::start();
-        let c = Clients::new(&moto);
-        let net = runtime().block_on(network(&c.ec2));
+        let Cloud { moto, network, .. } = Cloud::with_network();
         let env = format!("db{}", tf.version.replace('.', ""));
-        let network = format!(
-            "  network {{\n    subnet_ids         = [\"{}\"]\n    security_group_ids = [\"{}\"]\n  }}",
-            net.subnets[0], net.security_groups[0]
-        );
+        let network = network.block();
         // `env` holds a value known only after apply: the database's endpoint.
         let service = r#"  image = "ghcr.io/acme/api:1.0.0"
   env   = { DATABASE_HOST = platform_database.db.endpoint, NODE_ENV = "production" }

@@ -2,7 +2,7 @@
 //! diagnostic naming the attribute and the limit, before anything reaches a cloud (so
 //! none of these needs an emulator), and a write-only password is never shown.
 
-use crate::harness::{Moto, Terraform, Workdir, newest_terraform};
+use crate::harness::{Moto, REQUIRED_PROVIDERS, Terraform, Workdir, newest_terraform};
 
 const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
 
@@ -11,12 +11,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
 fn config(resource: &str) -> String {
     format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 provider "platform" {{
   cloudflare {{
     account_id = "0123456789abcdef0123456789abcdef"
@@ -47,9 +42,8 @@ fn service(body: &str) -> String {
 /// Plans `resource` and returns the diagnostics text, whitespace-joined (Terraform wraps
 /// diagnostics at 80 columns); asserts the plan failed.
 fn refused(tf: &Terraform, moto: &Moto, resource: &str) -> String {
-    let mut wd = Workdir::new(BIN, &config(resource));
-    wd.use_moto(moto)
-        .set_env("FLY_API_TOKEN", "unused")
+    let mut wd = moto.workdir(&config(resource));
+    wd.set_env("FLY_API_TOKEN", "unused")
         .set_env("CLOUDFLARE_API_TOKEN", "unused");
     let out = wd.run(tf, &["plan", "-no-color"]);
     assert_ne!(out.code, 0, "{resource}: must be refused:\n{out}");
@@ -121,8 +115,8 @@ fn master_credentials_rds_refuses_fail_the_plan_without_showing_the_password() {
             "variable \"pw\" {{\n  type      = string\n  sensitive = true\n}}\n\
              resource \"platform_database\" \"db\" {{\n  environment = platform_environment.env.context\n  name = \"orders\"\n  master_username = \"{username}\"\n  master_password_wo = var.pw\n  master_password_wo_version = 1\n}}\n"
         );
-        let mut wd = Workdir::new(BIN, &config(&resource));
-        wd.use_moto(moto).set_env("TF_VAR_pw", password);
+        let mut wd = moto.workdir(&config(&resource));
+        wd.set_env("TF_VAR_pw", password);
         let out = wd.run(&tf, &["plan", "-no-color"]);
         assert_ne!(out.code, 0, "{username}: must be refused:\n{out}");
         let text = format!("{}\n{}", out.stdout, out.stderr);

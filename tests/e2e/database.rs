@@ -4,7 +4,9 @@
 //! each step; the production guards; write-only passwords that never reach state, plan or
 //! logs; and plan-time validation.
 
-use crate::harness::{Moto, Terraform, Workdir, terraform_versions};
+use crate::harness::{
+    Aws, Moto, REQUIRED_PROVIDERS, Terraform, Workdir, block_on, terraform_versions,
+};
 use std::collections::BTreeMap;
 
 const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
@@ -19,12 +21,7 @@ fn find(filter: &str) -> Option<Terraform> {
 fn stack(env: &str, tier: &str, database: &str) -> String {
     format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 resource "platform_environment" "env" {{
   name   = "{env}"
   tier   = "{tier}"
@@ -49,27 +46,12 @@ struct Instance {
     secret_arn: Option<String>,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn rds(moto: &Moto, region: &str) -> aws_sdk_rds::Client {
-    let conf = aws_sdk_rds::Config::builder()
-        .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
-        .region(aws_sdk_rds::config::Region::new(region.to_string()))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(aws_sdk_rds::config::Credentials::new(
-            "testing", "testing", None, None, "e2e",
-        ))
-        .build();
-    aws_sdk_rds::Client::from_conf(conf)
+    Aws::in_region(moto, region).rds
 }
 
 fn describe(moto: &Moto, region: &str, id: &str) -> Option<Instance> {
-    runtime().block_on(async {
+    block_on(async {
         let out = rds(moto, region)
             .describe_db_instances()
             .db_instance_identifier(id)
@@ -91,7 +73,7 @@ fn describe(moto: &Moto, region: &str, id: &str) -> Option<Instance> {
 }
 
 fn snapshots(moto: &Moto, id: &str) -> Vec<String> {
-    runtime().block_on(async {
+    block_on(async {
         // Manual snapshots only: moto also lists automated backups.
         let out = rds(moto, "us-east-1")
             .describe_db_snapshots()
@@ -108,7 +90,7 @@ fn snapshots(moto: &Moto, id: &str) -> Vec<String> {
 }
 
 fn modify(moto: &Moto, id: &str, class: Option<&str>, retention: Option<i32>) {
-    runtime().block_on(async {
+    block_on(async {
         rds(moto, "us-east-1")
             .modify_db_instance()
             .db_instance_identifier(id)
@@ -123,8 +105,7 @@ fn modify(moto: &Moto, id: &str, class: Option<&str>, retention: Option<i32>) {
 
 /// Imports the environment and the database into an empty state; the plan must be empty.
 fn import_gives_empty_plan(tf: &Terraform, moto: &Moto, config: &str, env: &str) {
-    let mut fresh = Workdir::new(BIN, config);
-    fresh.use_moto(moto);
+    let fresh = moto.workdir(config);
     fresh
         .run(
             tf,
@@ -155,8 +136,7 @@ fn development_lifecycle(tf: &Terraform) {
     let env = format!("dv{}", tf.version.replace('.', ""));
     let id = format!("{env}-main");
     let config = stack(&env, "development", "");
-    let mut wd = Workdir::new(BIN, &config);
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&config);
 
     let plan = wd.run(tf, &["plan", "-no-color"]);
     plan.expect_success();
@@ -221,8 +201,7 @@ fn production_lifecycle(tf: &Terraform) {
     let replica = format!("{id}-us-east-1");
     let body = "  extensions    = [\"vector\"]\n  read_replicas = [{ region = \"us-east-1\" }]\n  tags          = { team = \"data\" }";
     let config = stack(&env, "production", body);
-    let mut wd = Workdir::new(BIN, &config);
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&config);
 
     let plan = wd.run(tf, &["plan", "-no-color"]);
     plan.expect_success();
@@ -347,8 +326,7 @@ fn write_only_password_never_reaches_state_plan_or_logs() {
     let moto = Moto::start();
     let body =
         format!("  master_password_wo         = \"{PASSWORD}\"\n  master_password_wo_version = 1");
-    let mut wd = Workdir::new(BIN, &stack("secret", "development", &body));
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&stack("secret", "development", &body));
     let log = wd.path().join("tf.log");
     let env = [("TF_LOG", "TRACE"), ("TF_LOG_PATH", log.to_str().unwrap())];
     let plan = wd.run_with_env(&tf, &["plan", "-no-color", "-out=tfplan"], &env);
@@ -391,8 +369,7 @@ fn write_only_password_on_terraform_1_0_is_a_clear_error() {
     let moto = Moto::start();
     let body =
         format!("  master_password_wo         = \"{PASSWORD}\"\n  master_password_wo_version = 1");
-    let mut wd = Workdir::new(BIN, &stack("old", "development", &body));
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&stack("old", "development", &body));
     let out = wd.run(&tf, &["apply", "-no-color", "-auto-approve"]);
     assert_ne!(out.code, 0);
     assert!(
@@ -474,7 +451,7 @@ fn validation_errors_point_at_the_attribute_with_the_fix() {
 }
 
 fn create_instance(moto: &Moto, id: &str, tags: &[(&str, &str)]) {
-    runtime().block_on(async {
+    block_on(async {
         rds(moto, "us-east-1")
             .create_db_instance()
             .db_instance_identifier(id)
@@ -498,7 +475,7 @@ fn create_instance(moto: &Moto, id: &str, tags: &[(&str, &str)]) {
 }
 
 fn delete_instance(moto: &Moto, id: &str) {
-    runtime().block_on(async {
+    block_on(async {
         rds(moto, "us-east-1")
             .delete_db_instance()
             .db_instance_identifier(id)
@@ -524,8 +501,7 @@ fn a_retried_create_adopts_the_instance_its_unfinished_create_made() {
             ("managed-by", "terraform-provider-platform"),
         ],
     );
-    let mut wd = Workdir::new(BIN, &stack("crash", "development", ""));
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&stack("crash", "development", ""));
     wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
         .expect_success();
     assert_eq!(
@@ -538,8 +514,7 @@ fn a_retried_create_adopts_the_instance_its_unfinished_create_made() {
 
     // Someone else's instance under our name is never taken over.
     create_instance(&moto, "taken-main", &[("owner", "another-team")]);
-    let mut other = Workdir::new(BIN, &stack("taken", "development", ""));
-    other.use_moto(&moto);
+    let other = moto.workdir(&stack("taken", "development", ""));
     let out = other.run(&tf, &["apply", "-no-color", "-auto-approve"]);
     assert_ne!(out.code, 0);
     assert!(
@@ -558,8 +533,7 @@ fn a_retried_create_adopts_the_instance_its_unfinished_create_made() {
 fn a_failed_replica_keeps_the_primary_in_state_and_the_next_apply_finishes() {
     let tf = find("1.15.5").expect("Terraform 1.15.5");
     let moto = Moto::start();
-    let mut wd = Workdir::new(BIN, &stack("part", "development", ""));
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&stack("part", "development", ""));
     wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
         .expect_success();
 

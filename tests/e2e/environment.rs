@@ -3,7 +3,9 @@
 //! empty plan → out-of-band changes show as drift → apply fixes them → import into an empty
 //! state plans no change → destroy → the cluster is gone.
 
-use crate::harness::{Moto, Terraform, Workdir, terraform_versions};
+use crate::harness::{
+    Aws, Moto, REQUIRED_PROVIDERS, Terraform, Workdir, block_on, terraform_versions,
+};
 use std::collections::BTreeMap;
 
 const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
@@ -11,12 +13,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
 fn config(name: &str) -> String {
     format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 provider "platform" {{
   default_tags = {{ project = "e2e" }}
 }}
@@ -48,27 +45,12 @@ struct Cluster {
     arn: String,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 async fn ecs(moto: &Moto) -> aws_sdk_ecs::Client {
-    let conf = aws_sdk_ecs::Config::builder()
-        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "testing", "testing", None, None, "e2e",
-        ))
-        .build();
-    aws_sdk_ecs::Client::from_conf(conf)
+    Aws::new(moto).ecs
 }
 
 fn describe(moto: &Moto, name: &str) -> Option<Cluster> {
-    runtime().block_on(async {
+    block_on(async {
         let out = ecs(moto)
             .await
             .describe_clusters()
@@ -92,7 +74,7 @@ fn describe(moto: &Moto, name: &str) -> Option<Cluster> {
 }
 
 fn change_out_of_band(moto: &Moto, cluster: &Cluster, name: &str) {
-    runtime().block_on(async {
+    block_on(async {
         let client = ecs(moto).await;
         client
             .update_cluster()
@@ -122,7 +104,7 @@ fn change_out_of_band(moto: &Moto, cluster: &Cluster, name: &str) {
 }
 
 fn delete_out_of_band(moto: &Moto, name: &str) {
-    runtime().block_on(async {
+    block_on(async {
         ecs(moto)
             .await
             .delete_cluster()
@@ -138,8 +120,7 @@ fn lifecycle(tf: &Terraform) {
     moto.reset();
     let name = format!("e2e{}", tf.version.replace('.', ""));
     let cluster_name = format!("{name}-cluster");
-    let mut wd = Workdir::new(BIN, &config(&name));
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&config(&name));
 
     // 1. The plan shows the expansion, with provenance, before anything exists.
     let plan = wd.run(tf, &["plan", "-no-color", "-out=tfplan"]);
@@ -227,8 +208,7 @@ fn lifecycle(tf: &Terraform) {
     assert_eq!(describe(&moto, &cluster_name).unwrap().status, "ACTIVE");
 
     // 6. Import by name into an empty state gives a no-op plan.
-    let mut fresh = Workdir::new(BIN, &config(&name));
-    fresh.use_moto(&moto);
+    let fresh = moto.workdir(&config(&name));
     fresh
         .run(
             tf,
@@ -330,8 +310,7 @@ resource "platform_environment" "bad" {
 fn tf_log_shows_provider_lines_at_their_level() {
     let tf = find("1.15.5").expect("Terraform 1.15.5");
     let moto = Moto::start();
-    let mut wd = Workdir::new(BIN, &config("logs"));
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&config("logs"));
     let out = wd.run_with_env(&tf, &["plan", "-no-color"], &[("TF_LOG", "DEBUG")]);
     out.expect_success();
     let ours: Vec<&str> = out
@@ -366,7 +345,7 @@ fn tf_log_shows_provider_lines_at_their_level() {
 }
 
 fn create_cluster_out_of_band(moto: &Moto, name: &str, tags: &[(&str, &str)]) {
-    runtime().block_on(async {
+    block_on(async {
         ecs(moto)
             .await
             .create_cluster()
@@ -398,8 +377,7 @@ fn a_retried_apply_adopts_the_cluster_its_unfinished_create_made_and_refuses_a_s
             ("managed-by", "terraform-provider-platform"),
         ],
     );
-    let mut wd = Workdir::new(BIN, &config("crashed"));
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&config("crashed"));
     wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
         .expect_success();
     let adopted = describe(&moto, "crashed-cluster").unwrap();
@@ -418,8 +396,7 @@ fn a_retried_apply_adopts_the_cluster_its_unfinished_create_made_and_refuses_a_s
 
     // A cluster of the same name that someone else made is never taken over.
     create_cluster_out_of_band(&moto, "taken-cluster", &[("owner", "another-team")]);
-    let mut other = Workdir::new(BIN, &config("taken"));
-    other.use_moto(&moto);
+    let other = moto.workdir(&config("taken"));
     let out = other.run(&tf, &["apply", "-no-color", "-auto-approve"]);
     assert_ne!(out.code, 0);
     assert!(

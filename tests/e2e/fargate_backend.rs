@@ -4,7 +4,7 @@
 //! new revision and an in-place service update → out-of-band changes are seen → delete
 //! everything, twice, and it is gone.
 
-use crate::harness::Moto;
+use crate::harness::{self, Aws, Moto, block_on};
 use std::collections::BTreeMap;
 use terraform_provider_platform::backends::BackendError;
 use terraform_provider_platform::backends::aws::autoscaling::{self, DesiredPolicy, DesiredTarget};
@@ -29,40 +29,6 @@ const OWNER: Owner<'static> = Owner {
 };
 const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-url-AbCdEf";
 
-/// Clients of every service the backend and the test touch, against one moto server.
-pub(crate) struct Clients {
-    pub(crate) ecs: aws_sdk_ecs::Client,
-    pub(crate) ec2: aws_sdk_ec2::Client,
-    pub(crate) autoscaling: aws_sdk_applicationautoscaling::Client,
-    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
-}
-
-macro_rules! client {
-    ($krate:ident, $endpoint:expr) => {{
-        let conf = $krate::Config::builder()
-            .behavior_version($krate::config::BehaviorVersion::latest())
-            .region($krate::config::Region::new(REGION))
-            .endpoint_url($endpoint)
-            .credentials_provider($krate::config::Credentials::new(
-                "testing", "testing", None, None, "e2e",
-            ))
-            .build();
-        $krate::Client::from_conf(conf)
-    }};
-}
-
-impl Clients {
-    pub(crate) fn new(moto: &Moto) -> Self {
-        let endpoint = moto.endpoint();
-        Self {
-            ecs: client!(aws_sdk_ecs, &endpoint),
-            ec2: client!(aws_sdk_ec2, &endpoint),
-            autoscaling: client!(aws_sdk_applicationautoscaling, &endpoint),
-            logs: client!(aws_sdk_cloudwatchlogs, &endpoint),
-        }
-    }
-}
-
 fn tags(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     [
         ("platform:environment", ENV),
@@ -74,43 +40,6 @@ fn tags(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     .chain(extra)
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
-}
-
-/// A VPC with one subnet and one security group: moto checks that a service's exist.
-pub(crate) async fn network(ec2: &aws_sdk_ec2::Client) -> Network {
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.42.0.0/16")
-        .send()
-        .await
-        .expect("CreateVpc");
-    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("a VPC id");
-    let subnet = ec2
-        .create_subnet()
-        .vpc_id(vpc_id)
-        .cidr_block("10.42.1.0/24")
-        .send()
-        .await
-        .expect("CreateSubnet");
-    let sg = ec2
-        .create_security_group()
-        .group_name("fgdev-api")
-        .description("fargate backend e2e")
-        .vpc_id(vpc_id)
-        .send()
-        .await
-        .expect("CreateSecurityGroup");
-    Network {
-        subnets: vec![
-            subnet
-                .subnet()
-                .and_then(|s| s.subnet_id())
-                .expect("a subnet id")
-                .to_string(),
-        ],
-        security_groups: vec![sg.group_id().expect("a group id").to_string()],
-        assign_public_ip: false,
-    }
 }
 
 fn task(image: &str) -> DesiredTaskDefinition {
@@ -151,16 +80,17 @@ fn conflict_message(r: Result<impl std::fmt::Debug, BackendError>) -> String {
 #[test]
 fn fargate_backend_lifecycle_against_moto() {
     let moto = Moto::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(lifecycle(&moto));
+    block_on(lifecycle(&moto));
 }
 
 async fn lifecycle(moto: &Moto) {
-    let c = Clients::new(moto);
-    let net = network(&c.ec2).await;
+    let c = Aws::new(moto);
+    let created = harness::Network::create(&c.ec2).await;
+    let net = Network {
+        subnets: created.subnets,
+        security_groups: created.security_groups,
+        assign_public_ip: false,
+    };
     let cancel = CancellationToken::new();
 
     // The environment's cluster, development style: FARGATE_SPOT by default.

@@ -1,8 +1,10 @@
 //! Plumbing shared by the end-to-end tests: which Terraform binaries to run,
 //! a moto_server (mock AWS) per test process, and throwaway Terraform working
 //! directories wired to the provider binary under test through
-//! `dev_overrides` (or to a CLI config the test writes). It asserts nothing
-//! about the provider.
+//! `dev_overrides` (or to a CLI config the test writes); for tests that look
+//! into moto, SDK clients of it ([`Aws`]) and a private server holding the
+//! network a Fargate service needs ([`Cloud`]). It asserts nothing about the
+//! provider.
 //!
 //! Tools come from `<repo>/.tools`, installed by `scripts/install-test-deps.sh`;
 //! the harness runs that script itself when something is missing.
@@ -53,9 +55,7 @@ pub const AWS_REGION: &str = "us-east-1";
 /// `terraform { required_providers { platform = ... } }`, for test configs.
 pub const REQUIRED_PROVIDERS: &str = r#"terraform {
   required_providers {
-    platform = {
-      source = "hostmatrix/platform"
-    }
+    platform = { source = "hostmatrix/platform" }
   }
 }
 "#;
@@ -499,6 +499,14 @@ impl Moto {
     /// credentials, region, and no shared config/credentials files or IMDS.
     pub fn aws_env(&self) -> Vec<(String, String)> {
         aws_env_for(&self.endpoint)
+    }
+
+    /// A working directory for `main_tf` whose provider (the one under test) sends
+    /// AWS calls to this server.
+    pub fn workdir(&self, main_tf: &str) -> Workdir {
+        let mut wd = Workdir::new(PROVIDER_BINARY, main_tf);
+        wd.use_moto(self);
+        wd
     }
 
     /// What the server has logged so far (werkzeug's request log, errors).
@@ -982,6 +990,149 @@ fn descendants(root: u32) -> Vec<(u32, u64)> {
         }
     }
     found
+}
+
+// ------------------------------------------------------------ a cloud in moto
+
+/// The provider binary the e2e tests build and run.
+pub const PROVIDER_BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
+
+/// Runs `future` to completion on a fresh single-threaded runtime: the AWS SDK and
+/// simulator calls a test makes between Terraform commands.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("harness: tokio runtime")
+        .block_on(future)
+}
+
+/// SDK clients of the AWS services the tests look into, against one moto server, with
+/// the harness's credentials.
+pub struct Aws {
+    pub ecs: aws_sdk_ecs::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+macro_rules! aws_client {
+    ($krate:ident, $endpoint:expr, $region:expr) => {{
+        let conf = $krate::Config::builder()
+            .behavior_version($krate::config::BehaviorVersion::latest())
+            .region($krate::config::Region::new($region.to_owned()))
+            .endpoint_url($endpoint)
+            .credentials_provider($krate::config::Credentials::new(
+                AWS_ACCESS_KEY_ID,
+                AWS_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "e2e",
+            ))
+            .build();
+        $krate::Client::from_conf(conf)
+    }};
+}
+
+impl Aws {
+    /// Clients for `moto` in [`AWS_REGION`].
+    pub fn new(moto: &Moto) -> Aws {
+        Aws::in_region(moto, AWS_REGION)
+    }
+
+    /// Clients for `moto` in `region`.
+    pub fn in_region(moto: &Moto, region: &str) -> Aws {
+        let endpoint = moto.endpoint();
+        Aws {
+            ecs: aws_client!(aws_sdk_ecs, &endpoint, region),
+            ec2: aws_client!(aws_sdk_ec2, &endpoint, region),
+            rds: aws_client!(aws_sdk_rds, &endpoint, region),
+            autoscaling: aws_client!(aws_sdk_applicationautoscaling, &endpoint, region),
+            logs: aws_client!(aws_sdk_cloudwatchlogs, &endpoint, region),
+        }
+    }
+}
+
+/// A VPC with one subnet and one security group in moto, which checks that a Fargate
+/// service's exist.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+}
+
+impl Network {
+    /// Creates the VPC, its subnet and its security group.
+    pub async fn create(ec2: &aws_sdk_ec2::Client) -> Network {
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.42.0.0/16")
+            .send()
+            .await
+            .expect("CreateVpc");
+        let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("a VPC id");
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(vpc_id)
+            .cidr_block("10.42.1.0/24")
+            .send()
+            .await
+            .expect("CreateSubnet");
+        let sg = ec2
+            .create_security_group()
+            .group_name("fgdev-api")
+            .description("fargate backend e2e")
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .expect("CreateSecurityGroup");
+        Network {
+            subnets: vec![
+                subnet
+                    .subnet()
+                    .and_then(|s| s.subnet_id())
+                    .expect("a subnet id")
+                    .to_string(),
+            ],
+            security_groups: vec![sg.group_id().expect("a group id").to_string()],
+        }
+    }
+
+    /// The `network { ... }` block of a `platform_environment` in this network,
+    /// indented as the environment's attributes are.
+    pub fn block(&self) -> String {
+        format!(
+            "  network {{\n    subnet_ids         = [\"{}\"]\n    security_group_ids = [\"{}\"]\n  }}",
+            self.subnets[0], self.security_groups[0]
+        )
+    }
+}
+
+/// A fresh moto server of one test's own holding the network a Fargate service runs in,
+/// with the clients to look into it:
+///
+/// ```ignore
+/// let Cloud { moto, aws, network } = Cloud::with_network();
+/// let wd = moto.workdir(&config(&network.block()));
+/// wd.run(&tf, &["apply", "-auto-approve"]).expect_success();
+/// aws.ecs.describe_clusters() ...
+/// ```
+pub struct Cloud {
+    pub moto: Moto,
+    pub aws: Aws,
+    pub network: Network,
+}
+
+impl Cloud {
+    /// Starts a private moto server and creates a VPC with one subnet and one
+    /// security group in it.
+    pub fn with_network() -> Cloud {
+        let moto = Moto::start();
+        let aws = Aws::new(&moto);
+        let network = block_on(Network::create(&aws.ec2));
+        Cloud { moto, aws, network }
+    }
 }
 
 // -------------------------------------------------------------- self-test

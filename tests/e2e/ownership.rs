@@ -5,8 +5,9 @@
 //! when several of its resources collide in one apply, each refusal names its own child;
 //! and after a Ctrl-C (StopProvider) during a Fly.io create, the state records what exists.
 
-use crate::fargate_backend::{Clients, network};
-use crate::harness::{Moto, Terraform, Workdir, newest_terraform};
+use crate::harness::{
+    Aws, Cloud, Moto, REQUIRED_PROVIDERS, Terraform, Workdir, block_on, newest_terraform,
+};
 use crate::sim::{Sim, TOKEN};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -16,15 +17,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 // ---------------------------------------------------------------------------------------
 // A proxy that holds one request
@@ -178,21 +170,9 @@ fn state_list(tf: &Terraform, wd: &Workdir) -> Vec<String> {
 // What moto holds
 // ---------------------------------------------------------------------------------------
 
-fn rds(moto: &Moto) -> aws_sdk_rds::Client {
-    let conf = aws_sdk_rds::Config::builder()
-        .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
-        .region(aws_sdk_rds::config::Region::new("us-east-1"))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(aws_sdk_rds::config::Credentials::new(
-            "testing", "testing", None, None, "e2e",
-        ))
-        .build();
-    aws_sdk_rds::Client::from_conf(conf)
-}
-
 /// `(ARN, tags)` of a cluster.
-fn cluster(c: &Clients, name: &str) -> Option<(String, BTreeMap<String, String>)> {
-    runtime().block_on(async {
+fn cluster(c: &Aws, name: &str) -> Option<(String, BTreeMap<String, String>)> {
+    block_on(async {
         let out = c
             .ecs
             .describe_clusters()
@@ -218,8 +198,9 @@ fn cluster(c: &Clients, name: &str) -> Option<(String, BTreeMap<String, String>)
 
 /// `(ARN, tags)` of a DB instance.
 fn instance(moto: &Moto, id: &str) -> Option<(String, BTreeMap<String, String>)> {
-    runtime().block_on(async {
-        let out = rds(moto)
+    block_on(async {
+        let out = Aws::new(moto)
+            .rds
             .describe_db_instances()
             .db_instance_identifier(id)
             .send()
@@ -240,13 +221,14 @@ fn instance(moto: &Moto, id: &str) -> Option<(String, BTreeMap<String, String>)>
 /// Everything of a stack that a second state could touch, as one comparable text: the
 /// cluster, the database, the service, its task definition revisions and log group, with
 /// ARNs, settings and tags.
-fn fingerprint(c: &Clients, moto: &Moto, env: &str) -> String {
+fn fingerprint(c: &Aws, moto: &Moto, env: &str) -> String {
     let cluster_name = format!("{env}-cluster");
     let mut out = format!("cluster {:?}\n", cluster(c, &cluster_name));
     out.push_str(&format!(
         "db {:?}\n",
-        runtime().block_on(async {
-            rds(moto)
+        block_on(async {
+            Aws::new(moto)
+                .rds
                 .describe_db_instances()
                 .db_instance_identifier(format!("{env}-main"))
                 .send()
@@ -270,7 +252,7 @@ fn fingerprint(c: &Clients, moto: &Moto, env: &str) -> String {
                 })
         })
     ));
-    runtime().block_on(async {
+    block_on(async {
         let svc = c
             .ecs
             .describe_services()
@@ -348,12 +330,7 @@ resource "platform_api_service" "api" {
     };
     format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 resource "platform_environment" "env" {{
   name   = "{env}"
   tier   = "development"
@@ -382,10 +359,9 @@ fn flat(text: &str) -> String {
 fn a_create_killed_mid_apply_is_adopted_by_the_retry() {
     let tf = newest_terraform();
     let moto = Moto::start();
-    let c = Clients::new(&moto);
+    let c = Aws::new(&moto);
     let config = stack("crash", "", false);
-    let mut wd = Workdir::new(BIN, &config);
-    wd.use_moto(&moto);
+    let wd = moto.workdir(&config);
 
     // 1. Killed once the cluster exists but before its create is marked finished.
     let proxy = HoldProxy::start(
@@ -434,16 +410,13 @@ fn a_create_killed_mid_apply_is_adopted_by_the_retry() {
 #[test]
 fn a_second_state_never_adopts_changes_or_deletes_the_first_states_resources() {
     let tf = newest_terraform();
-    let moto = Moto::start();
-    let c = Clients::new(&moto);
-    let net = runtime().block_on(network(&c.ec2));
-    let network = format!(
-        "  network {{\n    subnet_ids         = [\"{}\"]\n    security_group_ids = [\"{}\"]\n  }}",
-        net.subnets[0], net.security_groups[0]
-    );
-    let config = stack("own", &network, true);
-    let mut first = Workdir::new(BIN, &config);
-    first.use_moto(&moto);
+    let Cloud {
+        moto,
+        aws: c,
+        network,
+    } = Cloud::with_network();
+    let config = stack("own", &network.block(), true);
+    let first = moto.workdir(&config);
     first
         .run(&tf, &["apply", "-no-color", "-auto-approve"])
         .expect_success();
@@ -458,8 +431,7 @@ fn a_second_state_never_adopts_changes_or_deletes_the_first_states_resources() {
     };
 
     // A second working directory with the same names: refused, with the import command.
-    let mut second = Workdir::new(BIN, &config);
-    second.use_moto(&moto);
+    let second = moto.workdir(&config);
     let out = second.run(&tf, &["apply", "-no-color", "-auto-approve"]);
     assert_ne!(out.code, 0, "{out}");
     let text = flat(&out.stderr);
@@ -533,12 +505,7 @@ fn a_cancelled_fly_create_records_what_exists() {
     let proxy = HoldProxy::start(addr(&sim.fly_endpoint()), "/wait?");
     let config = format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 provider "platform" {{
   endpoints {{
     fly = "{}/fly"
@@ -561,8 +528,8 @@ resource "platform_api_service" "api" {{
 "#,
         proxy.endpoint
     );
-    let mut wd = Workdir::new(BIN, &config);
-    wd.use_moto(&moto).set_env("FLY_API_TOKEN", TOKEN);
+    let mut wd = moto.workdir(&config);
+    wd.set_env("FLY_API_TOKEN", TOKEN);
     let out = thread::scope(|s| {
         let run = s.spawn(|| wd.run(&tf, &["apply", "-no-color", "-auto-approve"]));
         proxy.wait_held("Fly.io WaitMachine");

@@ -3,41 +3,19 @@
 //! platform), on every cloud resource a service and a database expand into — checked in moto,
 //! and in the plan's expansion.
 
-use crate::fargate_backend::{Clients, network};
 use crate::faults::FaultProxy;
-use crate::harness::{Moto, Workdir, newest_terraform};
+use crate::harness::{Aws, Cloud, Moto, REQUIRED_PROVIDERS, block_on, newest_terraform};
 use std::collections::BTreeMap;
-
-const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn rds(moto: &Moto) -> aws_sdk_rds::Client {
-    let conf = aws_sdk_rds::Config::builder()
-        .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
-        .region(aws_sdk_rds::config::Region::new("us-east-1"))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(aws_sdk_rds::config::Credentials::new(
-            "testing", "testing", None, None, "e2e",
-        ))
-        .build();
-    aws_sdk_rds::Client::from_conf(conf)
-}
 
 type Tags = BTreeMap<String, String>;
 
 /// The tags moto holds for each child of the stack, by a label naming the child.
 fn tags_in_moto(moto: &Moto, env: &str) -> Vec<(String, Tags)> {
-    let c = Clients::new(moto);
-    let db = rds(moto);
+    let c = Aws::new(moto);
+    let db = &c.rds;
     let cluster = format!("{env}-cluster");
     let service = format!("{env}-api");
-    runtime().block_on(async {
+    block_on(async {
         let mut out = Vec::new();
         let ecs_map = |tags: &[aws_sdk_ecs::types::Tag]| -> Tags {
             tags.iter()
@@ -165,18 +143,11 @@ fn tags_in_moto(moto: &Moto, env: &str) -> Vec<(String, Tags)> {
 #[test]
 fn every_child_carries_the_environments_tags_under_its_own() {
     let tf = newest_terraform();
-    let moto = Moto::start();
-    let c = Clients::new(&moto);
-    let net = runtime().block_on(network(&c.ec2));
+    let Cloud { moto, network, .. } = Cloud::with_network();
     let env = "tagged";
     let config = format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 provider "platform" {{
   default_tags = {{ cost-center = "42", team = "default", owner = "default" }}
 }}
@@ -185,10 +156,7 @@ resource "platform_environment" "env" {{
   name   = "{env}"
   tier   = "development"
   region = "us-east-1"
-  network {{
-    subnet_ids         = ["{subnet}"]
-    security_group_ids = ["{sg}"]
-  }}
+{network}
   tags = {{ team = "payments", owner = "environment" }}
 }}
 
@@ -212,14 +180,12 @@ resource "platform_database" "db" {{
   tags          = {{ data = "pii" }}
 }}
 "#,
-        subnet = net.subnets[0],
-        sg = net.security_groups[0],
+        network = network.block(),
     );
     // moto keeps no tags for Application Auto Scaling: a proxy records what the provider sends.
     let recorder = FaultProxy::start(&moto.endpoint(), vec![]);
-    let mut wd = Workdir::new(BIN, &config);
-    wd.use_moto(&moto)
-        .set_env("AWS_ENDPOINT_URL", &recorder.endpoint());
+    let mut wd = moto.workdir(&config);
+    wd.set_env("AWS_ENDPOINT_URL", &recorder.endpoint());
 
     // The plan shows the inherited tags on every child it will create.
     let plan = wd.run(&tf, &["plan", "-no-color", "-out=tfplan"]);

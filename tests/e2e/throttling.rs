@@ -6,7 +6,7 @@
 //! Figures go to stderr (`cargo test --test e2e throttl -- --nocapture`).
 
 use crate::faults::{Fault, FaultProxy, Rule, Scope};
-use crate::harness::{Moto, Workdir, newest_terraform};
+use crate::harness::{Moto, REQUIRED_PROVIDERS, Workdir, newest_terraform};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-platform");
@@ -18,12 +18,7 @@ const FAST_BACKOFF_MS: &str = "20";
 fn stack(env: &str, provider: &str) -> String {
     format!(
         r#"
-terraform {{
-  required_providers {{
-    platform = {{ source = "hostmatrix/platform" }}
-  }}
-}}
-
+{REQUIRED_PROVIDERS}
 provider "platform" {{
 {provider}
 }}
