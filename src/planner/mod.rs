@@ -81,23 +81,56 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Where an effective setting's value came from, shown to users as provenance.
+/// Where an effective setting's value came from, shown to users as provenance. Every label
+/// must be true: a `tier:<t>` value is that tier's default in the tier table, a `fixed`
+/// one is the same in every tier (both checked by a property test over every resource).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Source {
     /// Set explicitly in this resource's configuration.
     Config,
-    /// Inherited from the `platform_environment` context.
+    /// Inherited from the `platform_environment` context (its configuration, region or
+    /// network).
     Environment,
-    /// The default of the named tier.
+    /// The default of the named tier, from the tier table.
     Tier(Tier),
+    /// Set in the provider block (`default_tags`, `fly`, `cloudflare`).
+    Provider,
+    /// The provider's own design, the same in every tier (e.g. `network_mode = awsvpc`).
+    Fixed,
+    /// Computed from other settings (a name from the environment's and the resource's, a
+    /// replica's settings from its source instance).
+    Derived,
+}
+
+impl std::str::FromStr for Source {
+    type Err = ();
+
+    /// Parses what [`Source`]'s `Display` writes.
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "config" => Ok(Source::Config),
+            "environment" => Ok(Source::Environment),
+            "provider" => Ok(Source::Provider),
+            "fixed" => Ok(Source::Fixed),
+            "derived" => Ok(Source::Derived),
+            _ => s
+                .strip_prefix("tier:")
+                .and_then(|t| t.parse().ok())
+                .map(Source::Tier)
+                .ok_or(()),
+        }
+    }
 }
 
 impl fmt::Display for Source {
-    /// Renders as `config`, `environment` or `tier:<tier>`.
+    /// Renders as `config`, `environment`, `tier:<tier>`, `provider`, `fixed` or `derived`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Config => f.write_str("config"),
             Source::Environment => f.write_str("environment"),
+            Source::Provider => f.write_str("provider"),
+            Source::Fixed => f.write_str("fixed"),
+            Source::Derived => f.write_str("derived"),
             Source::Tier(tier) => write!(f, "tier:{}", tier.as_str()),
         }
     }

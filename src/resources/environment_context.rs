@@ -216,13 +216,9 @@ pub fn context_from_value(v: &Value) -> Option<EnvironmentContext> {
     })
 }
 
-/// Parses `config`, `environment` or `tier:<tier>`.
+/// Parses a source label as `Source` writes it.
 fn source_from_str(s: &str) -> Option<Source> {
-    match s {
-        "config" => Some(Source::Config),
-        "environment" => Some(Source::Environment),
-        _ => s.strip_prefix("tier:")?.parse().ok().map(Source::Tier),
-    }
+    s.parse().ok()
 }
 
 /// The environment's `context` value for an environment that exists in the cloud, rebuilt

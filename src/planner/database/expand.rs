@@ -45,11 +45,10 @@ pub(super) fn child(
 /// The rows the primary and its replicas share: engine, version, class and storage.
 pub(super) fn instance_rows(
     e: &EffectiveDatabase,
-    tier: Source,
     source: &dyn Fn(&str) -> Source,
 ) -> Vec<(&'static str, String, Source)> {
     vec![
-        ("engine", ENGINE.to_string(), tier),
+        ("engine", ENGINE.to_string(), Source::Fixed),
         (
             "engine_version",
             e.engine_version.clone(),
@@ -82,9 +81,8 @@ pub(super) fn primary(
     sources: &BTreeMap<String, Source>,
 ) -> Child {
     let source = |setting: &str| sources[setting];
-    let tier = Source::Tier(env.tier);
     let e = effective;
-    let mut rows = instance_rows(e, tier, &source);
+    let mut rows = instance_rows(e, &source);
     rows.extend([
         ("multi_az", yes_no(e.multi_az), source("multi_az")),
         (
@@ -144,17 +142,18 @@ pub(super) fn default_parameter_group(e: &EffectiveDatabase) -> String {
 pub(super) fn parameter_group(env: &EnvironmentContext, e: &EffectiveDatabase) -> Option<Child> {
     let name = e.parameter_group.clone()?;
     let mut rows = vec![
-        ("family", e.parameter_group_family.clone(), Source::Config),
+        // Both follow from the engine version and the extensions.
+        ("family", e.parameter_group_family.clone(), Source::Derived),
         (
             "shared_preload_libraries",
             e.shared_preload_libraries.join(","),
-            Source::Config,
+            Source::Derived,
         ),
         ("region", env.region.clone(), Source::Environment),
     ];
     for rule in e.extensions.iter().filter_map(|x| extension_rule(x)) {
         for (parameter, value) in rule.parameters {
-            rows.push((*parameter, value.to_string(), Source::Config));
+            rows.push((*parameter, value.to_string(), Source::Derived));
         }
     }
     // Parameter groups are free.
@@ -179,28 +178,33 @@ pub(super) fn replica(
     env: &EnvironmentContext,
     region: &str,
     e: &EffectiveDatabase,
-    sources: &BTreeMap<String, Source>,
 ) -> Child {
-    let source = |setting: &str| sources[setting];
-    let tier = Source::Tier(env.tier);
+    // Engine, version, class and storage follow the source instance.
+    let derived = |_: &str| Source::Derived;
     // Parameter groups are regional: a replica in another region uses that region's
     // default group, which is enough for a read-only copy.
-    let (group, group_source) = match &e.parameter_group {
-        Some(group) if region == env.region => (group.clone(), source("parameter_group")),
-        _ => (default_parameter_group(e), tier),
+    let group = match &e.parameter_group {
+        Some(group) if region == env.region => group.clone(),
+        _ => default_parameter_group(e),
     };
-    let mut rows = instance_rows(e, tier, &source);
+    let mut rows = instance_rows(e, &derived);
+    // What a replica is, by design and in every tier: single-AZ, no backups or deletion
+    // protection of its own, the source's password.
     rows.extend([
-        ("source_db_instance", identifier.to_string(), Source::Config),
-        ("multi_az", yes_no(false), tier),
-        ("backup_retention_days", "0".to_string(), tier),
-        ("deletion_protection", yes_no(false), tier),
+        (
+            "source_db_instance",
+            identifier.to_string(),
+            Source::Derived,
+        ),
+        ("multi_az", yes_no(false), Source::Fixed),
+        ("backup_retention_days", "0".to_string(), Source::Fixed),
+        ("deletion_protection", yes_no(false), Source::Fixed),
         (
             "master_password",
             "inherited from the source instance".to_string(),
-            tier,
+            Source::Fixed,
         ),
-        ("parameter_group", group, group_source),
+        ("parameter_group", group, Source::Derived),
         ("region", region.to_string(), Source::Config),
     ]);
     let cost = replica_cost(region, e, Source::Config);
@@ -329,10 +333,13 @@ mod tests {
             ]
         );
         for (setting, source) in &instance.settings_source {
-            let want = if setting == "region" {
-                Source::Environment
-            } else {
-                Source::Tier(Tier::Development)
+            let want = match setting.as_str() {
+                "region" => Source::Environment,
+                // The provider's defaults, the same in every tier.
+                "engine" | "engine_version" | "manage_master_password" | "parameter_group" => {
+                    Source::Fixed
+                }
+                _ => Source::Tier(Tier::Development),
             };
             assert_eq!(*source, want, "{setting}");
         }
@@ -359,7 +366,7 @@ mod tests {
         assert!(
             plan.settings_source
                 .values()
-                .all(|s| *s == Source::Tier(Tier::Staging))
+                .all(|s| matches!(s, Source::Tier(Tier::Staging) | Source::Fixed))
         );
         // 0.019 × 730 + 20 × 0.127 + (22.8 − 20) × 0.095
         assert!(
@@ -520,7 +527,7 @@ mod tests {
                     assert_eq!(group.settings["shared_preload_libraries"], want_libraries);
                     assert_eq!(group.monthly_cost_usd, 0.0);
                     assert_eq!(instance.settings["parameter_group"], name);
-                    assert_eq!(instance.settings_source["parameter_group"], Source::Config);
+                    assert_eq!(instance.settings_source["parameter_group"], Source::Derived);
                 }
                 _ => assert_eq!(instance.settings["parameter_group"], "default.postgres16"),
             }

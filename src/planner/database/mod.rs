@@ -248,13 +248,7 @@ pub fn plan(input: &DatabaseInput) -> Result<DatabasePlan, Vec<Violation>> {
         children.push(group);
     }
     for region in &effective.read_replica_regions {
-        children.push(replica(
-            &identifier,
-            env,
-            region,
-            &effective,
-            &settings_source,
-        ));
+        children.push(replica(&identifier, env, region, &effective));
     }
     let estimated_monthly_cost_usd = cents(children.iter().map(|c| c.monthly_cost_usd).sum());
     Ok(DatabasePlan {

@@ -29,12 +29,13 @@ pub(super) fn resolve(
         sources.insert(setting.to_string(), source);
     };
 
+    // The default version is the provider's, the same in every tier.
     record(
         "engine_version",
         if input.engine_version.is_some() {
             Source::Config
         } else {
-            tier
+            Source::Fixed
         },
     );
     let configured_class = match (&input.size, &input.instance_class) {
@@ -88,18 +89,19 @@ pub(super) fn resolve(
         if input.manage_master_password.is_some() || input.master_password_wo_set {
             Source::Config
         } else {
-            tier
+            Source::Fixed
         },
     );
 
     let (parameter_group, shared_preload_libraries) =
         preloads(identifier, version, &input.extensions);
+    // A custom group follows from the extensions; otherwise the engine's default group.
     record(
         "parameter_group",
         if parameter_group.is_some() {
-            Source::Config
+            Source::Derived
         } else {
-            tier
+            Source::Fixed
         },
     );
 
@@ -212,9 +214,9 @@ mod tests {
                 ("engine_version", "config".to_string()),
                 ("final_snapshot", dev.clone()),
                 ("instance_class", "config".to_string()),
-                ("manage_master_password", dev.clone()),
+                ("manage_master_password", "fixed".to_string()),
                 ("multi_az", "environment".to_string()),
-                ("parameter_group", dev.clone()),
+                ("parameter_group", "fixed".to_string()),
                 ("storage_encrypted", dev.clone()),
                 ("storage_gb", "config".to_string()),
                 ("storage_type", dev),

@@ -307,10 +307,11 @@ fn ecs_cluster(context: &EnvironmentContext, cluster: &ClusterPlan) -> Child {
             insights.to_string(),
             context.policy_source["container_insights"],
         ),
+        // Both providers are attached in every tier; the tier picks the default one.
         (
             "capacity_providers",
             cluster.capacity_providers.join(","),
-            tier,
+            Source::Fixed,
         ),
         (
             "default_capacity_provider",
@@ -349,7 +350,7 @@ mod tests {
   estimated_monthly_cost_usd = 0.00
   expansion:
     ecs_cluster (aws/ecs_cluster) "prod-cluster"  $0.00/month
-      capacity_providers = FARGATE,FARGATE_SPOT  [tier:production]
+      capacity_providers = FARGATE,FARGATE_SPOT  [fixed]
       container_insights = enabled  [tier:production]
       default_capacity_provider = FARGATE  [tier:production]
       region = eu-west-1  [config]
@@ -489,7 +490,7 @@ mod tests {
             assert_eq!(
                 sources,
                 [
-                    ("capacity_providers", t.clone()),
+                    ("capacity_providers", "fixed".to_string()),
                     ("container_insights", t.clone()),
                     ("default_capacity_provider", t.clone()),
                     ("region", "config".to_string()),
