@@ -184,12 +184,12 @@ output "database_endpoints" {
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables (load balancer, Redis, S3 and SES not included)."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (load balancer, Redis, S3 and SES not included)."
   value = {
     for env in keys(local.environments) : env => sum([
-      platform_environment.this[env].estimated_monthly_cost_usd,
-      platform_api_service.web[env].estimated_monthly_cost_usd,
-      platform_database.main[env].estimated_monthly_cost_usd,
-    ])
+      platform_environment.this[env].estimated_monthly_cost_cents,
+      platform_api_service.web[env].estimated_monthly_cost_cents,
+      platform_database.main[env].estimated_monthly_cost_cents,
+    ]) / 100
   }
 }

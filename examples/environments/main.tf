@@ -68,11 +68,12 @@ output "production_context" {
 }
 
 output "monthly_cost_usd" {
+  description = "Estimated monthly cost, from the provider's dated price tables: summed in whole cents, so it prints exact cents."
   value = {
-    development = platform_environment.development.estimated_monthly_cost_usd
-    staging     = platform_environment.staging.estimated_monthly_cost_usd
-    production  = platform_environment.production.estimated_monthly_cost_usd
-    databases   = platform_database.development.estimated_monthly_cost_usd + platform_database.production.estimated_monthly_cost_usd
+    development = platform_environment.development.estimated_monthly_cost_cents / 100
+    staging     = platform_environment.staging.estimated_monthly_cost_cents / 100
+    production  = platform_environment.production.estimated_monthly_cost_cents / 100
+    databases   = (platform_database.development.estimated_monthly_cost_cents + platform_database.production.estimated_monthly_cost_cents) / 100
   }
 }
 

@@ -205,13 +205,13 @@ output "placement" {
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents."
   value = {
     for env in keys(local.environments) : env => sum([
-      platform_environment.this[env].estimated_monthly_cost_usd,
-      platform_api_service.api[env].estimated_monthly_cost_usd,
-      platform_api_service.worker[env].estimated_monthly_cost_usd,
-      platform_database.main[env].estimated_monthly_cost_usd,
-    ])
+      platform_environment.this[env].estimated_monthly_cost_cents,
+      platform_api_service.api[env].estimated_monthly_cost_cents,
+      platform_api_service.worker[env].estimated_monthly_cost_cents,
+      platform_database.main[env].estimated_monthly_cost_cents,
+    ]) / 100
   }
 }

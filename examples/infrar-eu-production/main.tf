@@ -289,13 +289,13 @@ output "database" {
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables (load balancer, NAT, Redis and S3 not included)."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (load balancer, NAT, Redis and S3 not included)."
   value = {
     for env in keys(local.environments) : env => sum([
-      platform_environment.this[env].estimated_monthly_cost_usd,
-      platform_api_service.platform[env].estimated_monthly_cost_usd,
-      env == "production" ? platform_api_service.executor.estimated_monthly_cost_usd : 0,
-      platform_database.main[env].estimated_monthly_cost_usd,
-    ])
+      platform_environment.this[env].estimated_monthly_cost_cents,
+      platform_api_service.platform[env].estimated_monthly_cost_cents,
+      env == "production" ? platform_api_service.executor.estimated_monthly_cost_cents : 0,
+      platform_database.main[env].estimated_monthly_cost_cents,
+    ]) / 100
   }
 }

@@ -261,14 +261,14 @@ output "placement" {
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents."
   value = {
     for env in keys(local.environments) : env => sum([
-      platform_environment.this[env].estimated_monthly_cost_usd,
-      platform_api_service.scoring[env].estimated_monthly_cost_usd,
-      platform_api_service.model_engine[env].estimated_monthly_cost_usd,
-      platform_api_service.telemetry_ingress[env].estimated_monthly_cost_usd,
-      platform_database.shared[env].estimated_monthly_cost_usd,
-    ])
+      platform_environment.this[env].estimated_monthly_cost_cents,
+      platform_api_service.scoring[env].estimated_monthly_cost_cents,
+      platform_api_service.model_engine[env].estimated_monthly_cost_cents,
+      platform_api_service.telemetry_ingress[env].estimated_monthly_cost_cents,
+      platform_database.shared[env].estimated_monthly_cost_cents,
+    ]) / 100
   }
 }

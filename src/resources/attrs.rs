@@ -82,6 +82,13 @@ pub fn int(n: i64) -> Value {
 
 /// A money value in exact decimal cents, so it survives state's JSON round trip unchanged
 /// (the binary f64 nearest to 15.48 is not 15.48).
+/// A cost in whole cents: sums of these are exact in Terraform (`sum([...]) / 100` prints
+/// exact cents, where a sum of dollar amounts shows binary rounding noise).
+pub fn cents(usd: f64) -> Value {
+    Value::from((usd * 100.0).round() as i64)
+}
+
+/// A cost in dollars, rounded to cents.
 pub fn money(usd: f64) -> Value {
     format!("{usd:.2}")
         .parse::<Number>()

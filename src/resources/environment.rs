@@ -83,6 +83,7 @@ fn schema() -> Schema {
                 Attribute::new("context", context_type(), Mode::Computed, "Everything a service or database needs from the environment: name, tier, region, cluster, network, effective policy with its sources, and tags. Known at plan time."),
                 Attribute::new("expansion", Type::list(attrs::child_type()), Mode::Computed, "The cloud resources this environment expands into, with their effective settings, where each setting came from, tags and monthly cost."),
                 Attribute::new("estimated_monthly_cost_usd", Type::Number, Mode::Computed, "Sum of the children's monthly cost, from the dated price table. An ECS cluster has no charge of its own."),
+                Attribute::new("estimated_monthly_cost_cents", Type::Number, Mode::Computed, "The same estimate in whole cents. Sum these to total a stack exactly: `sum([a.estimated_monthly_cost_cents, b.estimated_monthly_cost_cents]) / 100` prints exact cents, where adding dollar amounts in Terraform shows binary rounding noise."),
             ],
         },
     }
@@ -120,6 +121,10 @@ fn state_value(
             (
                 "estimated_monthly_cost_usd",
                 attrs::money(plan.estimated_monthly_cost_usd),
+            ),
+            (
+                "estimated_monthly_cost_cents",
+                attrs::cents(plan.estimated_monthly_cost_usd),
             ),
         ],
     )

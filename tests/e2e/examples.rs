@@ -235,6 +235,27 @@ fn check_case(
         );
     }
 
+    // The cost output sums whole cents and divides by 100, so every Terraform prints exact
+    // cents (a sum of dollar amounts prints binary noise like 374.65000…0003).
+    let outputs = plan
+        .stdout
+        .split("Changes to Outputs:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{what}: the plan shows no outputs:\n{plan}"));
+    assert!(outputs.contains("monthly_cost_usd"), "{what}: {outputs}");
+    for token in outputs.split_whitespace() {
+        let token = token.trim_matches(|c| c == ',' || c == '"');
+        if let Some((whole, fraction)) = token.split_once('.') {
+            let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            if numeric(whole) && numeric(fraction) {
+                assert!(
+                    fraction.len() <= 2,
+                    "{what}: an output prints `{token}`, not exact cents:\n{outputs}"
+                );
+            }
+        }
+    }
+
     let shown = wd.run(tf, &["show", "-json", "-no-color", "p"]);
     let json = shown.expect_success().json();
 
@@ -279,6 +300,12 @@ fn check_case(
         let cost = values["estimated_monthly_cost_usd"]
             .as_f64()
             .unwrap_or_else(|| panic!("{what}: {address} has no cost at plan time: {values}"));
+        let cents = values["estimated_monthly_cost_cents"].as_i64();
+        assert_eq!(
+            cents,
+            Some((cost * 100.0).round() as i64),
+            "{what}: {address}: the cost in cents is not the cost in dollars: {values}"
+        );
         costs.insert(address.clone(), (tier_of(values).to_string(), cost));
         match host {
             Some(host) => {

@@ -117,6 +117,7 @@ fn schema() -> Schema {
                 computed("child_ids", Type::map(Type::String), "Cloud IDs of the children by expansion key: task definition and service ARNs, scalable target, policy ARN, Fly machine IDs, Worker script and route IDs."),
                 computed("expansion", Type::list(attrs::child_type()), "The cloud resources this service expands into, with their effective settings, where each setting came from, tags and monthly cost."),
                 computed("estimated_monthly_cost_usd", Type::Number, "Sum of the children's monthly cost from the dated price tables: Fargate vCPU and GB hours × minimum tasks, Fly.io machines, the Workers Paid plan base."),
+                computed("estimated_monthly_cost_cents", Type::Number, "The same estimate in whole cents. Sum these to total a stack exactly: `sum([a.estimated_monthly_cost_cents, b.estimated_monthly_cost_cents]) / 100` prints exact cents, where adding dollar amounts in Terraform shows binary rounding noise."),
             ],
             blocks: vec![
                 block("scaling", "Instance counts; every field overrides the environment's policy.", vec![
@@ -284,6 +285,10 @@ fn state_value(config: &Value, plan: &ServicePlan, url: Value, child_ids: Value)
             (
                 "estimated_monthly_cost_usd",
                 attrs::money(plan.estimated_monthly_cost_usd),
+            ),
+            (
+                "estimated_monthly_cost_cents",
+                attrs::cents(plan.estimated_monthly_cost_usd),
             ),
         ],
     )

@@ -143,6 +143,10 @@ pub(super) fn state_value(config: &Value, plan: &DatabasePlan, observed: Observe
                 "estimated_monthly_cost_usd",
                 attrs::money(plan.estimated_monthly_cost_usd),
             ),
+            (
+                "estimated_monthly_cost_cents",
+                attrs::cents(plan.estimated_monthly_cost_usd),
+            ),
         ],
     )
 }

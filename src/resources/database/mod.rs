@@ -78,6 +78,7 @@ fn schema() -> Schema {
                 computed("final_snapshot_identifier", Type::String, "Name of the snapshot destroy will take: `<identifier>-final-<creation time>`, unique per instance."),
                 computed("expansion", Type::list(attrs::child_type()), "The cloud resources this database expands into, with their effective settings, where each setting came from, tags and monthly cost."),
                 computed("estimated_monthly_cost_usd", Type::Number, "Sum of the children's monthly cost from the dated price table: instance-hours, Multi-AZ, gp3 storage, backup storage beyond the free allowance, replicas."),
+                computed("estimated_monthly_cost_cents", Type::Number, "The same estimate in whole cents. Sum these to total a stack exactly: `sum([a.estimated_monthly_cost_cents, b.estimated_monthly_cost_cents]) / 100` prints exact cents, where adding dollar amounts in Terraform shows binary rounding noise."),
             ],
         },
     }
