@@ -16,6 +16,7 @@ mod harness;
 mod ownership;
 mod packaging;
 mod protocol;
+mod requests;
 mod sim;
 mod simulator_clients;
 mod tags;
