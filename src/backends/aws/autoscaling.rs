@@ -14,7 +14,7 @@ use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy,
     ServiceNamespace, TargetTrackingScalingPolicyConfiguration,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 const SERVICE: &str = "Application Auto Scaling";
 
@@ -113,12 +113,87 @@ pub async fn find_target(
         .scalable_targets()
         .iter()
         .find(|t| t.resource_id() == resource_id)
-        .map(|t| ObservedTarget {
-            resource_id: t.resource_id().to_string(),
-            arn: t.scalable_target_arn().map(str::to_string),
-            min_capacity: t.min_capacity(),
-            max_capacity: t.max_capacity(),
-        }))
+        .map(observe_target))
+}
+
+/// The most resource ids or policy names one describe is given: a page of
+/// DescribeScalableTargets holds up to 50 targets (its MaxResults); DescribeScalingPolicies
+/// pages by 10 and is paged through.
+pub const DESCRIBE_LIMIT: usize = 50;
+
+/// Looks the scalable targets of up to [`DESCRIBE_LIMIT`] services up with one
+/// DescribeScalableTargets (every page); the answer holds the registered ones by resource id.
+pub async fn find_targets(
+    client: &Client,
+    resource_ids: &[String],
+) -> Result<HashMap<String, ObservedTarget>, BackendError> {
+    let mut found = HashMap::new();
+    let mut next_token = None;
+    loop {
+        let out = client
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .set_resource_ids(Some(resource_ids.to_vec()))
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| api_error(SERVICE, "DescribeScalableTargets", e))?;
+        for t in out.scalable_targets() {
+            if resource_ids.iter().any(|id| id == t.resource_id()) {
+                found.insert(t.resource_id().to_string(), observe_target(t));
+            }
+        }
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
+/// Looks up to [`DESCRIBE_LIMIT`] policies up, each by `(resource id, policy name)`, with
+/// one DescribeScalingPolicies by name (every page; the API takes one resource id per call,
+/// so none is given and the answer is matched here); the answer holds the ones that exist.
+pub async fn find_policies(
+    client: &Client,
+    keys: &[(String, String)],
+) -> Result<HashMap<(String, String), ObservedPolicy>, BackendError> {
+    let mut names: Vec<String> = keys.iter().map(|(_, n)| n.clone()).collect();
+    names.sort();
+    names.dedup();
+    let mut found = HashMap::new();
+    let mut next_token = None;
+    loop {
+        let out = client
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Ecs)
+            .set_policy_names(Some(names.clone()))
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| api_error(SERVICE, "DescribeScalingPolicies", e))?;
+        for p in out.scaling_policies() {
+            let key = (p.resource_id().to_string(), p.policy_name().to_string());
+            if p.scalable_dimension() == &ScalableDimension::EcsServiceDesiredCount
+                && keys.contains(&key)
+            {
+                found.insert(key, observe_policy(p));
+            }
+        }
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() || found.len() == keys.len() {
+            return Ok(found);
+        }
+    }
+}
+
+fn observe_target(t: &aws_sdk_applicationautoscaling::types::ScalableTarget) -> ObservedTarget {
+    ObservedTarget {
+        resource_id: t.resource_id().to_string(),
+        arn: t.scalable_target_arn().map(str::to_string),
+        min_capacity: t.min_capacity(),
+        max_capacity: t.max_capacity(),
+    }
 }
 
 /// Registers the service's scalable target (the service must exist), or adopts and
@@ -127,7 +202,17 @@ pub async fn create_target(
     client: &Client,
     desired: &DesiredTarget,
 ) -> Result<ObservedTarget, BackendError> {
-    if let Some(existing) = find_target(client, &desired.resource_id).await? {
+    let existing = find_target(client, &desired.resource_id).await?;
+    create_target_given(client, desired, existing).await
+}
+
+/// [`create_target`] for a caller that has just looked the target up (`existing`).
+pub async fn create_target_given(
+    client: &Client,
+    desired: &DesiredTarget,
+    existing: Option<ObservedTarget>,
+) -> Result<ObservedTarget, BackendError> {
+    if let Some(existing) = existing {
         tracing::info!(resource_id = %desired.resource_id, "adopting the scalable target a previous apply registered");
         return update_target(client, &existing, desired).await;
     }

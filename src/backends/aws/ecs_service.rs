@@ -15,7 +15,7 @@ use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, LaunchType,
     NetworkConfiguration, PropagateTags, SchedulingStrategy, Service, ServiceField,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -164,6 +164,50 @@ pub async fn find(
         .map(|s| observe(cluster, s)))
 }
 
+/// Looks up to [`DESCRIBE_LIMIT`] services of one cluster up with one DescribeServices;
+/// the answer holds the ones that exist and are not INACTIVE, by name.
+pub async fn find_many(
+    client: &Client,
+    cluster: &str,
+    names: &[String],
+) -> Result<HashMap<String, ObservedService>, BackendError> {
+    let out = match client
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(names.to_vec()))
+        .include(ServiceField::Tags)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_cluster_not_found_exception()) =>
+        {
+            return Ok(HashMap::new());
+        }
+        Err(e) => return Err(api_error("ECS", "DescribeServices", e)),
+    };
+    Ok(out
+        .services()
+        .iter()
+        .filter(|s| s.status() != Some("INACTIVE"))
+        .filter(|s| {
+            s.service_name()
+                .is_some_and(|n| names.iter().any(|w| w == n))
+        })
+        .map(|s| {
+            (
+                s.service_name().unwrap_or_default().to_string(),
+                observe(cluster, s),
+            )
+        })
+        .collect())
+}
+
+/// The most services one DescribeServices takes (the ECS API reference).
+pub const DESCRIBE_LIMIT: usize = 10;
+
 /// Creates the service carrying the creating marker while `owner` is creating, or adopts
 /// the one an unfinished create of this service left. Any other service of that name is
 /// refused and left untouched.
@@ -172,11 +216,22 @@ pub async fn create(
     desired: &DesiredService,
     owner: Owner<'_>,
 ) -> Result<ObservedService, BackendError> {
+    let existing = find(client, &desired.cluster, &desired.name).await?;
+    create_given(client, desired, owner, existing).await
+}
+
+/// [`create`] for a caller that has just looked the service up (`existing`).
+pub async fn create_given(
+    client: &Client,
+    desired: &DesiredService,
+    owner: Owner<'_>,
+    existing: Option<ObservedService>,
+) -> Result<ObservedService, BackendError> {
     let desired = &DesiredService {
         tags: owner.tags(&desired.tags),
         ..desired.clone()
     };
-    if let Some(existing) = find(client, &desired.cluster, &desired.name).await? {
+    if let Some(existing) = existing {
         owner.check(
             || {
                 format!(
@@ -214,12 +269,19 @@ pub async fn create(
     } else {
         req.capacity_provider_strategy(strategy(&desired.capacity_provider)?)
     };
-    req.send()
+    let out = req
+        .send()
         .await
         .map_err(|e| api_error("ECS", "CreateService", e))?;
-    let created = find(client, &desired.cluster, &desired.name)
-        .await?
-        .ok_or_else(|| gone(desired, "was created but cannot be found"))?;
+    // The answer describes the new service: no DescribeServices needed.
+    let mut created = out
+        .service()
+        .map(|s| observe(&desired.cluster, s))
+        .ok_or_else(|| gone(desired, "was created but the answer does not describe it"))?;
+    if created.tags.is_empty() {
+        // Some implementations leave the tags out of the answer; they are the ones sent.
+        created.tags = desired.tags.clone();
+    }
     // Emulators drop some CreateService fields (moto: the capacity provider strategy);
     // converging once makes the outcome the same everywhere, and costs nothing on AWS.
     update(client, &created, desired).await
@@ -243,13 +305,14 @@ pub async fn update(
     }
     tracing::info!(service = %desired.name, ?changed, "updating the service");
     let settings: Vec<&str> = changed.iter().copied().filter(|c| *c != "tags").collect();
+    let mut updated = None;
     if !settings.is_empty() {
         let mut req = client
             .update_service()
             .cluster(&desired.cluster)
             .service(&desired.name);
-        for setting in settings {
-            req = match setting {
+        for setting in &settings {
+            req = match *setting {
                 "task_definition" => req.task_definition(&desired.task_definition),
                 "desired_count" => req.desired_count(desired.desired_count),
                 "network" => req.network_configuration(network_configuration(desired)?),
@@ -260,16 +323,28 @@ pub async fn update(
                 _ => req,
             };
         }
-        req.send()
+        let out = req
+            .send()
             .await
             .map_err(|e| api_error("ECS", "UpdateService", e))?;
+        updated = out.service().map(|s| observe(&desired.cluster, s));
     }
+    // The UpdateService answer describes the service as updated (without tags, which the
+    // tag calls below set): no DescribeServices needed.
+    let mut now = match updated {
+        Some(s) => s,
+        None if settings.is_empty() => observed.clone(),
+        None => find(client, &desired.cluster, &desired.name)
+            .await?
+            .ok_or_else(|| gone(desired, "disappeared during the update"))?,
+    };
     if changed.contains(&"tags") {
         ecs_tags::sync(client, &observed.arn, &observed.tags, &desired.tags).await?;
+        now.tags = desired.tags.clone();
+    } else {
+        now.tags = observed.tags.clone();
     }
-    find(client, &desired.cluster, &desired.name)
-        .await?
-        .ok_or_else(|| gone(desired, "disappeared during the update"))
+    Ok(now)
 }
 
 /// Scales the service to zero, deletes it, and waits until ECS reports it gone (a cluster

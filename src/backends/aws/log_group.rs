@@ -9,7 +9,7 @@ use super::api_error::{api_error, is_error};
 use crate::backends::BackendError;
 use crate::backends::ownership::{self, Owner};
 use aws_sdk_cloudwatchlogs::Client;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 const SERVICE: &str = "CloudWatch Logs";
 
@@ -42,7 +42,7 @@ pub struct ObservedLogGroup {
     pub tags: BTreeMap<String, String>,
 }
 
-/// Looks a log group up by exact name; `None` when it does not exist.
+/// Looks a log group up by exact name, with its tags; `None` when it does not exist.
 pub async fn find(client: &Client, name: &str) -> Result<Option<ObservedLogGroup>, BackendError> {
     let out = client
         .describe_log_groups()
@@ -50,33 +50,96 @@ pub async fn find(client: &Client, name: &str) -> Result<Option<ObservedLogGroup
         .send()
         .await
         .map_err(|e| api_error(SERVICE, "DescribeLogGroups", e))?;
-    let Some(group) = out
+    match out
         .log_groups()
         .iter()
         .find(|g| g.log_group_name() == Some(name))
-    else {
-        return Ok(None);
-    };
-    let arn = group
-        .log_group_arn()
-        .or(group.arn().map(|a| a.trim_end_matches(":*")))
-        .unwrap_or_default()
-        .to_string();
+    {
+        Some(group) => tagged(client, listed(group)).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A log group as DescribeLogGroups lists it: everything but its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedLogGroup {
+    /// Log group name.
+    pub name: String,
+    /// ARN without the trailing `:*`.
+    pub arn: String,
+    /// Days events are kept; `None` is "never expire".
+    pub retention_days: Option<i32>,
+}
+
+/// The longest prefix DescribeLogGroups is asked for when groups are looked up together:
+/// the name up to its last `/` (`/platform/<environment>/`), so one call lists an
+/// environment's groups and nothing else.
+pub fn directory(name: &str) -> &str {
+    name.rfind('/').map_or(name, |i| &name[..=i])
+}
+
+/// Lists the groups named `<prefix>…` (every page) and returns those of `names` that exist.
+pub async fn find_many(
+    client: &Client,
+    prefix: &str,
+    names: &[String],
+) -> Result<HashMap<String, ListedLogGroup>, BackendError> {
+    let mut found = HashMap::new();
+    let mut next_token = None;
+    loop {
+        let out = client
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| api_error(SERVICE, "DescribeLogGroups", e))?;
+        for g in out.log_groups() {
+            if let Some(name) = g.log_group_name()
+                && names.iter().any(|n| n == name)
+            {
+                found.insert(name.to_string(), listed(g));
+            }
+        }
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() || found.len() == names.len() {
+            return Ok(found);
+        }
+    }
+}
+
+fn listed(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> ListedLogGroup {
+    ListedLogGroup {
+        name: group.log_group_name().unwrap_or_default().to_string(),
+        arn: group
+            .log_group_arn()
+            .or(group.arn().map(|a| a.trim_end_matches(":*")))
+            .unwrap_or_default()
+            .to_string(),
+        retention_days: group.retention_in_days(),
+    }
+}
+
+/// A listed group with its tags (one ListTagsForResource).
+pub async fn tagged(
+    client: &Client,
+    group: ListedLogGroup,
+) -> Result<ObservedLogGroup, BackendError> {
     let tags = client
         .list_tags_for_resource()
-        .resource_arn(&arn)
+        .resource_arn(&group.arn)
         .send()
         .await
         .map_err(|e| api_error(SERVICE, "ListTagsForResource", e))?
         .tags()
         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    Ok(Some(ObservedLogGroup {
-        name: name.to_string(),
-        arn,
-        retention_days: group.retention_in_days(),
+    Ok(ObservedLogGroup {
+        name: group.name,
+        arn: group.arn,
+        retention_days: group.retention_days,
         tags,
-    }))
+    })
 }
 
 /// Creates the log group with its retention, carrying the creating marker while `owner`
@@ -87,26 +150,10 @@ pub async fn create(
     desired: &DesiredLogGroup,
     owner: Owner<'_>,
 ) -> Result<ObservedLogGroup, BackendError> {
-    let desired = &DesiredLogGroup {
-        tags: owner.tags(&desired.tags),
-        ..desired.clone()
-    };
-    if let Some(existing) = find(client, &desired.name).await? {
-        owner.check(
-            || format!("The CloudWatch Logs group `{}`", desired.name),
-            &existing.tags,
-        )?;
-        tracing::info!(log_group = %desired.name, "adopting the log group of this service's create");
-        return update(client, &existing, desired).await;
+    let existing = find(client, &desired.name).await?;
+    if let Some(group) = create_given(client, desired, owner, existing).await? {
+        return Ok(group);
     }
-    client
-        .create_log_group()
-        .log_group_name(&desired.name)
-        .set_tags(Some(desired.tags.clone().into_iter().collect()))
-        .send()
-        .await
-        .map_err(|e| api_error(SERVICE, "CreateLogGroup", e))?;
-    put_retention(client, desired).await?;
     find(client, &desired.name)
         .await?
         .ok_or_else(|| BackendError::Api {
@@ -117,6 +164,38 @@ pub async fn create(
                 desired.name
             ),
         })
+}
+
+/// [`create`] for a caller that has just looked the group up (`existing`): the adopted
+/// group, or `None` when it created one (CreateLogGroup does not answer with the ARN:
+/// look it up, its tags are `owner.tags(&desired.tags)` and its retention the desired).
+pub async fn create_given(
+    client: &Client,
+    desired: &DesiredLogGroup,
+    owner: Owner<'_>,
+    existing: Option<ObservedLogGroup>,
+) -> Result<Option<ObservedLogGroup>, BackendError> {
+    let desired = &DesiredLogGroup {
+        tags: owner.tags(&desired.tags),
+        ..desired.clone()
+    };
+    if let Some(existing) = existing {
+        owner.check(
+            || format!("The CloudWatch Logs group `{}`", desired.name),
+            &existing.tags,
+        )?;
+        tracing::info!(log_group = %desired.name, "adopting the log group of this service's create");
+        return update(client, &existing, desired).await.map(Some);
+    }
+    client
+        .create_log_group()
+        .log_group_name(&desired.name)
+        .set_tags(Some(desired.tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "CreateLogGroup", e))?;
+    put_retention(client, desired).await?;
+    Ok(None)
 }
 
 /// Marks the group's create as finished (removes the creating marker).
@@ -158,7 +237,7 @@ pub async fn update(
             .await
             .map_err(|e| api_error(SERVICE, "UntagResource", e))?;
     }
-    let changed: std::collections::HashMap<String, String> = desired
+    let changed: HashMap<String, String> = desired
         .tags
         .iter()
         .filter(|(k, v)| observed.tags.get(*k) != Some(*v))

@@ -11,10 +11,12 @@
 
 mod api_error;
 pub mod autoscaling;
+pub mod batch;
 pub mod ecs;
 pub mod ecs_service;
 mod ecs_tags;
 pub mod log_group;
+pub mod lookups;
 pub mod rds;
 pub mod task_definition;
 
@@ -89,6 +91,7 @@ struct Inner {
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     application_autoscaling: Mutex<HashMap<String, aws_sdk_applicationautoscaling::Client>>,
     cloudwatch_logs: Mutex<HashMap<String, aws_sdk_cloudwatchlogs::Client>>,
+    lookups: lookups::ByRegion,
 }
 
 impl std::fmt::Debug for AwsClients {

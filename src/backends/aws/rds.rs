@@ -216,6 +216,43 @@ pub async fn find(
     }
 }
 
+/// The most identifiers one look-up sends in its `db-instance-id` filter (a page of
+/// DescribeDBInstances holds up to 100 instances: its MaxRecords).
+pub const DESCRIBE_LIMIT: usize = 50;
+
+/// Looks up to [`DESCRIBE_LIMIT`] instances up with one DescribeDBInstances filtered by
+/// `db-instance-id` (every page); the answer holds the ones that exist and are not being
+/// deleted, by identifier.
+pub async fn find_many(
+    client: &Client,
+    identifiers: &[String],
+) -> Result<std::collections::HashMap<String, ObservedInstance>, BackendError> {
+    let filter = aws_sdk_rds::types::Filter::builder()
+        .name("db-instance-id")
+        .set_values(Some(identifiers.to_vec()))
+        .build();
+    let mut found = std::collections::HashMap::new();
+    let mut marker = None;
+    loop {
+        let out = client
+            .describe_db_instances()
+            .filters(filter.clone())
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeDBInstances", e))?;
+        for db in out.db_instances().iter().map(observed) {
+            if db.status != "deleting" && identifiers.contains(&db.identifier) {
+                found.insert(db.identifier.clone(), db);
+            }
+        }
+        marker = out.marker().map(str::to_string);
+        if marker.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
 /// Waits until the instance is `available` (bounded, cancellable).
 pub async fn wait_available(
     client: &Client,

@@ -13,9 +13,10 @@ use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, HealthCheck as EcsHealthCheck,
     KeyValuePair, LogConfiguration, LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform,
-    Secret, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    Secret, TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus,
+    TransportProtocol,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What a task definition should contain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +141,37 @@ pub async fn find(
     Ok(Some(observe(td, ecs_tags::to_map(out.tags()))))
 }
 
+/// Of `families`, those listed under `prefix` with an active revision (every page of
+/// ListTaskDefinitionFamilies): a family not listed has no revision to describe, so one
+/// call answers for every family of an environment.
+pub async fn listed_families(
+    client: &Client,
+    prefix: &str,
+    families: &[String],
+) -> Result<HashMap<String, ()>, BackendError> {
+    let mut found = HashMap::new();
+    let mut next_token = None;
+    loop {
+        let out = client
+            .list_task_definition_families()
+            .family_prefix(prefix)
+            .status(TaskDefinitionFamilyStatus::Active)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| api_error("ECS", "ListTaskDefinitionFamilies", e))?;
+        for f in out.families() {
+            if families.contains(f) {
+                found.insert(f.clone(), ());
+            }
+        }
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
 /// Registers the first revision, or adopts the family an unfinished create of this
 /// service registered (registering a new revision only if its content differs). Any
 /// other family of that name is refused and left untouched: no revision is registered or
@@ -149,11 +181,22 @@ pub async fn create(
     desired: &DesiredTaskDefinition,
     owner: Owner<'_>,
 ) -> Result<ObservedTaskDefinition, BackendError> {
+    let existing = find(client, &desired.family).await?;
+    create_given(client, desired, owner, existing).await
+}
+
+/// [`create`] for a caller that has just looked the family up (`existing`).
+pub async fn create_given(
+    client: &Client,
+    desired: &DesiredTaskDefinition,
+    owner: Owner<'_>,
+    existing: Option<ObservedTaskDefinition>,
+) -> Result<ObservedTaskDefinition, BackendError> {
     let desired = DesiredTaskDefinition {
         tags: owner.tags(&desired.tags),
         ..desired.clone()
     };
-    if let Some(existing) = find(client, &desired.family).await? {
+    if let Some(existing) = existing {
         owner.check(
             || format!("The ECS task definition family `{}`", desired.family),
             &existing.definition.tags,

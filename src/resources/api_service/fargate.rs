@@ -1,9 +1,12 @@
 //! ECS Fargate: the desired log group, task definition, service and autoscaling from the plan; apply, read and delete.
 
 use super::*;
+use crate::backends::aws::log_group::ObservedLogGroup;
 
 pub(super) struct FargateDesired {
     pub(super) region: String,
+    /// `<environment>-`: the families of the environment's services start with it.
+    pub(super) family_prefix: String,
     pub(super) log: DesiredLogGroup,
     pub(super) task: DesiredTaskDefinition,
     pub(super) service: DesiredService,
@@ -37,6 +40,7 @@ pub(super) fn fargate_desired(
     let resource_id = autoscaling::resource_id(&p.cluster, &plan.cloud_name);
     FargateDesired {
         region: p.region.clone(),
+        family_prefix: format!("{}-", plan.environment),
         log: DesiredLogGroup {
             name: p.log_group.clone(),
             retention_days: p.log_retention_days as i32,
@@ -108,12 +112,23 @@ pub(super) async fn apply_fargate(
         aws.cloudwatch_logs(&d.region).await,
         aws.application_autoscaling(&d.region).await,
     );
+    let look = aws.lookups(&d.region).await;
     cancellable(&ctx.cancel, async {
+        // Each child is looked up once; the look-ups of services applied at the same time
+        // go out together.
+        let service_found = look.service(&d.service.cluster, &d.service.name).await?;
+        let task_found = look
+            .task_definition(&d.family_prefix, &d.task.family)
+            .await?;
+        let group_found = match look.log_group(&d.log.name).await? {
+            Some(g) => Some(log_group::tagged(&logs, g).await?),
+            None => None,
+        };
         if owner.creating {
             // Every child that exists under our names is checked before anything is made
             // or changed, so a refusal leaves the cloud exactly as it was; the service
             // first, since it is what a refusal should name.
-            if let Some(svc) = ecs_service::find(&ecs, &d.service.cluster, &d.service.name).await? {
+            if let Some(svc) = &service_found {
                 owner.check(
                     || {
                         format!(
@@ -124,40 +139,72 @@ pub(super) async fn apply_fargate(
                     &svc.tags,
                 )?;
             }
-            if let Some(td) = task_definition::find(&ecs, &d.task.family).await? {
+            if let Some(td) = &task_found {
                 owner.check(
                     || format!("The ECS task definition family `{}`", d.task.family),
                     &td.definition.tags,
                 )?;
             }
-            if let Some(g) = log_group::find(&logs, &d.log.name).await? {
+            if let Some(g) = &group_found {
                 owner.check(
                     || format!("The CloudWatch Logs group `{}`", d.log.name),
                     &g.tags,
                 )?;
             }
         }
-        let group = log_group::create(&logs, &d.log, owner).await?;
-        let revision = task_definition::create(&ecs, &d.task, owner).await?;
+        let group = match log_group::create_given(&logs, &d.log, owner, group_found).await? {
+            Some(adopted) => adopted,
+            // Created: CreateLogGroup does not answer with the ARN the finish needs.
+            None => {
+                let listed =
+                    look.log_group(&d.log.name)
+                        .await?
+                        .ok_or_else(|| BackendError::Api {
+                            service: "CloudWatch Logs",
+                            operation: "DescribeLogGroups",
+                            message: format!(
+                                "log group `{}` was created but cannot be found",
+                                d.log.name
+                            ),
+                        })?;
+                ObservedLogGroup {
+                    name: listed.name,
+                    arn: listed.arn,
+                    retention_days: listed.retention_days,
+                    tags: owner.tags(&d.log.tags),
+                }
+            }
+        };
+        // A family without an active revision has no older one to deregister.
+        let had_revisions = task_found.is_some();
+        let revision = task_definition::create_given(&ecs, &d.task, owner, task_found).await?;
         let mut service = d.service.clone();
         service.task_definition = revision.arn.clone();
-        if let Some(current) = ecs_service::find(&ecs, &service.cluster, &service.name).await?
+        if let Some(current) = &service_found
             && within_range(current.desired_count, d)
         {
             service.desired_count = current.desired_count;
         }
-        let running = ecs_service::create(&ecs, &service, owner).await?;
-        task_definition::deregister_older(&ecs, &d.task.family, revision.revision).await?;
-        autoscaling::create_target(&scaling, &d.target).await?;
-        let current =
-            autoscaling::find_policy(&scaling, &d.policy.resource_id, &d.policy.name).await?;
+        let running = ecs_service::create_given(&ecs, &service, owner, service_found).await?;
+        if had_revisions {
+            task_definition::deregister_older(&ecs, &d.task.family, revision.revision).await?;
+        }
+        let target_found = look.target(&d.target.resource_id).await?;
+        autoscaling::create_target_given(&scaling, &d.target, target_found).await?;
+        let current = look.policy(&d.policy.resource_id, &d.policy.name).await?;
         if !current.is_some_and(|p| p.matches(&d.policy)) {
             autoscaling::put_policy(&scaling, &d.policy).await?;
         }
         // The create is complete: from now on no other state may adopt these children.
         log_group::finish(&logs, &group).await?;
         task_definition::finish(&ecs, &revision).await?;
-        ecs_service::finish(&ecs, &running).await
+        ecs_service::finish(&ecs, &running).await?;
+        // The read that follows takes the revision from here: RegisterTaskDefinition
+        // answered with all of it.
+        let mut finished = revision;
+        finished.definition.tags.remove(ownership::TAG_LIFECYCLE);
+        look.note_task_definition(&finished);
+        Ok(())
     })
     .await
 }
@@ -166,15 +213,19 @@ pub(super) async fn read_fargate(
     d: &FargateDesired,
     ctx: &CallContext,
 ) -> Result<Seen, BackendError> {
-    let aws = &ctx.aws;
-    let (ecs, scaling) = (
-        aws.ecs(&d.region).await,
-        aws.application_autoscaling(&d.region).await,
-    );
-    let logs = aws.cloudwatch_logs(&d.region).await;
+    let look = ctx.aws.lookups(&d.region).await;
     cancellable(&ctx.cancel, async {
         let mut seen = Seen::default();
-        if let Some(g) = log_group::find(&logs, &d.log.name).await? {
+        // The look-ups of services read at the same time go out together; the task
+        // definition (DescribeTaskDefinition takes one family) alone.
+        let (group, task, service, target, policy) = tokio::join!(
+            look.log_group(&d.log.name),
+            look.current_task_definition(&d.task.family),
+            look.service(&d.service.cluster, &d.service.name),
+            look.target(&d.target.resource_id),
+            look.policy(&d.policy.resource_id, &d.policy.name),
+        );
+        if let Some(g) = group? {
             let mut observed = BTreeMap::new();
             // A group that never expires reads back as no retention: that differs from
             // the plan, so the next apply puts the environment's retention back.
@@ -186,7 +237,7 @@ pub(super) async fn read_fargate(
             seen.children.insert("log_group".into(), observed);
             seen.ids.insert("log_group".into(), g.arn.clone());
         }
-        if let Some(td) = task_definition::find(&ecs, &d.task.family).await? {
+        if let Some(td) = task? {
             let def = &td.definition;
             seen.children.insert(
                 "ecs_task_definition".into(),
@@ -206,7 +257,7 @@ pub(super) async fn read_fargate(
             seen.env = def.container.environment.clone();
             seen.artefact = Some(def.container.image.clone());
         }
-        if let Some(svc) = ecs_service::find(&ecs, &d.service.cluster, &d.service.name).await?
+        if let Some(svc) = service?
             && svc.status == "ACTIVE"
         {
             let count = if within_range(svc.desired_count, d) {
@@ -223,7 +274,7 @@ pub(super) async fn read_fargate(
             seen.spec = spec::from_tags(TAG_SPEC, &svc.tags);
             seen.tags = svc.tags.clone();
         }
-        if let Some(t) = autoscaling::find_target(&scaling, &d.target.resource_id).await? {
+        if let Some(t) = target? {
             seen.children.insert(
                 "autoscaling_target".into(),
                 BTreeMap::from([
@@ -234,9 +285,7 @@ pub(super) async fn read_fargate(
             seen.ids
                 .insert("autoscaling_target".into(), t.resource_id.clone());
         }
-        if let Some(p) =
-            autoscaling::find_policy(&scaling, &d.policy.resource_id, &d.policy.name).await?
-        {
+        if let Some(p) = policy? {
             let mut observed = BTreeMap::from([(
                 "target_value".to_string(),
                 format!("{}", p.target_cpu_percent.round() as i64),

@@ -471,14 +471,16 @@ pub(super) async fn read_all(
     ),
     BackendError,
 > {
-    let client = ctx.aws.rds(&plan.region).await;
-    let primary = cancellable(&ctx.cancel, rds::find(&client, &plan.identifier)).await?;
+    // Batched with the look-ups of the databases read at the same time (one
+    // DescribeDBInstances per region for all of them).
+    let look = ctx.aws.lookups(&plan.region).await;
+    let primary = cancellable(&ctx.cancel, look.db_instance(&plan.identifier)).await?;
     let mut replicas = BTreeMap::new();
     for region in &plan.effective.read_replica_regions {
-        let client = ctx.aws.rds(region).await;
+        let look = ctx.aws.lookups(region).await;
         let found = cancellable(
             &ctx.cancel,
-            rds::find(&client, &replica_identifier(plan, region)),
+            look.db_instance(&replica_identifier(plan, region)),
         )
         .await?;
         // An instance under the replica's name that is not ours is not our replica.
