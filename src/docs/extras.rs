@@ -42,7 +42,7 @@ const AUTHENTICATION: &str = "\
 
 Tokens are sensitive: they are never shown in plan output or logs. Prefer the environment variables, so tokens stay out of configuration and state.";
 
-const TIER_INTRO: &str = "The environment's `tier` picks these defaults. Every one can be overridden (in the environment's `policy` block or on the resource), and `expansion` shows for each effective setting whether it came from `config`, the `environment` or the `tier:<tier>` default.";
+const TIER_INTRO: &str = "The environment's `tier` picks these defaults. Every one can be overridden (in the environment's `policy` block or on the resource). `expansion` shows where each effective setting came from (`settings_source`):\n\n- `config`: this resource's configuration;\n- `environment`: the environment's configuration, region or network, through its `context`;\n- `tier:<tier>`: the default of that tier, in the table below;\n- `provider`: the provider block (`fly { org_slug }`, `cloudflare { zone_name }`);\n- `fixed`: the provider's own design, the same in every tier (e.g. `network_mode = awsvpc`);\n- `derived`: computed from other settings (a name from the environment's and the resource's, a replica's class from its source instance).";
 
 /// A markdown table of `rows`, one column per tier, values from each tier's defaults.
 pub fn tier_defaults_table(rows: &[TierRow]) -> String {

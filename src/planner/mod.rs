@@ -38,6 +38,8 @@ pub mod messages;
 pub mod naming;
 pub mod placement;
 pub mod prices;
+#[cfg(test)]
+mod provenance;
 pub mod render;
 pub mod tier;
 pub mod units;

@@ -101,7 +101,7 @@ pub(super) fn expand_fargate(
     let log_group_name = p.log_group.as_str();
     let mut log_group = Settings::default();
     log_group
-        .set("name", log_group_name, Source::Config)
+        .set("name", log_group_name, Source::Derived)
         .set("region", &p.region, Source::Environment)
         .set(
             "retention_days",
@@ -110,10 +110,12 @@ pub(super) fn expand_fargate(
         );
 
     let mut task = Settings::default();
-    task.set("family", cloud_name, Source::Config)
-        .set("requires_compatibilities", "FARGATE", tier)
-        .set("network_mode", "awsvpc", tier)
-        .set("runtime_platform", "LINUX/X86_64", tier)
+    // Names follow from the environment's and the service's; the launch type, network
+    // mode, platform and log driver are the provider's design, the same in every tier.
+    task.set("family", cloud_name, Source::Derived)
+        .set("requires_compatibilities", "FARGATE", Source::Fixed)
+        .set("network_mode", "awsvpc", Source::Fixed)
+        .set("runtime_platform", "LINUX/X86_64", Source::Fixed)
         .set("cpu", p.cpu_units, cpu.1)
         .set("memory", p.memory_mb, memory_mb.1)
         .set("container.name", &input.name, Source::Config)
@@ -123,8 +125,8 @@ pub(super) fn expand_fargate(
             Source::Config,
         )
         .set("container.port", p.port, r.port.1)
-        .set("log.driver", "awslogs", tier)
-        .set("log.group", log_group_name, Source::Config)
+        .set("log.driver", "awslogs", Source::Fixed)
+        .set("log.group", log_group_name, Source::Derived)
         .set("log.region", &p.region, Source::Environment);
     set_variables(&mut task, "container.", input);
     for (name, reference) in &input.secrets {
@@ -142,7 +144,7 @@ pub(super) fn expand_fargate(
                 "CMD-SHELL curl -fsS http://localhost:{}{} || exit 1",
                 p.port, check.path
             ),
-            Source::Config,
+            Source::Derived,
         )
         .set(
             "container.health_check.interval_seconds",
@@ -170,8 +172,8 @@ pub(super) fn expand_fargate(
     let mut service = Settings::default();
     service
         .set("cluster", &p.cluster, Source::Environment)
-        .set("task_definition", cloud_name, Source::Config)
-        .set("launch", "FARGATE", tier)
+        .set("task_definition", cloud_name, Source::Derived)
+        .set("launch", "FARGATE", Source::Fixed)
         .set("capacity_provider", &p.capacity_provider, tier)
         .set("desired_count", tasks, r.scaling.min.1)
         .set(
@@ -193,16 +195,20 @@ pub(super) fn expand_fargate(
     let resource_id = format!("service/{}/{cloud_name}", p.cluster);
     let mut target = Settings::default();
     target
-        .set("service_namespace", "ecs", tier)
-        .set("scalable_dimension", "ecs:service:DesiredCount", tier)
+        .set("service_namespace", "ecs", Source::Fixed)
+        .set(
+            "scalable_dimension",
+            "ecs:service:DesiredCount",
+            Source::Fixed,
+        )
         .set("min_capacity", p.scaling.min, r.scaling.min.1)
         .set("max_capacity", p.scaling.max, r.scaling.max.1);
 
     let mut policy = Settings::default();
     policy
-        .set("policy_type", "TargetTrackingScaling", tier)
-        .set("resource_id", &resource_id, Source::Config)
-        .set("metric", "ECSServiceAverageCPUUtilization", tier)
+        .set("policy_type", "TargetTrackingScaling", Source::Fixed)
+        .set("resource_id", &resource_id, Source::Derived)
+        .set("metric", "ECSServiceAverageCPUUtilization", Source::Fixed)
         .set(
             "target_value",
             p.scaling.target_cpu_percent,

@@ -39,7 +39,6 @@ pub(super) fn expand_fly(
     unknown: &mut BTreeMap<String, BTreeSet<String>>,
 ) -> (Vec<Child>, Option<String>, Option<HostPlan>) {
     let host = Host::Fly;
-    let tier = tier_default(&input.environment);
     let Size::Fly {
         guest,
         cpu_source,
@@ -75,10 +74,11 @@ pub(super) fn expand_fly(
     let guest = &p.guest;
 
     let mut app = Settings::default();
+    // The provider block's `fly { org_slug }`, else Fly's personal organization.
     let org_source = if input.fly_org.is_some() {
-        Source::Config
+        Source::Provider
     } else {
-        tier
+        Source::Fixed
     };
     app.set("org", &p.org, org_source)
         .set("regions", p.regions.join(","), r.regions.1)
@@ -112,9 +112,13 @@ pub(super) fn expand_fly(
             .set("guest.memory_mb", guest.memory_mb, *memory_source)
             .set("guest.preset", guest.preset(), *cpu_source)
             .set("service.internal_port", port, r.port.1)
-            .set("service.ports", "80/http (force https), 443/tls+http", tier)
-            .set("restart_policy", "always", tier)
-            .set("autostop", "off", tier);
+            .set(
+                "service.ports",
+                "80/http (force https), 443/tls+http",
+                Source::Fixed,
+            )
+            .set("restart_policy", "always", Source::Fixed)
+            .set("autostop", "off", Source::Fixed);
         if let Some(check) = &p.health_check {
             m.set(
                 "check",
@@ -122,7 +126,7 @@ pub(super) fn expand_fly(
                     "http GET {} on {port} every {}s",
                     check.path, check.interval_seconds
                 ),
-                Source::Config,
+                Source::Derived,
             );
         }
         set_variables(&mut m, "", input);

@@ -54,7 +54,7 @@ use super::limits::{
 };
 use super::placement::{self, Host, Placement, Requirements};
 use super::units::{self, Cpu};
-use super::{Child, Settings, Source, Tier, Violation, messages, naming, prices};
+use super::{Child, Settings, Source, Violation, messages, naming, prices};
 
 mod changes;
 mod fargate;
@@ -304,7 +304,6 @@ struct Analysis {
 
 /// Everything the expansion needs, once validation has passed.
 struct Resolved {
-    tier: Tier,
     placement: Placement,
     requirements: Requirements,
     size: Size,
@@ -484,7 +483,6 @@ fn analyse(input: &ServiceInput) -> Analysis {
             Some(regions),
             Some(tags),
         ) => Some(Resolved {
-            tier: ctx.tier,
             placement,
             requirements,
             size,

@@ -22,7 +22,7 @@ pub(super) fn resolve_port(
     }
     Some(match input.port {
         Some(port) => (port, Source::Config),
-        None => (DEFAULT_PORT, tier_default(&input.environment)),
+        None => (DEFAULT_PORT, Source::Fixed),
     })
 }
 
@@ -180,10 +180,7 @@ pub(super) fn resolve_health_check(
             path: check.path.clone(),
             interval_seconds: match check.interval_seconds {
                 Some(s) => (s, Source::Config),
-                None => (
-                    DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS,
-                    tier_default(&input.environment),
-                ),
+                None => (DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS, Source::Fixed),
             },
         })
     })
@@ -240,7 +237,8 @@ pub(super) fn resolve_regions(
                 return Some((distinct, Source::Config));
             }
             match nearest_fly_region(&ctx.region) {
-                Some(fly) => Some((vec![fly.to_string()], Source::Environment)),
+                // The Fly.io region nearest the environment's AWS region.
+                Some(fly) => Some((vec![fly.to_string()], Source::Derived)),
                 None => {
                     errors.push(messages::missing_setting(
                         path,

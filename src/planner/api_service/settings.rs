@@ -27,11 +27,7 @@ pub(super) fn service_settings(
             s.set("memory", format!("{} MB", guest.memory_mb), *memory_source);
         }
         Size::Workers => {
-            s.set(
-                "memory",
-                format!("{WORKERS_MEMORY_MB} MB"),
-                Source::Tier(r.tier),
-            );
+            s.set("memory", format!("{WORKERS_MEMORY_MB} MB"), Source::Fixed);
         }
     }
     if r.placement.host != Host::CloudflareWorkers {
@@ -86,7 +82,7 @@ pub(super) fn set_variables(s: &mut Settings, prefix: &str, input: &ServiceInput
     if !input.env.is_empty() {
         s.set(&format!("{prefix}env"), names(&input.env), Source::Config);
         let digest_key = format!("{prefix}env_digest");
-        s.set(&digest_key, env_digest(&input.env), Source::Config);
+        s.set(&digest_key, env_digest(&input.env), Source::Derived);
         if !input.unknown.env.is_empty() {
             s.unknown(&digest_key);
         }

@@ -47,10 +47,9 @@ pub(super) fn resolve_size(
     let (Ok(cpu), Ok(memory)) = (cpu, memory) else {
         return None;
     };
-    let tier = tier_default(&input.environment);
     match host {
-        Host::AwsFargate => fargate_size(cpu, memory, tier, errors),
-        Host::Fly => fly_size(cpu, memory, tier, errors),
+        Host::AwsFargate => fargate_size(cpu, memory, errors),
+        Host::Fly => fly_size(cpu, memory, errors),
         Host::CloudflareWorkers => {
             if input.cpu.is_some() {
                 warnings.push(messages::ignored_setting(
@@ -105,13 +104,16 @@ pub(super) fn fargate_cpu_list() -> String {
 pub(super) fn fargate_size(
     cpu: Option<Cpu>,
     memory: Option<u32>,
-    tier: Source,
     errors: &mut Vec<Violation>,
 ) -> Option<Size> {
     const SUMMARY: &str = "Unsupported Fargate Size";
     let default_cpu = Cpu::from_units(DEFAULT_FARGATE_CPU_UNITS);
     let (cpu, memory) = match (cpu, memory) {
-        (None, None) => ((default_cpu, tier), (DEFAULT_MEMORY_MB, tier)),
+        // The provider's default size, the same in every tier.
+        (None, None) => (
+            (default_cpu, Source::Fixed),
+            (DEFAULT_MEMORY_MB, Source::Fixed),
+        ),
         (Some(cpu), memory) => {
             let Some(row) = limits::fargate_size(cpu.units()) else {
                 let next = limits::fargate_size_at_least(cpu.units());
@@ -129,7 +131,8 @@ pub(super) fn fargate_size(
                 return None;
             };
             match memory {
-                None => ((cpu, Source::Config), (row.min_memory(), tier)),
+                // The least memory Fargate allows with that CPU.
+                None => ((cpu, Source::Config), (row.min_memory(), Source::Derived)),
                 Some(mb) if row.allows(mb) => ((cpu, Source::Config), (mb, Source::Config)),
                 Some(mb) => {
                     let mut suggestions =
@@ -156,7 +159,10 @@ pub(super) fn fargate_size(
             }
         }
         (None, Some(mb)) => match limits::fargate_size_for_memory(mb) {
-            Some(row) => ((Cpu::from_units(row.cpu_units), tier), (mb, Source::Config)),
+            Some(row) => (
+                (Cpu::from_units(row.cpu_units), Source::Derived),
+                (mb, Source::Config),
+            ),
             None => {
                 let (row, nearest) = nearest_fargate_memory(mb);
                 errors.push(messages::unsupported_size(
@@ -218,7 +224,6 @@ pub(super) fn fly_kind(cpus: u32, memory_mb: u32) -> Option<&'static str> {
 pub(super) fn fly_size(
     cpu: Option<Cpu>,
     memory: Option<u32>,
-    tier: Source,
     errors: &mut Vec<Violation>,
 ) -> Option<Size> {
     const SUMMARY: &str = "Unsupported Fly Machine Size";
@@ -254,7 +259,7 @@ pub(super) fn fly_size(
         },
     };
     let (cpus, cpu_source, memory_mb, memory_source) = match (cpus, memory) {
-        (None, None) => (1, tier, DEFAULT_MEMORY_MB, tier),
+        (None, None) => (1, Source::Fixed, DEFAULT_MEMORY_MB, Source::Fixed),
         // The least memory the cheapest kind with that many CPUs allows (at least the
         // platform default): 10 to 16 CPUs exist only as performance CPUs.
         (Some(cpus), None) => {
@@ -264,7 +269,7 @@ pub(super) fn fly_size(
                 .map_or(DEFAULT_MEMORY_MB, |k| {
                     DEFAULT_MEMORY_MB.max(k.min_mb_per_cpu * cpus)
                 });
-            (cpus, Source::Config, memory_mb, tier)
+            (cpus, Source::Config, memory_mb, Source::Derived)
         }
         (cpus, Some(mb)) => {
             if !mb.is_multiple_of(FLY_MEMORY_STEP_MB) {
@@ -288,8 +293,8 @@ pub(super) fn fly_size(
                     .iter()
                     .find_map(|k| k.cpus.iter().copied().find(|c| k.allows(*c, mb)))
                 {
-                    Some(cpus) => (cpus, tier, mb, Source::Config),
-                    None => (most_cpus, tier, mb, Source::Config),
+                    Some(cpus) => (cpus, Source::Derived, mb, Source::Config),
+                    None => (most_cpus, Source::Derived, mb, Source::Config),
                 },
             }
         }

@@ -1,6 +1,7 @@
 //! Plan and expansion tests (the snapshots), and the fixtures the other test files share.
 
 use super::*;
+use crate::planner::Tier;
 use crate::planner::environment::{self, EnvironmentInput, NetworkInput, PolicyInput};
 use crate::planner::render::render;
 
@@ -295,7 +296,8 @@ fn development_and_staging_plans_read_well() {
 
 #[test]
 fn sources_say_where_each_value_came_from() {
-    // Nothing set: the tier's defaults, through the environment.
+    // Nothing set: the tier's defaults, through the environment, and the provider's own
+    // defaults, the same in every tier.
     let plan = planned(&with(scoring_api_fargate, |i| {
         i.cpu = None;
         i.memory = None;
@@ -303,8 +305,8 @@ fn sources_say_where_each_value_came_from() {
     }));
     let src = |key: &str| plan.settings_source[key].to_string();
     assert_eq!(src("scaling.min"), "tier:production");
-    assert_eq!(src("cpu"), "tier:production");
-    assert_eq!(src("port"), "tier:production");
+    assert_eq!(src("cpu"), "fixed");
+    assert_eq!(src("port"), "fixed");
     assert_eq!(src("regions"), "environment");
     assert_eq!(plan.settings["cpu"], "0.25 vCPU");
     assert_eq!(plan.settings["memory"], "512 MiB");
@@ -384,10 +386,8 @@ fn fargate_fills_the_missing_half_of_a_size() {
         ),
         ("1024", "2048")
     );
-    assert_eq!(
-        task.settings_source["memory"].to_string(),
-        "tier:production"
-    );
+    // The least memory Fargate allows with that CPU.
+    assert_eq!(task.settings_source["memory"], Source::Derived);
     let memory_only = planned(&with(scoring_api_fargate, |i| {
         i.cpu = None;
         i.memory = Some("4GB".to_string());

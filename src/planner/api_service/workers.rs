@@ -30,7 +30,6 @@ pub(super) fn expand_workers(
     unknown: &mut BTreeMap<String, BTreeSet<String>>,
 ) -> (Vec<Child>, Option<String>, Option<HostPlan>) {
     let host = Host::CloudflareWorkers;
-    let tier = tier_default(&input.environment);
     let script = input.script.as_deref().unwrap_or_default();
     // Raise the CPU limit only when the service says it needs more than the default.
     let raised = r
@@ -48,15 +47,20 @@ pub(super) fn expand_workers(
 
     let mut worker = Settings::default();
     worker
-        .set("main_module", WORKERS_MAIN_MODULE, tier)
-        .set("compatibility_date", WORKERS_COMPATIBILITY_DATE, tier)
-        .set("usage_model", "standard", tier)
-        .set("script_bytes", script.len(), Source::Config)
-        .set("script_digest", digest(script), Source::Config);
+        .set("main_module", WORKERS_MAIN_MODULE, Source::Fixed)
+        .set(
+            "compatibility_date",
+            WORKERS_COMPATIBILITY_DATE,
+            Source::Fixed,
+        )
+        .set("usage_model", "standard", Source::Fixed)
+        .set("script_bytes", script.len(), Source::Derived)
+        .set("script_digest", digest(script), Source::Derived);
+    // Raised from the default when `requirements.cpu_ms_per_request` needs more.
     let cpu_ms_source = if p.cpu_ms_raised {
-        Source::Config
+        Source::Derived
     } else {
-        tier
+        Source::Fixed
     };
     worker.set("limits.cpu_ms", p.cpu_ms, cpu_ms_source);
     set_variables(&mut worker, "bindings.", input);
@@ -76,9 +80,9 @@ pub(super) fn expand_workers(
         Some(planned) => {
             let mut route = Settings::default();
             route
-                .set("zone", &planned.zone, Source::Config)
-                .set("pattern", &planned.pattern, Source::Config)
-                .set("script", cloud_name, Source::Config);
+                .set("zone", &planned.zone, Source::Provider)
+                .set("pattern", &planned.pattern, Source::Derived)
+                .set("script", cloud_name, Source::Derived);
             children.push(route.child_noting_unknown(
                 unknown,
                 "worker_route",
@@ -91,10 +95,11 @@ pub(super) fn expand_workers(
         }
         None => {
             let mut subdomain = Settings::default();
-            subdomain.set("enabled", true, tier).set(
+            // Without a zone in the provider block, the account's workers.dev subdomain.
+            subdomain.set("enabled", true, Source::Fixed).set(
                 "url_template",
                 format!("https://{cloud_name}.<account-subdomain>.workers.dev"),
-                tier,
+                Source::Derived,
             );
             children.push(subdomain.child_noting_unknown(
                 unknown,

@@ -161,7 +161,7 @@ fn the_workers_plan_and_its_settings_agree() {
             p.cpu_ms.to_string()
         );
         let source = child(&plan, "worker_script").settings_source["limits.cpu_ms"];
-        assert_eq!(p.cpu_ms_raised, source == Source::Config);
+        assert_eq!(p.cpu_ms_raised, source == Source::Derived);
         match &p.route {
             Some(route) => {
                 assert_eq!(shown(&plan, "worker_route", "zone"), route.zone);

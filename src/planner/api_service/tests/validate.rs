@@ -581,7 +581,7 @@ fn the_same_container_runs_on_any_explicit_container_host() {
         fly.settings["regions"], "lhr",
         "nearest Fly.io region to eu-west-1"
     );
-    assert_eq!(fly.settings_source["regions"], Source::Environment);
+    assert_eq!(fly.settings_source["regions"], Source::Derived);
 }
 
 #[test]
@@ -589,16 +589,14 @@ fn workers_raise_the_cpu_limit_only_when_asked() {
     let plan = planned(&scoring_api_workers());
     let script = child(&plan, "worker_script");
     assert_eq!(script.settings["limits.cpu_ms"], "30000");
-    assert_eq!(
-        script.settings_source["limits.cpu_ms"].to_string(),
-        "tier:production"
-    );
+    assert_eq!(script.settings_source["limits.cpu_ms"], Source::Fixed);
     let plan = planned(&with(scoring_api_workers, |i| {
         i.requirements.cpu_ms_per_request = Some(120_000);
     }));
     let script = child(&plan, "worker_script");
     assert_eq!(script.settings["limits.cpu_ms"], "120000");
-    assert_eq!(script.settings_source["limits.cpu_ms"], Source::Config);
+    // Raised because `requirements.cpu_ms_per_request` asks for more.
+    assert_eq!(script.settings_source["limits.cpu_ms"], Source::Derived);
     assert_eq!(script.settings["bindings.secrets"], "SCORING_API_KEY");
     assert_eq!(script.settings["script_bytes"], SCRIPT.len().to_string());
 }

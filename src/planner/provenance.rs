@@ -1,0 +1,241 @@
+//! The provenance promise, checked over every resource, host and tier: a setting labelled
+//! `tier:<t>` holds the value the tier table gives `<t>`, and a `fixed` setting holds the
+//! same value in every tier. A label the table cannot back is a failure, so a new setting
+//! cannot claim a tier default the table does not have.
+
+use std::collections::BTreeMap;
+
+use crate::planner::api_service::{
+    self, HealthCheckInput, RequirementsInput, ScalingInput, ServiceInput, UnknownValues,
+};
+use crate::planner::database::{self, DatabaseInput, ReplicaInput};
+use crate::planner::environment::{self, EnvironmentInput, NetworkInput, PolicyInput};
+use crate::planner::tier::{Tier, TierDefaults};
+use crate::planner::{Child, Source};
+
+/// What the tier table says a tier-labelled setting of `kind` is, as the plan writes it.
+fn tier_value(kind: &str, setting: &str, d: &TierDefaults) -> Option<String> {
+    let enabled = |on: bool| if on { "enabled" } else { "disabled" }.to_string();
+    Some(match (kind, setting) {
+        ("ecs_cluster", "container_insights") => enabled(d.container_insights),
+        ("ecs_cluster" | "ecs_service", "default_capacity_provider" | "capacity_provider") => {
+            d.default_capacity_provider.to_string()
+        }
+        ("rds_db_instance", "instance_class") => d.db_instance_class.to_string(),
+        ("rds_db_instance", "storage_gb") => d.db_storage_gb.to_string(),
+        ("rds_db_instance", "storage_type") => d.db_storage_type.to_string(),
+        ("rds_db_instance", "storage_encrypted") => d.db_storage_encrypted.to_string(),
+        ("rds_db_instance", "multi_az") => d.db_multi_az.to_string(),
+        ("rds_db_instance", "backup_retention_days") => d.db_backup_retention_days.to_string(),
+        ("rds_db_instance", "deletion_protection") => d.db_deletion_protection.to_string(),
+        ("rds_db_instance", "final_snapshot") => d.db_final_snapshot.to_string(),
+        ("cloudwatch_log_group", "retention_days") => d.log_retention_days.to_string(),
+        ("ecs_service", "desired_count")
+        | ("autoscaling_target", "min_capacity")
+        | ("fly_app", "machines_per_region") => d.service_min_instances.to_string(),
+        ("autoscaling_target", "max_capacity") => d.service_max_instances.to_string(),
+        ("autoscaling_policy", "target_value") => d.autoscaling_target_cpu_percent.to_string(),
+        ("autoscaling_policy", "scale_out_cooldown_seconds") => {
+            d.scale_out_cooldown_seconds.to_string()
+        }
+        ("autoscaling_policy", "scale_in_cooldown_seconds") => {
+            d.scale_in_cooldown_seconds.to_string()
+        }
+        _ => return None,
+    })
+}
+
+fn environment_input(tier: Tier) -> EnvironmentInput {
+    EnvironmentInput {
+        name: "env".to_string(),
+        tier: tier.as_str().to_string(),
+        region: "eu-west-1".to_string(),
+        network: Some(NetworkInput {
+            subnet_ids: vec!["subnet-0a1b2c3d4e5f67890".to_string()],
+            security_group_ids: vec!["sg-0a1b2c3d4e5f67890".to_string()],
+            assign_public_ip: None,
+        }),
+        policy: PolicyInput::default(),
+        tags: BTreeMap::new(),
+        default_tags: BTreeMap::from([("project".to_string(), "p".to_string())]),
+    }
+}
+
+fn database_input(tier: Tier, with_extras: bool) -> DatabaseInput {
+    let environment = environment::plan(&environment_input(tier))
+        .expect("valid environment")
+        .context;
+    DatabaseInput {
+        environment,
+        name: "main".to_string(),
+        engine_version: None,
+        extensions: if with_extras {
+            vec!["vector".to_string(), "pg_cron".to_string()]
+        } else {
+            Vec::new()
+        },
+        size: None,
+        instance_class: None,
+        storage_gb: None,
+        multi_az: None,
+        backup_retention_days: (with_extras && tier == Tier::Development).then_some(1),
+        deletion_protection: None,
+        read_replicas: if with_extras {
+            ["eu-west-1", "us-east-1"]
+                .map(|r| ReplicaInput {
+                    region: r.to_string(),
+                })
+                .to_vec()
+        } else {
+            Vec::new()
+        },
+        final_snapshot: None,
+        allow_replacement: false,
+        manage_master_password: None,
+        master_password_wo_set: false,
+        master_password_wo_version: None,
+        tags: BTreeMap::new(),
+        default_tags: BTreeMap::new(),
+    }
+}
+
+fn service_input(tier: Tier, host: &str) -> ServiceInput {
+    let environment = environment::plan(&environment_input(tier))
+        .expect("valid environment")
+        .context;
+    let workers = host == "cloudflare_workers";
+    ServiceInput {
+        environment,
+        name: "api".to_string(),
+        host: host.to_string(),
+        image: (!workers).then(|| "ghcr.io/example/api:1.0.0".to_string()),
+        script: workers.then(|| "export default { fetch() {} };".to_string()),
+        port: None,
+        cpu: None,
+        memory: None,
+        scaling: ScalingInput::default(),
+        health_check: (!workers).then(|| HealthCheckInput {
+            path: "/health".to_string(),
+            interval_seconds: None,
+        }),
+        env: BTreeMap::from([("LOG_LEVEL".to_string(), "info".to_string())]),
+        secrets: BTreeMap::new(),
+        regions: Vec::new(),
+        requirements: RequirementsInput::default(),
+        tags: BTreeMap::new(),
+        default_tags: BTreeMap::new(),
+        fly_org: Some("example".to_string()),
+        cloudflare_zone: workers.then(|| "example.dev".to_string()),
+        unknown: UnknownValues::default(),
+    }
+}
+
+/// Every resource, host and variant this test plans, in one tier: a name and the children.
+fn expansions(tier: Tier) -> Vec<(String, Vec<Child>)> {
+    let mut out = vec![(
+        "platform_environment".to_string(),
+        environment::plan(&environment_input(tier))
+            .expect("valid")
+            .children,
+    )];
+    for extras in [false, true] {
+        let plan = database::plan(&database_input(tier, extras)).expect("valid database");
+        out.push((
+            format!("platform_database (extras: {extras})"),
+            plan.children,
+        ));
+    }
+    for host in ["aws_fargate", "fly", "cloudflare_workers"] {
+        let plan = api_service::plan(&service_input(tier, host)).expect("valid service");
+        out.push((format!("platform_api_service on {host}"), plan.children));
+    }
+    out
+}
+
+#[test]
+fn every_tier_label_is_the_tier_tables_value() {
+    for tier in Tier::ALL {
+        for (what, children) in expansions(tier) {
+            for child in &children {
+                for (setting, source) in &child.settings_source {
+                    let Source::Tier(labelled) = source else {
+                        continue;
+                    };
+                    let value = &child.settings[setting];
+                    let at = format!("{what} in {tier}: {}.{setting} = {value}", child.key);
+                    assert_eq!(*labelled, tier, "{at} is labelled tier:{labelled}");
+                    match tier_value(&child.kind, setting, tier.defaults()) {
+                        Some(want) => assert_eq!(
+                            *value, want,
+                            "{at} is labelled tier:{tier}, but the tier table says {want}"
+                        ),
+                        None => panic!(
+                            "{at} is labelled tier:{tier}, but the tier table has no such default: label it `fixed`, `derived`, `provider` or `config`, or add it to the table"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_fixed_setting_is_the_same_in_every_tier() {
+    let mut seen: BTreeMap<(String, String, String), (Tier, String)> = BTreeMap::new();
+    let mut checked = 0;
+    for tier in Tier::ALL {
+        for (what, children) in expansions(tier) {
+            for child in &children {
+                for (setting, source) in &child.settings_source {
+                    if *source != Source::Fixed {
+                        continue;
+                    }
+                    let value = child.settings[setting].clone();
+                    let key = (what.clone(), child.key.clone(), setting.clone());
+                    match seen.get(&key) {
+                        Some((first, v)) => {
+                            checked += 1;
+                            assert_eq!(
+                                *v, value,
+                                "{what}: {}.{setting} is labelled fixed but is {v} in {first} and {value} in {tier}",
+                                child.key
+                            );
+                        }
+                        None => {
+                            seen.insert(key, (tier, value));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 20,
+        "too few fixed settings compared ({checked}); is the test planning anything?"
+    );
+}
+
+#[test]
+fn the_provider_block_is_named_as_the_source_of_what_it_set() {
+    for host in ["fly", "cloudflare_workers"] {
+        let plan = api_service::plan(&service_input(Tier::Production, host)).expect("valid");
+        let from_provider: Vec<String> = plan
+            .children
+            .iter()
+            .flat_map(|c| {
+                c.settings_source
+                    .iter()
+                    .filter(|(_, s)| **s == Source::Provider)
+                    .map(move |(k, _)| format!("{}.{k}", c.key))
+            })
+            .collect();
+        let want = match host {
+            "fly" => "fly_app.org",
+            _ => "worker_route.zone",
+        };
+        assert!(
+            from_provider.iter().any(|s| s == want),
+            "{host}: {want} comes from the provider block, but the provider-sourced settings are {from_provider:?}"
+        );
+    }
+}
