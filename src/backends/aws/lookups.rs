@@ -1,8 +1,11 @@
 //! The look-ups that Terraform's parallel reads and applies make at the same time, batched
 //! per region (see [`super::batch`]): ECS services by cluster (DescribeServices, 10 a call),
 //! log groups by directory (DescribeLogGroups by prefix), scalable targets and scaling
-//! policies (50 a call) and DB instances (a `db-instance-id` filter, 50 a call). Each answers
-//! exactly as the backend's single `find` would.
+//! policies (50 a call), DB instances (a `db-instance-id` filter, 50 a call) and which task
+//! definition families exist (ListTaskDefinitionFamilies by the environment's prefix). Each
+//! answers exactly as the backend's single `find` would. It also keeps the revision an apply
+//! registered, for the read right after that apply (RegisterTaskDefinition answered with all
+//! of it; DescribeTaskDefinition takes one family a call, so it is the costly look-up).
 
 use super::AwsClients;
 use super::autoscaling::{self, ObservedPolicy, ObservedTarget};

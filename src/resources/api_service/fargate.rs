@@ -116,11 +116,13 @@ pub(super) async fn apply_fargate(
     cancellable(&ctx.cancel, async {
         // Each child is looked up once; the look-ups of services applied at the same time
         // go out together.
-        let service_found = look.service(&d.service.cluster, &d.service.name).await?;
-        let task_found = look
-            .task_definition(&d.family_prefix, &d.task.family)
-            .await?;
-        let group_found = match look.log_group(&d.log.name).await? {
+        let (service_found, task_found, group_found) = tokio::join!(
+            look.service(&d.service.cluster, &d.service.name),
+            look.task_definition(&d.family_prefix, &d.task.family),
+            look.log_group(&d.log.name),
+        );
+        let (service_found, task_found) = (service_found?, task_found?);
+        let group_found = match group_found? {
             Some(g) => Some(log_group::tagged(&logs, g).await?),
             None => None,
         };
@@ -189,10 +191,12 @@ pub(super) async fn apply_fargate(
         if had_revisions {
             task_definition::deregister_older(&ecs, &d.task.family, revision.revision).await?;
         }
-        let target_found = look.target(&d.target.resource_id).await?;
-        autoscaling::create_target_given(&scaling, &d.target, target_found).await?;
-        let current = look.policy(&d.policy.resource_id, &d.policy.name).await?;
-        if !current.is_some_and(|p| p.matches(&d.policy)) {
+        let (target_found, current) = tokio::join!(
+            look.target(&d.target.resource_id),
+            look.policy(&d.policy.resource_id, &d.policy.name),
+        );
+        autoscaling::create_target_given(&scaling, &d.target, target_found?).await?;
+        if !current?.is_some_and(|p| p.matches(&d.policy)) {
             autoscaling::put_policy(&scaling, &d.policy).await?;
         }
         // The create is complete: from now on no other state may adopt these children.
