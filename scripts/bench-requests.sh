@@ -20,3 +20,5 @@ if ! E2E_REQUESTS_SERVICES=$N cargo test --quiet --test e2e \
     exit 1
 fi
 sed -n '/^requests: no hashicorp/p;/^AWS requests/,/^requests:/p' "$LOG"
+echo "targets: a refresh at most 2 requests per service, an apply at most 12 per Fargate service"
+echo "before coalescing (12b04cc, N=20, Terraform 1.15.5): ours apply 565 (28.25/service), refresh 121 (6.05/service)"

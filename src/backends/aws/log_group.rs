@@ -279,3 +279,21 @@ async fn put_retention(client: &Client, desired: &DesiredLogGroup) -> Result<(),
         .map_err(|e| api_error(SERVICE, "PutRetentionPolicy", e))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_looked_up_together_by_their_directory() {
+        let cases = [
+            ("/platform/prod/api", "/platform/prod/"),
+            ("/platform/prod/", "/platform/prod/"),
+            ("plain", "plain"),
+        ];
+        for (group, want) in cases {
+            assert_eq!(directory(group), want, "{group}");
+        }
+        assert_eq!(name("prod", "api"), "/platform/prod/api");
+    }
+}
