@@ -5,13 +5,30 @@
 //! Terraform's certificate is a P-521/SHA-512 CA certificate, which stock WebPKI client
 //! verification rejects; since the certificate is known byte for byte, we pin its DER and
 //! still check the handshake signature with it.
+//!
+//! Start-up cost: Terraform starts the provider three times per plan and waits for each
+//! handshake line, and aws-lc seeds its random generator from CPU jitter on first use
+//! (about 20 ms of busy CPU per process). So everything that needs randomness — the server
+//! key, the certificate's signature, the key exchange, the handshake signature, rustls's own
+//! random bytes — uses ring, which reads the OS's random source; aws-lc only verifies
+//! Terraform's P-521 signature (ring cannot) and runs the record ciphers, neither of which
+//! draws random numbers.
 
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{
+    ActiveKeyExchange, CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, SharedSecret,
+    SupportedKxGroup,
+};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use rustls::sign::{Signer, SigningKey};
+use rustls::{
+    DigitallySignedStruct, DistinguishedName, NamedGroup, ServerConfig, SignatureAlgorithm,
+    SignatureScheme,
+};
 use std::sync::Arc;
 
 /// Why TLS could not be set up.
@@ -43,9 +60,172 @@ pub struct AutoMtls {
     pub server_cert_der: Vec<u8>,
 }
 
-/// The crypto provider: aws-lc-rs, which verifies P-521 signatures.
+/// The crypto provider: aws-lc-rs verifies signatures (P-521 among them) and runs the
+/// ciphers; ring does everything that draws random numbers (see the module header).
 fn crypto() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    let aws_lc = rustls::crypto::aws_lc_rs::default_provider();
+    Arc::new(CryptoProvider {
+        cipher_suites: aws_lc.cipher_suites,
+        kx_groups: vec![&RING_X25519, &RING_P256],
+        signature_verification_algorithms: aws_lc.signature_verification_algorithms,
+        secure_random: &OsRandom,
+        key_provider: &RingKeys,
+    })
+}
+
+/// Random bytes from the OS (through ring).
+#[derive(Debug)]
+struct OsRandom;
+
+impl SecureRandom for OsRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+        ring::rand::SecureRandom::fill(&SystemRandom::new(), buf).map_err(|_| GetRandomFailed)
+    }
+}
+
+/// An ephemeral ECDH group of ring's.
+#[derive(Debug)]
+struct RingKx {
+    name: NamedGroup,
+    algorithm: &'static ring::agreement::Algorithm,
+}
+
+/// X25519, which Terraform (Go's TLS) offers a key share for.
+static RING_X25519: RingKx = RingKx {
+    name: NamedGroup::X25519,
+    algorithm: &ring::agreement::X25519,
+};
+/// P-256, for clients that offer no X25519.
+static RING_P256: RingKx = RingKx {
+    name: NamedGroup::secp256r1,
+    algorithm: &ring::agreement::ECDH_P256,
+};
+
+impl SupportedKxGroup for RingKx {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+        let private =
+            ring::agreement::EphemeralPrivateKey::generate(self.algorithm, &SystemRandom::new())
+                .map_err(|_| rustls::Error::FailedToGetRandomBytes)?;
+        let public = private
+            .compute_public_key()
+            .map_err(|_| rustls::Error::General("key exchange: no public key".into()))?;
+        Ok(Box::new(RingKeyExchange {
+            name: self.name,
+            algorithm: self.algorithm,
+            public: public.as_ref().to_vec(),
+            private,
+        }))
+    }
+
+    fn name(&self) -> NamedGroup {
+        self.name
+    }
+}
+
+/// One side of a key exchange in progress.
+struct RingKeyExchange {
+    name: NamedGroup,
+    algorithm: &'static ring::agreement::Algorithm,
+    public: Vec<u8>,
+    private: ring::agreement::EphemeralPrivateKey,
+}
+
+impl ActiveKeyExchange for RingKeyExchange {
+    fn complete(self: Box<Self>, peer_pub_key: &[u8]) -> Result<SharedSecret, rustls::Error> {
+        let peer = ring::agreement::UnparsedPublicKey::new(self.algorithm, peer_pub_key);
+        ring::agreement::agree_ephemeral(self.private, &peer, |secret| SharedSecret::from(secret))
+            .map_err(|_| rustls::Error::PeerMisbehaved(rustls::PeerMisbehaved::InvalidKeyShare))
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn group(&self) -> NamedGroup {
+        self.name
+    }
+}
+
+/// Loads the server's own key, a PKCS#8 P-256 key from [`generate_server_cert`], into ring.
+#[derive(Debug)]
+struct RingKeys;
+
+impl KeyProvider for RingKeys {
+    fn load_private_key(
+        &self,
+        key_der: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+        let PrivateKeyDer::Pkcs8(pkcs8) = key_der else {
+            return Err(rustls::Error::General(
+                "the server key must be PKCS#8".into(),
+            ));
+        };
+        let key = EcdsaKeyPair::from_pkcs8(
+            &ECDSA_P256_SHA256_ASN1_SIGNING,
+            pkcs8.secret_pkcs8_der(),
+            &SystemRandom::new(),
+        )
+        .map_err(|e| rustls::Error::General(format!("the server key: {e}")))?;
+        Ok(Arc::new(RingP256Key(Arc::new(key))))
+    }
+}
+
+/// The server's P-256 key, signing handshakes with ring.
+#[derive(Debug, Clone)]
+struct RingP256Key(Arc<EcdsaKeyPair>);
+
+impl SigningKey for RingP256Key {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        offered
+            .contains(&SignatureScheme::ECDSA_NISTP256_SHA256)
+            .then(|| Box::new(self.clone()) as Box<dyn Signer>)
+    }
+
+    fn public_key(&self) -> Option<rustls::pki_types::SubjectPublicKeyInfoDer<'_>> {
+        Some(rustls::sign::public_key_to_spki(
+            &rustls::pki_types::alg_id::ECDSA_P256,
+            self.0.public_key(),
+        ))
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        SignatureAlgorithm::ECDSA
+    }
+}
+
+impl Signer for RingP256Key {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rustls::Error> {
+        self.0
+            .sign(&SystemRandom::new(), message)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| rustls::Error::General("could not sign the handshake".into()))
+    }
+
+    fn scheme(&self) -> SignatureScheme {
+        SignatureScheme::ECDSA_NISTP256_SHA256
+    }
+}
+
+/// The server key as rcgen signs the certificate with it.
+struct CertKey<'a>(&'a EcdsaKeyPair);
+
+impl rcgen::PublicKeyData for CertKey<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        self.0.public_key().as_ref()
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl rcgen::SigningKey for CertKey<'_> {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.0
+            .sign(&SystemRandom::new(), msg)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| rcgen::Error::RingUnspecified)
+    }
 }
 
 /// The AutoMTLS configuration Terraform asked for, if it did. An unset or empty
@@ -133,10 +313,13 @@ fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 /// trusts the handshake certificate as its only root.
 pub fn generate_server_cert() -> Result<(Vec<u8>, PrivateKeyDer<'static>), TlsError> {
     use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
     };
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+        .map_err(|_| rcgen::Error::RingUnspecified)?;
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|e| rcgen::Error::RingKeyRejected(e.to_string()))?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
     params
         .distinguished_name
@@ -157,8 +340,8 @@ pub fn generate_server_cert() -> Result<(Vec<u8>, PrivateKeyDer<'static>), TlsEr
     let now = time_now();
     params.not_before = now - std::time::Duration::from_secs(30);
     params.not_after = now + std::time::Duration::from_secs(60 * 60 * 24 * 365 * 30);
-    let cert = params.self_signed(&key)?;
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let cert = params.self_signed(&CertKey(&key))?;
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pkcs8.as_ref().to_vec()));
     Ok((cert.der().to_vec(), key_der))
 }
 
@@ -260,6 +443,78 @@ mod tests {
             auto_mtls("not a certificate"),
             Err(TlsError::BadClientCert(_))
         ));
+    }
+
+    #[test]
+    fn the_server_key_signs_what_aws_lc_verifies() {
+        let (cert, key) = generate_server_cert().unwrap();
+        let PrivateKeyDer::Pkcs8(pkcs8) = &key else {
+            panic!("PKCS#8 key")
+        };
+        let public = EcdsaKeyPair::from_pkcs8(
+            &ECDSA_P256_SHA256_ASN1_SIGNING,
+            pkcs8.secret_pkcs8_der(),
+            &SystemRandom::new(),
+        )
+        .unwrap()
+        .public_key()
+        .as_ref()
+        .to_vec();
+        assert!(
+            cert.windows(public.len()).any(|w| w == public),
+            "the certificate carries the key's public point"
+        );
+        let provider = crypto();
+        let signing = provider.key_provider.load_private_key(key).unwrap();
+        let signer = signing
+            .choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256])
+            .expect("P-256 scheme");
+        let message = b"TLS 1.3, server CertificateVerify";
+        let signature = signer.sign(message).unwrap();
+        let (_, verifiers) = provider
+            .signature_verification_algorithms
+            .mapping
+            .iter()
+            .find(|(scheme, _)| *scheme == SignatureScheme::ECDSA_NISTP256_SHA256)
+            .expect("aws-lc verifies P-256");
+        verifiers[0]
+            .verify_signature(&public, message, &signature)
+            .expect("aws-lc verifies ring's handshake signature");
+        assert!(
+            verifiers[0]
+                .verify_signature(&public, b"another message", &signature)
+                .is_err()
+        );
+        // An offer without P-256 gets no signer rather than a wrong one.
+        assert!(signing.choose_scheme(&[SignatureScheme::ED25519]).is_none());
+    }
+
+    #[test]
+    fn key_exchange_agrees_on_a_secret() {
+        for group in crypto().kx_groups.clone() {
+            let ours = group.start().unwrap();
+            let theirs = group.start().unwrap();
+            let (our_public, their_public) = (ours.pub_key().to_vec(), theirs.pub_key().to_vec());
+            assert_ne!(our_public, their_public);
+            let a = ours.complete(&their_public).unwrap();
+            let b = theirs.complete(&our_public).unwrap();
+            assert_eq!(a.secret_bytes(), b.secret_bytes(), "{:?}", group.name());
+            assert!(
+                group.start().unwrap().complete(b"not a key").is_err(),
+                "{:?}",
+                group.name()
+            );
+        }
+    }
+
+    #[test]
+    fn offers_x25519_first_and_random_bytes_vary() {
+        let provider = crypto();
+        assert_eq!(provider.kx_groups[0].name(), NamedGroup::X25519);
+        let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+        provider.secure_random.fill(&mut a).unwrap();
+        provider.secure_random.fill(&mut b).unwrap();
+        assert_ne!(a, b);
     }
 
     #[test]
