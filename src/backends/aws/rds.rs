@@ -286,7 +286,18 @@ pub async fn create(
     desired: &DesiredInstance,
     owner: Owner<'_>,
 ) -> Result<ObservedInstance, BackendError> {
-    if let Some(existing) = find(client, &desired.identifier).await? {
+    let existing = find(client, &desired.identifier).await?;
+    create_given(client, desired, owner, existing).await
+}
+
+/// [`create`] for a caller that has just looked the instance up (`existing`).
+pub async fn create_given(
+    client: &Client,
+    desired: &DesiredInstance,
+    owner: Owner<'_>,
+    existing: Option<ObservedInstance>,
+) -> Result<ObservedInstance, BackendError> {
+    if let Some(existing) = existing {
         adopt_check(&existing, owner)?;
         tracing::info!(identifier = %desired.identifier, "adopting the DB instance of this database's create");
         return Ok(existing);

@@ -60,18 +60,20 @@ pub(super) async fn reconcile(
 
     // 1. Parameter group and primary. Nothing is recorded until the primary exists.
     let mut group_seen = None;
+    // Look-ups batched with the databases applied at the same time.
+    let look = ctx.aws.lookups(&plan.region).await;
     let primary_result = cancellable(&ctx.cancel, async {
+        let mut primary_found = None;
         if creating {
             // Everything under our names is checked before anything is made or
             // changed, so a refusal leaves the cloud exactly as it was.
-            if let Some(current) = rds::find(&client, &primary.identifier).await? {
-                rds::adopt_check(&current, owner)?;
+            primary_found = look.db_instance(&primary.identifier).await?;
+            if let Some(current) = &primary_found {
+                rds::adopt_check(current, owner)?;
             }
             for region in &plan.effective.read_replica_regions {
-                let rclient = ctx.aws.rds(region).await;
-                if let Some(current) =
-                    rds::find(&rclient, &replica_identifier(plan, region)).await?
-                {
+                let rlook = ctx.aws.lookups(region).await;
+                if let Some(current) = rlook.db_instance(&replica_identifier(plan, region)).await? {
                     rds::adopt_check(&current, owner)?;
                 }
             }
@@ -99,7 +101,12 @@ pub(super) async fn reconcile(
                 .await?,
             );
         }
-        match rds::find(&client, &primary.identifier).await? {
+        // A create looked the primary up above (nothing of ours made it since).
+        let current = match creating {
+            true => primary_found,
+            false => look.db_instance(&primary.identifier).await?,
+        };
+        match current {
             // Not in state but in the cloud: what an unfinished create of ours made is
             // adopted and brought to the configuration; anything else is refused.
             Some(current) => {
@@ -109,7 +116,7 @@ pub(super) async fn reconcile(
                 rds::modify(&client, &current, &primary, rotate.as_ref()).await?
             }
             None => {
-                rds::create(&client, &primary, owner).await?;
+                rds::create_given(&client, &primary, owner, None).await?;
             }
         }
         rds::wait_available(&client, &primary.identifier, &ctx.cancel, WaitPolicy::RDS).await
