@@ -1,15 +1,20 @@
-//! Figures for the provider's own share of `terraform plan`: decode → plan → encode for
-//! one resource of each type, as PlanResourceChange does it. Prints figures; never fails
-//! on speed. Run: `cargo bench --bench plan`.
+//! Figures for the provider's own share of `terraform plan`: one PlanResourceChange call
+//! for one resource of each type, through the provider's gRPC service as Terraform makes
+//! it (less the wire): decode the request's prior state, proposed new state and
+//! configuration, plan, encode the planned state. Prints figures; never fails on speed.
+//! Run: `cargo bench --bench plan`.
 
 // A benchmark reports its figures on stdout; the lint guards the provider's handshake.
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
 use std::time::Instant;
+use terraform_provider_platform::protocol::proto::tfplugin6 as tf;
+use terraform_provider_platform::protocol::rpc::ProviderService;
 use terraform_provider_platform::provider::Platform;
 use terraform_provider_platform::resources::{PlanRequest, Resource};
 use terraform_provider_platform::value::{Number, Type, Value, msgpack};
+use tf::provider_server::Provider as _;
 
 /// A configuration of `resource` with `given` set and every other attribute null.
 fn config(resource: &Arc<dyn Resource>, given: &[(&str, Value)]) -> Value {
@@ -56,34 +61,61 @@ fn context(platform: &Platform) -> Value {
         .expect("a planned context")
 }
 
-fn measure(platform: &Platform, type_name: &str, given: &[(&str, Value)]) {
+/// The request Terraform sends to plan creating `type_name` with `given` set.
+fn create_request(
+    platform: &Platform,
+    type_name: &str,
+    given: &[(&str, Value)],
+) -> tf::plan_resource_change::Request {
     let resource = platform.resource(type_name).expect("registered");
     let ty = resource.schema().block.value_type();
-    let bytes = msgpack::encode(&config(&resource, given), &ty).unwrap();
-    let ctx = platform.context(true);
+    let dynamic = |v: &Value| tf::DynamicValue {
+        msgpack: msgpack::encode(v, &ty).unwrap(),
+        json: vec![],
+    };
+    let config = config(&resource, given);
+    tf::plan_resource_change::Request {
+        type_name: type_name.to_string(),
+        prior_state: Some(dynamic(&Value::Null)),
+        proposed_new_state: Some(dynamic(&config)),
+        config: Some(dynamic(&config)),
+        client_capabilities: Some(tf::ClientCapabilities {
+            deferral_allowed: false,
+            write_only_attributes_allowed: true,
+        }),
+        ..Default::default()
+    }
+}
+
+fn measure(
+    service: &ProviderService,
+    runtime: &tokio::runtime::Runtime,
+    request: &tf::plan_resource_change::Request,
+) {
     let n = 2000;
     let mut planned_len = 0;
     let mut errors = 0;
     let started = Instant::now();
     for _ in 0..n {
-        let config = msgpack::decode(&bytes, &ty).unwrap();
-        let outcome = resource.plan(
-            PlanRequest {
-                prior_state: Value::Null,
-                proposed_new_state: config.clone(),
-                config,
-                prior_private: vec![],
-            },
-            &ctx,
+        let response = runtime
+            .block_on(service.plan_resource_change(tonic::Request::new(request.clone())))
+            .expect("PlanResourceChange answers")
+            .into_inner();
+        errors += usize::from(
+            response
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == tf::diagnostic::Severity::Error as i32),
         );
-        errors += usize::from(outcome.diagnostics.has_errors());
-        planned_len = msgpack::encode(&outcome.planned_state, &ty).unwrap().len();
+        planned_len = response.planned_state.map_or(0, |v| v.msgpack.len());
     }
     let per_call = started.elapsed() / n;
+    let request_len = request.config.as_ref().map_or(0, |v| v.msgpack.len());
     println!(
-        "{type_name:<22} {per_call:>10.1?} per plan; request {:>5} B, planned state {:>6} B; \
+        "{:<22} {per_call:>10.1?} per plan; request {:>5} B, planned state {:>6} B; \
          500 resources: {:>6.1} ms of provider time{}",
-        bytes.len(),
+        request.type_name,
+        request_len,
         planned_len,
         per_call.as_secs_f64() * 500.0 * 1000.0,
         if errors > 0 { " (PLAN FAILED)" } else { "" }
@@ -93,43 +125,52 @@ fn measure(platform: &Platform, type_name: &str, given: &[(&str, Value)]) {
 fn main() {
     let platform = Platform::new();
     let context = context(&platform);
-    measure(
-        &platform,
-        "platform_environment",
-        &[
-            ("name", Value::string("env-1")),
-            ("tier", Value::string("production")),
-            ("region", Value::string("eu-west-1")),
-        ],
-    );
-    measure(
-        &platform,
-        "platform_database",
-        &[
-            ("environment", context.clone()),
-            ("name", Value::string("main")),
-            ("extensions", Value::list([Value::string("vector")])),
-            (
-                "read_replicas",
-                Value::list([Value::object([("region", Value::string("us-east-1"))])]),
-            ),
-        ],
-    );
-    measure(
-        &platform,
-        "platform_api_service",
-        &[
-            ("environment", context),
-            ("name", Value::string("scoring-api")),
-            (
-                "image",
-                Value::string("ghcr.io/phishsentry/scoring-api:1.4.2"),
-            ),
-            ("port", Value::Number(Number::from(3000))),
-            (
-                "regions",
-                Value::list([Value::string("iad"), Value::string("ams")]),
-            ),
-        ],
-    );
+    let requests = [
+        create_request(
+            &platform,
+            "platform_environment",
+            &[
+                ("name", Value::string("env-1")),
+                ("tier", Value::string("production")),
+                ("region", Value::string("eu-west-1")),
+            ],
+        ),
+        create_request(
+            &platform,
+            "platform_database",
+            &[
+                ("environment", context.clone()),
+                ("name", Value::string("main")),
+                ("extensions", Value::list([Value::string("vector")])),
+                (
+                    "read_replicas",
+                    Value::list([Value::object([("region", Value::string("us-east-1"))])]),
+                ),
+            ],
+        ),
+        create_request(
+            &platform,
+            "platform_api_service",
+            &[
+                ("environment", context),
+                ("name", Value::string("scoring-api")),
+                (
+                    "image",
+                    Value::string("ghcr.io/phishsentry/scoring-api:1.4.2"),
+                ),
+                ("port", Value::Number(Number::from(3000))),
+                (
+                    "regions",
+                    Value::list([Value::string("iad"), Value::string("ams")]),
+                ),
+            ],
+        ),
+    ];
+    let service = ProviderService::new(Arc::new(platform));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    for request in &requests {
+        measure(&service, &runtime, request);
+    }
 }
