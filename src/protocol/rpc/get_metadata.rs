@@ -30,7 +30,29 @@ pub(super) fn capabilities() -> tf::ServerCapabilities {
     tf::ServerCapabilities {
         // Destroy plans come to us, so production databases can refuse them at plan time.
         plan_destroy: true,
-        get_provider_schema_optional: false,
+        // No RPC needs GetProviderSchema first, so Terraform (1.6+) may answer it from its
+        // cache: one schema call per command instead of one per provider process.
+        get_provider_schema_optional: true,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terraform_may_cache_the_schema_and_sends_destroy_plans() {
+        let caps = capabilities();
+        assert!(caps.get_provider_schema_optional);
+        assert!(caps.plan_destroy);
+        let metadata = handle(&Platform::new());
+        assert_eq!(metadata.server_capabilities, Some(caps));
+        assert!(
+            metadata
+                .resources
+                .iter()
+                .any(|r| r.type_name == "platform_environment")
+        );
     }
 }
