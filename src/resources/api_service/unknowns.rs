@@ -21,22 +21,19 @@ pub(super) fn map_with_unknowns(v: &Value) -> (BTreeMap<String, String>, BTreeSe
 }
 
 /// Whether everything in the configuration is known except some `env`, `secrets` or
-/// `tags` values: then the service plans, with those values' settings unknown.
+/// `tags` values: then the service plans, with those values' settings unknown. Asked on
+/// every plan, so it reads the configuration (which holds the environment's whole context)
+/// without copying it.
 pub(super) fn known_but_map_values(config: &Value) -> bool {
-    let known_entries = |k: &str| match get(config, k) {
-        Value::Map(m) => Value::Map(
-            m.iter()
-                .filter(|(_, v)| !v.is_unknown())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        other => other.clone(),
-    };
-    with(
-        config.clone(),
-        ["env", "secrets", "tags"].map(|k| (k, known_entries(k))),
-    )
-    .is_wholly_known()
+    match config {
+        Value::Object(attrs) => attrs.iter().all(|(k, v)| match (k.as_str(), v) {
+            ("env" | "secrets" | "tags", Value::Map(entries)) => entries
+                .values()
+                .all(|e| e.is_unknown() || e.is_wholly_known()),
+            _ => v.is_wholly_known(),
+        }),
+        other => other.is_wholly_known(),
+    }
 }
 
 /// A child's state value with the settings the plan derived from unknown values, and its
@@ -63,4 +60,32 @@ pub(super) fn child_state(c: &crate::planner::Child, plan: &ServicePlan) -> Valu
         updates.push(("tags", Value::Unknown));
     }
     with(value, updates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unknown_values_of_the_three_maps_still_plan() {
+        let map = |v: Value| Value::map([("A".to_string(), s("a")), ("B".to_string(), v)]);
+        let config = |k: &str, v: Value| {
+            Value::object([
+                ("name", s("api")),
+                ("environment", Value::object([("name", s("prod"))])),
+                (k, v),
+            ])
+        };
+        for k in ["env", "secrets", "tags"] {
+            assert!(known_but_map_values(&config(k, map(s("b")))), "{k}");
+            assert!(known_but_map_values(&config(k, map(Value::Unknown))), "{k}");
+            // The whole map unknown: its keys are unknown, so nothing can plan.
+            assert!(!known_but_map_values(&config(k, Value::Unknown)), "{k}");
+        }
+        // Unknown anywhere else does not plan.
+        assert!(!known_but_map_values(&config("image", Value::Unknown)));
+        assert!(!known_but_map_values(&config("regions", map(Value::Unknown))));
+        let unknown_context = Value::object([("environment", Value::Unknown)]);
+        assert!(!known_but_map_values(&unknown_context));
+    }
 }
