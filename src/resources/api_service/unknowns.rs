@@ -84,7 +84,10 @@ mod tests {
         }
         // Unknown anywhere else does not plan.
         assert!(!known_but_map_values(&config("image", Value::Unknown)));
-        assert!(!known_but_map_values(&config("regions", map(Value::Unknown))));
+        assert!(!known_but_map_values(&config(
+            "regions",
+            map(Value::Unknown)
+        )));
         let unknown_context = Value::object([("environment", Value::Unknown)]);
         assert!(!known_but_map_values(&unknown_context));
     }
