@@ -140,28 +140,8 @@ pub async fn find(
     cluster: &str,
     name: &str,
 ) -> Result<Option<ObservedService>, BackendError> {
-    let out = match client
-        .describe_services()
-        .cluster(cluster)
-        .services(name)
-        .include(ServiceField::Tags)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_cluster_not_found_exception()) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(api_error("ECS", "DescribeServices", e)),
-    };
-    Ok(out
-        .services()
-        .iter()
-        .find(|s| s.service_name() == Some(name) && s.status() != Some("INACTIVE"))
-        .map(|s| observe(cluster, s)))
+    let mut found = find_many(client, cluster, &[name.to_string()]).await?;
+    Ok(found.remove(name))
 }
 
 /// Looks up to [`DESCRIBE_LIMIT`] services of one cluster up with one DescribeServices;
