@@ -2,9 +2,9 @@
 //! diagnostics that name the attribute. Shared by every resource.
 
 use crate::diagnostics::Diagnostic;
-use crate::planner::Child;
 use crate::planner::limits::IntRange;
 use crate::planner::messages;
+use crate::planner::{Child, Source};
 use crate::value::{AttributePath, IntegerError, Number, Type, Value};
 use std::collections::BTreeMap;
 
@@ -114,31 +114,63 @@ pub fn child_type() -> Type {
         ("type", Type::String),
         ("name", Type::String),
         ("settings", Type::map(Type::String)),
-        ("settings_source", Type::map(Type::String)),
-        ("tags", Type::map(Type::String)),
+        ("sources", Type::map(Type::String)),
         ("monthly_cost_usd", Type::Number),
     ])
 }
 
 /// One `expansion` element.
-pub fn child_value(c: &Child, tags: &BTreeMap<String, String>) -> Value {
+pub fn child_value(c: &Child) -> Value {
     Value::object([
         ("key", s(c.key.clone())),
         ("provider", s(c.provider.clone())),
         ("type", s(c.kind.clone())),
         ("name", s(c.name.clone())),
         ("settings", map_of(&c.settings)),
-        (
-            "settings_source",
-            Value::map(
-                c.settings_source
-                    .iter()
-                    .map(|(k, v)| (k.clone(), s(v.to_string()))),
-            ),
-        ),
-        ("tags", map_of(tags)),
+        ("sources", map_of(&grouped_sources(&c.settings_source))),
         ("monthly_cost_usd", money(c.monthly_cost_usd)),
     ])
+}
+
+/// A child's `sources`: for each source, the settings it decided, in order, joined by
+/// `, ` — one line per source in the plan instead of one per setting. Setting keys never
+/// hold `, ` (they are dotted names), so the grouping reads back exactly.
+pub fn grouped_sources(sources: &BTreeMap<String, Source>) -> BTreeMap<String, String> {
+    let mut grouped: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (setting, source) in sources {
+        grouped
+            .entry(source.to_string())
+            .or_default()
+            .push(setting.as_str());
+    }
+    grouped
+        .into_iter()
+        .map(|(source, settings)| (source, settings.join(", ")))
+        .collect()
+}
+
+/// The `tags_all` attribute every composite has: the tags each of its children carries.
+pub fn tags_all_attribute() -> crate::schema::Attribute {
+    crate::schema::Attribute::new(
+        "tags_all",
+        Type::map(Type::String),
+        crate::schema::Mode::Computed,
+        "The tags every child in `expansion` carries, lowest precedence first: the provider's `default_tags`, the environment's tags, the resource's own `tags`, then the platform's (`managed-by`, `platform:*`). A tag changed out of band on any child shows here as drift.",
+    )
+}
+
+/// `tags_all` after a read: the planned tags, or the first child's tags as the cloud holds
+/// them when they differ, so drift on any child shows as a change.
+pub fn observed_tags_all(
+    planned: &Value,
+    observed: impl IntoIterator<Item = BTreeMap<String, String>>,
+) -> Value {
+    let want = string_map(planned);
+    observed
+        .into_iter()
+        .find(|tags| *tags != want)
+        .map(|tags| map_of(&tags))
+        .unwrap_or_else(|| planned.clone())
 }
 
 /// The `tags` an import restores: the tags found in the cloud that the platform did not

@@ -43,7 +43,7 @@ impl Default for EnvironmentResource {
 fn schema() -> Schema {
     let strings = Type::list(Type::String);
     Schema {
-        version: 0,
+        version: super::upgrade::VERSION,
         block: Block {
             // Blocks, not nested attributes: Terraform 1.0 crashes planning a null nested attribute.
             blocks: vec![
@@ -62,7 +62,7 @@ fn schema() -> Schema {
                 NestedBlock {
                     name: "policy".into(),
                     block: Block {
-                        description: "Overrides of the tier's default policy. Every override is shown with source `config` in `context.policy_source`.".into(),
+                        description: "Overrides of the tier's default policy. `context.policy` carries exactly these to the services and databases, whose children show each inherited value with source `environment`; the rest come from the tier table (`tier:<tier>`).".into(),
                         attributes: policy_fields()
                             .into_iter()
                             .map(|(n, t, d)| Attribute::new(n, t, Mode::Optional, d))
@@ -80,8 +80,9 @@ fn schema() -> Schema {
                 Attribute::new("id", Type::String, Mode::Computed, "The environment name."),
                 Attribute::new("cluster_name", Type::String, Mode::Computed, "Name of the ECS cluster: `<name>-cluster`."),
                 Attribute::new("cluster_arn", Type::String, Mode::Computed, "ARN of the ECS cluster (known after apply)."),
-                Attribute::new("context", context_type(), Mode::Computed, "Everything a service or database needs from the environment: name, tier, region, cluster, network, effective policy with its sources, and tags. Known at plan time."),
-                Attribute::new("expansion", Type::list(attrs::child_type()), Mode::Computed, "The cloud resources this environment expands into, with their effective settings, where each setting came from, tags and monthly cost."),
+                Attribute::new("context", context_type(), Mode::Computed, "Everything a service or database needs from the environment: name, tier, region, cluster, network, the `policy` overrides (the tier table gives the rest) and the tags its children inherit. Known at plan time."),
+                attrs::tags_all_attribute(),
+                Attribute::new("expansion", Type::list(attrs::child_type()), Mode::Computed, "The cloud resources this environment expands into, with their effective settings, `sources` (each source and the settings it decided) and monthly cost. Their tags are `tags_all`."),
                 Attribute::new("estimated_monthly_cost_usd", Type::Number, Mode::Computed, "Sum of the children's monthly cost, from the dated price table. An ECS cluster has no charge of its own."),
                 Attribute::new("estimated_monthly_cost_cents", Type::Number, Mode::Computed, "The same estimate in whole cents. Sum these to total a stack exactly: `sum([a.estimated_monthly_cost_cents, b.estimated_monthly_cost_cents]) / 100` prints exact cents, where adding dollar amounts in Terraform shows binary rounding noise."),
             ],
@@ -109,7 +110,7 @@ fn state_value(
     arn: Value,
 ) -> Value {
     let tags = cluster_tags(plan, input);
-    let expansion = Value::list(plan.children.iter().map(|c| attrs::child_value(c, &tags)));
+    let expansion = Value::list(plan.children.iter().map(attrs::child_value));
     with(
         config.clone(),
         [
@@ -118,6 +119,7 @@ fn state_value(
             ("cluster_arn", arn),
             ("context", context_value(plan)),
             ("expansion", expansion),
+            ("tags_all", map_of(&tags)),
             (
                 "estimated_monthly_cost_usd",
                 attrs::money(plan.estimated_monthly_cost_usd),
@@ -173,23 +175,22 @@ fn observe(state: Value, cluster: &ObservedCluster) -> Value {
                             .clone()
                             .unwrap_or_default(),
                     );
-                    // The creating marker is the create's own record, not a tag to show.
-                    let mut tags = cluster.tags.clone();
-                    tags.remove(ownership::TAG_LIFECYCLE);
-                    with(
-                        child.clone(),
-                        [("settings", map_of(&settings)), ("tags", map_of(&tags))],
-                    )
+                    with(child.clone(), [("settings", map_of(&settings))])
                 })
                 .collect(),
         ),
         other => other.clone(),
     };
+    // The creating marker is the create's own record, not a tag to show.
+    let mut tags = cluster.tags.clone();
+    tags.remove(ownership::TAG_LIFECYCLE);
+    let tags_all = attrs::observed_tags_all(get(&state, "tags_all"), [tags]);
     with(
         state,
         [
             ("cluster_arn", s(cluster.arn.clone())),
             ("expansion", expansion),
+            ("tags_all", tags_all),
         ],
     )
 }
@@ -210,6 +211,14 @@ impl Composite for EnvironmentResource {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn upgrade(
+        &self,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        crate::resources::upgrade::upgrade(Self::TYPE_NAME, from_version, state, "context")
     }
 
     fn docs(&self) -> super::docs::ResourceDocs {

@@ -10,10 +10,9 @@ use crate::backends::aws::ecs::{self, ObservedCluster};
 use crate::backends::cancellable;
 use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::planner::Source;
 use crate::planner::environment::{
-    self as env_planner, EffectivePolicy, EnvironmentContext, EnvironmentInput, EnvironmentPlan,
-    Network, NetworkInput, PolicyInput,
+    self as env_planner, EnvironmentContext, EnvironmentInput, EnvironmentPlan, Network,
+    NetworkInput, PolicyInput,
 };
 use crate::planner::naming;
 use crate::value::{AttributePath, Type, Value};
@@ -77,24 +76,12 @@ pub(super) fn policy_fields() -> Vec<(&'static str, Type, &'static str)> {
     ]
 }
 
-/// The type of `context`, which services and databases take as `environment`.
+/// The type of `context`, which services and databases take as `environment`: what they
+/// cannot derive themselves. The policy is the environment's overrides only (the tier
+/// table holds the rest, and every reader resolves it the same way through
+/// [`EnvironmentContext::new`]); the tags are the ones its children inherit, without the
+/// platform's own, which each child sets for itself.
 pub fn context_type() -> Type {
-    let policy = Type::object([
-        ("min_instances", Type::Number),
-        ("max_instances", Type::Number),
-        ("target_cpu_percent", Type::Number),
-        ("scale_out_cooldown_seconds", Type::Number),
-        ("scale_in_cooldown_seconds", Type::Number),
-        ("db_instance_class", Type::String),
-        ("db_storage_gb", Type::Number),
-        ("multi_az", Type::Bool),
-        ("backup_retention_days", Type::Number),
-        ("deletion_protection", Type::Bool),
-        ("final_snapshot", Type::Bool),
-        ("storage_encrypted", Type::Bool),
-        ("log_retention_days", Type::Number),
-        ("container_insights", Type::Bool),
-    ]);
     Type::object([
         ("name", Type::String),
         ("tier", Type::String),
@@ -108,8 +95,7 @@ pub fn context_type() -> Type {
                 ("assign_public_ip", Type::Bool),
             ]),
         ),
-        ("policy", policy),
-        ("policy_source", Type::map(Type::String)),
+        ("policy", Type::map(Type::String)),
         ("tags", Type::map(Type::String)),
     ])
 }
@@ -117,7 +103,6 @@ pub fn context_type() -> Type {
 /// The `context` value of a planned environment.
 pub(super) fn context_value(plan: &EnvironmentPlan) -> Value {
     let c = &plan.context;
-    let p = &c.policy;
     Value::object([
         ("name", s(c.name.clone())),
         ("tier", s(c.tier.as_str())),
@@ -134,91 +119,113 @@ pub(super) fn context_value(plan: &EnvironmentPlan) -> Value {
                 ("assign_public_ip", Value::Bool(c.network.assign_public_ip)),
             ]),
         ),
-        (
-            "policy",
-            Value::object([
-                ("min_instances", int(p.min_instances)),
-                ("max_instances", int(p.max_instances)),
-                ("target_cpu_percent", int(p.target_cpu_percent)),
-                (
-                    "scale_out_cooldown_seconds",
-                    int(p.scale_out_cooldown_seconds),
-                ),
-                (
-                    "scale_in_cooldown_seconds",
-                    int(p.scale_in_cooldown_seconds),
-                ),
-                ("db_instance_class", s(p.db_instance_class.clone())),
-                ("db_storage_gb", int(p.db_storage_gb)),
-                ("multi_az", Value::Bool(p.multi_az)),
-                ("backup_retention_days", int(p.backup_retention_days)),
-                ("deletion_protection", Value::Bool(p.deletion_protection)),
-                ("final_snapshot", Value::Bool(p.final_snapshot)),
-                ("storage_encrypted", Value::Bool(p.storage_encrypted)),
-                ("log_retention_days", int(p.log_retention_days)),
-                ("container_insights", Value::Bool(p.container_insights)),
-            ]),
-        ),
-        (
-            "policy_source",
-            Value::map(
-                c.policy_source
-                    .iter()
-                    .map(|(k, v)| (k.clone(), s(v.to_string()))),
-            ),
-        ),
-        ("tags", map_of(&c.tags)),
+        ("policy", map_of(&overrides_map(&c.overrides))),
+        ("tags", map_of(&naming::inherited_tags(&c.tags))),
     ])
 }
 
-/// Reads an environment `context` value back into the planner's type, for the services and
-/// databases that take it. `None` while any part of it is unknown.
-pub fn context_from_value(v: &Value) -> Option<EnvironmentContext> {
-    if !v.is_wholly_known() || v.is_null() {
-        return None;
-    }
-    let text = |o: &Value, k: &str| get(o, k).as_str().map(str::to_string);
-    let num = |o: &Value, k: &str| get(o, k).as_number().and_then(|n| n.as_i64());
-    let flag = |o: &Value, k: &str| get(o, k).as_bool();
-    let net = get(v, "network");
-    let pol = get(v, "policy");
-    Some(EnvironmentContext {
-        name: text(v, "name")?,
-        tier: text(v, "tier")?.parse().ok()?,
-        region: text(v, "region")?,
-        cluster_name: text(v, "cluster_name")?,
-        network: Network {
-            subnet_ids: attrs::strings(get(net, "subnet_ids")),
-            security_group_ids: attrs::strings(get(net, "security_group_ids")),
-            assign_public_ip: flag(net, "assign_public_ip").unwrap_or(false),
-        },
-        policy: EffectivePolicy {
-            min_instances: num(pol, "min_instances")?,
-            max_instances: num(pol, "max_instances")?,
-            target_cpu_percent: num(pol, "target_cpu_percent")?,
-            scale_out_cooldown_seconds: num(pol, "scale_out_cooldown_seconds")?,
-            scale_in_cooldown_seconds: num(pol, "scale_in_cooldown_seconds")?,
-            db_instance_class: text(pol, "db_instance_class")?,
-            db_storage_gb: num(pol, "db_storage_gb")?,
-            multi_az: flag(pol, "multi_az")?,
-            backup_retention_days: num(pol, "backup_retention_days")?,
-            deletion_protection: flag(pol, "deletion_protection")?,
-            final_snapshot: flag(pol, "final_snapshot")?,
-            storage_encrypted: flag(pol, "storage_encrypted")?,
-            log_retention_days: num(pol, "log_retention_days")?,
-            container_insights: flag(pol, "container_insights")?,
-        },
-        policy_source: attrs::string_map(get(v, "policy_source"))
-            .into_iter()
-            .filter_map(|(k, s)| Some((k, source_from_str(&s)?)))
-            .collect(),
-        tags: attrs::string_map(get(v, "tags")),
-    })
+/// The policy overrides as `context.policy` spells them: only the fields set, as text.
+fn overrides_map(p: &PolicyInput) -> BTreeMap<String, String> {
+    let numbers = [
+        ("min_instances", p.min_instances),
+        ("max_instances", p.max_instances),
+        ("target_cpu_percent", p.target_cpu_percent),
+        ("backup_retention_days", p.backup_retention_days),
+        ("log_retention_days", p.log_retention_days),
+    ];
+    let flags = [
+        ("multi_az", p.multi_az),
+        ("deletion_protection", p.deletion_protection),
+        ("final_snapshot", p.final_snapshot),
+        ("container_insights", p.container_insights),
+    ];
+    numbers
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v?.to_string())))
+        .chain(
+            flags
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), v?.to_string()))),
+        )
+        .collect()
 }
 
-/// Parses a source label as `Source` writes it.
-fn source_from_str(s: &str) -> Option<Source> {
-    s.parse().ok()
+/// What a value given as `environment` must be, for the diagnostics of its readers.
+pub const NOT_A_CONTEXT: &str = "`environment` must be an environment's context: write `environment = platform_environment.<name>.context`.";
+
+/// The error for an `environment` that is not a context: `detail` says why.
+pub fn invalid_environment(detail: &str) -> Diagnostic {
+    Diagnostic::error("Invalid Environment", detail).at(AttributePath::attr("environment"))
+}
+
+/// Reads an environment `context` value back into the planner's type, for the services and
+/// databases that take it. `Ok(None)` while any part of it is unknown; an error (the
+/// diagnostic's detail) when it is not a context.
+pub fn context_from_value(v: &Value) -> Result<Option<EnvironmentContext>, String> {
+    if !v.is_wholly_known() {
+        return Ok(None);
+    }
+    let text = |o: &Value, k: &str| get(o, k).as_str().map(str::to_string);
+    let net = get(v, "network");
+    let (Some(name), Some(tier), Some(region), Some(cluster_name)) = (
+        text(v, "name"),
+        text(v, "tier").and_then(|t| t.parse().ok()),
+        text(v, "region"),
+        text(v, "cluster_name"),
+    ) else {
+        return Err(NOT_A_CONTEXT.to_string());
+    };
+    let overrides = policy_from_map(&attrs::string_map(get(v, "policy")))?;
+    Ok(Some(EnvironmentContext::new(
+        name,
+        tier,
+        region,
+        cluster_name,
+        Network {
+            subnet_ids: attrs::strings(get(net, "subnet_ids")),
+            security_group_ids: attrs::strings(get(net, "security_group_ids")),
+            assign_public_ip: get(net, "assign_public_ip").as_bool().unwrap_or(false),
+        },
+        overrides,
+        attrs::string_map(get(v, "tags")),
+    )))
+}
+
+/// `context.policy` read back: each key a field of the environment's `policy` block, each
+/// value as that field's type writes it, within its limits.
+fn policy_from_map(m: &BTreeMap<String, String>) -> Result<PolicyInput, String> {
+    let fields = policy_fields();
+    let mut block = BTreeMap::new();
+    for (key, text) in m {
+        let Some((_, ty, _)) = fields.iter().find(|(name, _, _)| name == key) else {
+            let names: Vec<&str> = fields.iter().map(|(n, _, _)| *n).collect();
+            return Err(format!(
+                "`environment.policy` has `{key}`, which is not a policy field. It holds the environment's overrides, one of: {}. Pass `platform_environment.<name>.context` rather than writing it by hand.",
+                names.join(", ")
+            ));
+        };
+        let value = match ty {
+            Type::Bool => text.parse::<bool>().ok().map(Value::Bool),
+            _ => text.parse::<crate::value::Number>().ok().map(Value::Number),
+        };
+        let Some(value) = value else {
+            return Err(format!(
+                "`environment.policy.{key}` is `{text}`, which is not a {}. Pass `platform_environment.<name>.context` rather than writing it by hand.",
+                if *ty == Type::Bool { "bool" } else { "number" }
+            ));
+        };
+        block.insert(key.clone(), value);
+    }
+    let mut diags = Diagnostics::new();
+    let policy = policy_input(
+        &Value::object(block),
+        &AttributePath::attr("environment").then_attr("policy"),
+        &mut diags,
+    );
+    match diags.into_iter().next() {
+        Some(d) => Err(d.detail),
+        None => Ok(policy),
+    }
 }
 
 /// The environment's `context` value for an environment that exists in the cloud, rebuilt
@@ -319,7 +326,6 @@ pub(super) fn input(
     config: &Value,
     default_tags: &BTreeMap<String, String>,
 ) -> Result<EnvironmentInput, Diagnostics> {
-    use crate::planner::limits;
     let mut diags = Diagnostics::new();
     let net = get(config, "network");
     let network = (!net.is_null()).then(|| NetworkInput {
@@ -327,33 +333,11 @@ pub(super) fn input(
         security_group_ids: attrs::strings(get(net, "security_group_ids")),
         assign_public_ip: attrs::opt_bool(get(net, "assign_public_ip")),
     });
-    let pol = get(config, "policy");
-    let mut int = |name: &str, range: limits::IntRange| {
-        attrs::opt_int(
-            get(pol, name),
-            AttributePath::attr("policy").then_attr(name),
-            range,
-        )
-        .unwrap_or_else(|d| {
-            diags.push(d);
-            None
-        })
-    };
-    let log_retention = limits::IntRange {
-        min: limits::LOG_RETENTION_DAYS[0],
-        max: limits::LOG_RETENTION_DAYS[limits::LOG_RETENTION_DAYS.len() - 1],
-    };
-    let policy = PolicyInput {
-        min_instances: int("min_instances", limits::MIN_INSTANCES),
-        max_instances: int("max_instances", limits::MAX_INSTANCES),
-        target_cpu_percent: int("target_cpu_percent", limits::TARGET_CPU_PERCENT),
-        backup_retention_days: int("backup_retention_days", limits::BACKUP_RETENTION_DAYS),
-        log_retention_days: int("log_retention_days", log_retention),
-        multi_az: attrs::opt_bool(get(pol, "multi_az")),
-        deletion_protection: attrs::opt_bool(get(pol, "deletion_protection")),
-        final_snapshot: attrs::opt_bool(get(pol, "final_snapshot")),
-        container_insights: attrs::opt_bool(get(pol, "container_insights")),
-    };
+    let policy = policy_input(
+        get(config, "policy"),
+        &AttributePath::attr("policy"),
+        &mut diags,
+    );
     let input = EnvironmentInput {
         name: attrs::opt_string(get(config, "name")).unwrap_or_default(),
         tier: attrs::opt_string(get(config, "tier")).unwrap_or_default(),
@@ -367,6 +351,33 @@ pub(super) fn input(
         Err(diags)
     } else {
         Ok(input)
+    }
+}
+
+/// The `policy` block read into the planner's overrides; a value outside its limits is a
+/// diagnostic at `path`.
+fn policy_input(pol: &Value, path: &AttributePath, diags: &mut Diagnostics) -> PolicyInput {
+    use crate::planner::limits;
+    let mut int = |name: &str, range: limits::IntRange| {
+        attrs::opt_int(get(pol, name), path.clone().then_attr(name), range).unwrap_or_else(|d| {
+            diags.push(d);
+            None
+        })
+    };
+    let log_retention = limits::IntRange {
+        min: limits::LOG_RETENTION_DAYS[0],
+        max: limits::LOG_RETENTION_DAYS[limits::LOG_RETENTION_DAYS.len() - 1],
+    };
+    PolicyInput {
+        min_instances: int("min_instances", limits::MIN_INSTANCES),
+        max_instances: int("max_instances", limits::MAX_INSTANCES),
+        target_cpu_percent: int("target_cpu_percent", limits::TARGET_CPU_PERCENT),
+        backup_retention_days: int("backup_retention_days", limits::BACKUP_RETENTION_DAYS),
+        log_retention_days: int("log_retention_days", log_retention),
+        multi_az: attrs::opt_bool(get(pol, "multi_az")),
+        deletion_protection: attrs::opt_bool(get(pol, "deletion_protection")),
+        final_snapshot: attrs::opt_bool(get(pol, "final_snapshot")),
+        container_insights: attrs::opt_bool(get(pol, "container_insights")),
     }
 }
 
@@ -471,6 +482,7 @@ fn blocks_from_tags(tags: &BTreeMap<String, String>) -> (Value, Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::planner::{Source, Tier};
 
     fn with_blocks(network: Option<NetworkInput>, policy: PolicyInput) -> EnvironmentInput {
         EnvironmentInput {
@@ -540,8 +552,72 @@ mod tests {
             default_tags: BTreeMap::new(),
         };
         let plan = env_planner::plan(&input).unwrap();
-        let back = context_from_value(&context_value(&plan)).expect("decodes");
-        assert_eq!(back, plan.context);
-        assert!(context_from_value(&Value::Unknown).is_none());
+        let value = context_value(&plan);
+        assert_eq!(
+            get(&value, "policy"),
+            &map_of(&BTreeMap::from([("max_instances".into(), "12".into())])),
+            "the context carries the overrides only"
+        );
+        let back = context_from_value(&value)
+            .expect("a context")
+            .expect("known");
+        let inherited = naming::inherited_tags(&plan.context.tags);
+        assert_eq!(
+            back,
+            EnvironmentContext {
+                tags: inherited,
+                ..plan.context
+            }
+        );
+        assert_eq!(back.policy.max_instances, 12);
+        assert_eq!(back.policy_source["max_instances"], Source::Config);
+        assert_eq!(
+            back.policy_source["min_instances"],
+            Source::Tier(Tier::Production)
+        );
+        assert_eq!(context_from_value(&Value::Unknown), Ok(None));
+    }
+
+    #[test]
+    fn a_context_written_by_hand_gets_told_what_is_wrong() {
+        let plan = env_planner::plan(&EnvironmentInput {
+            name: "prod".into(),
+            tier: "production".into(),
+            region: "eu-west-1".into(),
+            ..EnvironmentInput::default()
+        })
+        .unwrap();
+        let with_policy = |m: &[(&str, &str)]| {
+            attrs::with(
+                context_value(&plan),
+                [(
+                    "policy",
+                    map_of(
+                        &m.iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                    ),
+                )],
+            )
+        };
+        let err = context_from_value(&with_policy(&[("min_instance", "3")])).unwrap_err();
+        assert!(
+            err.contains("`min_instance`") && err.contains("min_instances"),
+            "{err}"
+        );
+        let err = context_from_value(&with_policy(&[("multi_az", "yes")])).unwrap_err();
+        assert!(
+            err.contains("`environment.policy.multi_az` is `yes`"),
+            "{err}"
+        );
+        let err = context_from_value(&with_policy(&[("min_instances", "2.5")])).unwrap_err();
+        assert!(err.contains("whole number"), "{err}");
+        let ok = context_from_value(&with_policy(&[("multi_az", "false")]))
+            .unwrap()
+            .unwrap();
+        assert!(!ok.policy.multi_az);
+        assert_eq!(ok.policy_source["multi_az"], Source::Config);
+        let not = context_from_value(&Value::object([("name", s("x"))])).unwrap_err();
+        assert_eq!(not, NOT_A_CONTEXT);
     }
 }

@@ -51,6 +51,15 @@ pub trait Composite: Send + Sync {
     fn docs(&self) -> ResourceDocs {
         ResourceDocs::default()
     }
+    /// Brings a stored state written at an older schema version to the current one (see
+    /// `resources::upgrade`); the default keeps it as is.
+    fn upgrade(
+        &self,
+        _from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Ok(state)
+    }
     /// Checks of the configuration as written, run at validate and plan even while it
     /// holds unknowns: what only the configuration holds, such as write-only values.
     fn check_config(&self, _config: &Value, _ctx: &CallContext) -> Diagnostics {
@@ -190,6 +199,14 @@ impl<C: Composite> Resource for C {
 
     fn docs(&self) -> ResourceDocs {
         Composite::docs(self)
+    }
+
+    fn upgrade(
+        &self,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Composite::upgrade(self, from_version, state)
     }
 
     fn validate(&self, config: &Value, ctx: &CallContext) -> Diagnostics {

@@ -10,6 +10,7 @@ pub mod environment;
 pub mod environment_context;
 pub mod framework;
 mod spec;
+pub mod upgrade;
 
 use crate::context::CallContext;
 use crate::diagnostics::Diagnostics;
@@ -91,8 +92,14 @@ pub trait Resource: Send + Sync {
     async fn read(&self, state: Value, private: Vec<u8>, ctx: &CallContext) -> ReadOutcome;
     /// Builds a state from an import ID.
     async fn import(&self, id: &str, ctx: &CallContext) -> (Option<Value>, Diagnostics);
-    /// Upgrades a state written by an older schema version; the default keeps it as is.
-    fn upgrade(&self, _from_version: i64, state: Value) -> Result<Value, Diagnostics> {
+    /// Brings a stored state (its JSON, before it is decoded: decoding drops what the
+    /// current schema no longer has) written at an older schema version to the current
+    /// one; the default keeps it as is.
+    fn upgrade(
+        &self,
+        _from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
         Ok(state)
     }
     /// What the resource's documentation page says beyond its schema; the default, nothing.

@@ -122,7 +122,8 @@ fn lifecycle(tf: &Terraform) {
     let cluster_name = format!("{name}-cluster");
     let wd = moto.workdir(&config(&name));
 
-    // 1. The plan shows the expansion, with provenance, before anything exists.
+    // 1. The plan shows the expansion, with provenance grouped by source, before anything
+    //    exists.
     let plan = wd.run(tf, &["plan", "-no-color", "-out=tfplan"]);
     plan.expect_success();
     for want in [
@@ -131,8 +132,10 @@ fn lifecycle(tf: &Terraform) {
         "\"ecs_cluster\"",
         &format!("\"{cluster_name}\""),
         "\"tier:production\"",
-        "\"max_instances\"              = \"config\"",
+        // The context carries the override, as text, and nothing the tier decides.
+        "\"max_instances\" = \"12\"",
         "\"container_insights\"        = \"enabled\"",
+        "\"tier:production\" = \"container_insights, default_capacity_provider\"",
     ] {
         assert!(
             plan.stdout.contains(want),

@@ -8,7 +8,8 @@ resource "platform_environment" "production" {
     security_group_ids = ["sg-0123456789abcdef0"]
   }
 
-  # Overrides of the tier's defaults; each shows as `config` in context.policy_source.
+  # Overrides of the tier's defaults: context.policy carries these, and the children of the
+  # services and databases show each value they inherit with source `environment`.
   policy {
     max_instances      = 12
     log_retention_days = 90

@@ -116,7 +116,9 @@ pub struct EnvironmentContext {
     pub cluster_name: String,
     /// Networking for Fargate services.
     pub network: Network,
-    /// The effective policy after overrides.
+    /// The environment's overrides of its tier's policy: what `context.policy` carries.
+    pub overrides: PolicyInput,
+    /// The effective policy: the tier's defaults with `overrides` applied.
     pub policy: EffectivePolicy,
     /// For each field of `policy`, by field name, where its value came from.
     pub policy_source: BTreeMap<String, Source>,
@@ -198,7 +200,6 @@ pub fn plan(input: &EnvironmentInput) -> Result<EnvironmentPlan, Vec<Violation>>
         &naming::platform_tags(&input.name, COMPONENT),
     )?;
 
-    let (policy, policy_source) = resolve_policy(&input.policy, tier);
     let network = input
         .network
         .as_ref()
@@ -211,16 +212,15 @@ pub fn plan(input: &EnvironmentInput) -> Result<EnvironmentPlan, Vec<Violation>>
         })
         .unwrap_or_default();
 
-    let context = EnvironmentContext {
-        name: input.name.clone(),
+    let context = EnvironmentContext::new(
+        input.name.clone(),
         tier,
-        region: input.region.clone(),
-        cluster_name: naming::cluster_name(&input.name),
+        input.region.clone(),
+        naming::cluster_name(&input.name),
         network,
-        policy,
-        policy_source,
+        input.policy.clone(),
         tags,
-    };
+    );
     let cluster = ClusterPlan {
         name: context.cluster_name.clone(),
         container_insights: context.policy.container_insights,
@@ -235,6 +235,34 @@ pub fn plan(input: &EnvironmentInput) -> Result<EnvironmentPlan, Vec<Violation>>
         children,
         estimated_monthly_cost_usd,
     })
+}
+
+impl EnvironmentContext {
+    /// The context of an environment with these parts; the effective policy and its
+    /// sources are resolved from the tier and `overrides`, here and only here, so the
+    /// environment and everything that reads its context agree on them.
+    pub fn new(
+        name: String,
+        tier: Tier,
+        region: String,
+        cluster_name: String,
+        network: Network,
+        overrides: PolicyInput,
+        tags: BTreeMap<String, String>,
+    ) -> Self {
+        let (policy, policy_source) = resolve_policy(&overrides, tier);
+        EnvironmentContext {
+            name,
+            tier,
+            region,
+            cluster_name,
+            network,
+            overrides,
+            policy,
+            policy_source,
+            tags,
+        }
+    }
 }
 
 /// The effective policy and, per field, whether it came from config or the tier.

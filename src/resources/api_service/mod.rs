@@ -7,7 +7,9 @@
 //! `workers`: apply, read, delete), the spec record and observation in `state`, and
 //! unknown map values at plan time in `unknowns`.
 use super::attrs::{self, get, map_of, s, with};
-use super::environment_context::{context_from_value, context_type, import_context};
+use super::environment_context::{
+    NOT_A_CONTEXT, context_from_value, context_type, import_context, invalid_environment,
+};
 use super::framework::{Composite, Diff, Kept};
 use super::spec;
 use crate::backends::aws::autoscaling::{self, DesiredPolicy, DesiredTarget};
@@ -92,7 +94,7 @@ fn schema() -> Schema {
     let opt = |name: &str, ty: Type, d: &str| Attribute::new(name, ty, Mode::Optional, d);
     let computed = |name: &str, ty: Type, d: &str| Attribute::new(name, ty, Mode::Computed, d);
     Schema {
-        version: 0,
+        version: crate::resources::upgrade::VERSION,
         block: Block {
             description: "An API service placed by the hosting matrix on ECS Fargate, Fly.io Machines or Cloudflare Workers (`host = \"auto\"`), or on the host you name. The plan shows the resolved host, why, every child it expands into with each setting's source, and the monthly cost.".into(),
             attributes: vec![
@@ -115,7 +117,8 @@ fn schema() -> Schema {
                 computed("placement_reason", Type::String, "Why it runs there, in one line."),
                 computed("url", Type::String, "Where the service answers: `https://<app>.fly.dev`, the Worker's route or workers.dev URL; null on Fargate (no load balancer is part of the service)."),
                 computed("child_ids", Type::map(Type::String), "Cloud IDs of the children by expansion key: task definition and service ARNs, scalable target, policy ARN, Fly machine IDs, Worker script and route IDs."),
-                computed("expansion", Type::list(attrs::child_type()), "The cloud resources this service expands into, with their effective settings, where each setting came from, tags and monthly cost."),
+                attrs::tags_all_attribute(),
+                computed("expansion", Type::list(attrs::child_type()), "The cloud resources this service expands into, with their effective settings, `sources` (each source and the settings it decided) and monthly cost. Their tags are `tags_all`."),
                 computed("estimated_monthly_cost_usd", Type::Number, "Sum of the children's monthly cost from the dated price tables: Fargate vCPU and GB hours × minimum tasks, Fly.io machines, the Workers Paid plan base."),
                 computed("estimated_monthly_cost_cents", Type::Number, "The same estimate in whole cents. Sum these to total a stack exactly: `sum([a.estimated_monthly_cost_cents, b.estimated_monthly_cost_cents]) / 100` prints exact cents, where adding dollar amounts in Terraform shows binary rounding noise."),
             ],
@@ -149,14 +152,10 @@ fn schema() -> Schema {
 fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics> {
     use crate::planner::api_service::{CPU_MS_PER_REQUEST, REQUIREMENT_MEMORY_MB};
     use crate::planner::limits::{self, IntRange};
-    let Some(environment) = context_from_value(get(v, "environment")) else {
-        return Err(Diagnostics::from_error(
-            Diagnostic::error(
-                "Invalid Environment",
-                "`environment` must be an environment's context: write `environment = platform_environment.<name>.context`.",
-            )
-            .at(AttributePath::attr("environment")),
-        ));
+    let environment = match context_from_value(get(v, "environment")) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(Diagnostics::from_error(invalid_environment(NOT_A_CONTEXT))),
+        Err(detail) => return Err(Diagnostics::from_error(invalid_environment(&detail))),
     };
     let mut diags = Diagnostics::new();
     let mut whole = |v: &Value, path: AttributePath, range: IntRange| {
@@ -283,6 +282,14 @@ fn state_value(config: &Value, plan: &ServicePlan, url: Value, child_ids: Value)
                 Value::list(plan.children.iter().map(|c| child_state(c, plan))),
             ),
             (
+                "tags_all",
+                if plan.tags_unknown {
+                    Value::Unknown
+                } else {
+                    map_of(&plan.tags)
+                },
+            ),
+            (
                 "estimated_monthly_cost_usd",
                 attrs::money(plan.estimated_monthly_cost_usd),
             ),
@@ -384,6 +391,14 @@ impl Composite for ApiServiceResource {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn upgrade(
+        &self,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        crate::resources::upgrade::upgrade(Self::TYPE_NAME, from_version, state, "environment")
     }
 
     fn docs(&self) -> super::docs::ResourceDocs {
@@ -637,7 +652,7 @@ async fn import_state(
     seen: &Seen,
     ctx: &CallContext,
 ) -> (Option<Value>, Diagnostics) {
-    let env_ctx = context_from_value(&context);
+    let env_ctx = context_from_value(&context).ok().flatten();
     let mut fields = vec![
         ("environment", context.clone()),
         ("name", s(name)),

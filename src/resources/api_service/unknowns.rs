@@ -36,16 +36,15 @@ pub(super) fn known_but_map_values(config: &Value) -> bool {
     }
 }
 
-/// A child's state value with the settings the plan derived from unknown values, and its
-/// tags when a tag value is unknown, marked unknown.
+/// A child's state value with the settings the plan derived from unknown values marked
+/// unknown.
 pub(super) fn child_state(c: &crate::planner::Child, plan: &ServicePlan) -> Value {
-    let value = attrs::child_value(c, &plan.tags);
-    let unknown = plan.unknown_settings.get(&c.key);
-    if unknown.is_none() && !plan.tags_unknown {
+    let value = attrs::child_value(c);
+    let Some(keys) = plan.unknown_settings.get(&c.key) else {
         return value;
-    }
+    };
     let mut updates = Vec::new();
-    if let Some(keys) = unknown {
+    {
         let settings = c.settings.iter().map(|(k, v)| {
             let v = if keys.contains(k) {
                 Value::Unknown
@@ -55,9 +54,6 @@ pub(super) fn child_state(c: &crate::planner::Child, plan: &ServicePlan) -> Valu
             (k.clone(), v)
         });
         updates.push(("settings", Value::map(settings)));
-    }
-    if plan.tags_unknown {
-        updates.push(("tags", Value::Unknown));
     }
     with(value, updates)
 }

@@ -7,7 +7,9 @@ use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::database::{self as db_planner, DatabaseInput, DatabasePlan, ReplicaInput};
 use crate::resources::attrs::{self, get, s, with};
-use crate::resources::environment_context::context_from_value;
+use crate::resources::environment_context::{
+    NOT_A_CONTEXT, context_from_value, invalid_environment,
+};
 use crate::resources::spec::{self, Field, Kind, field};
 use crate::value::{AttributePath, Value};
 use std::collections::BTreeMap;
@@ -20,14 +22,10 @@ pub(super) fn input(
     default_tags: &BTreeMap<String, String>,
 ) -> Result<DatabaseInput, Diagnostics> {
     use crate::planner::limits::{self, IntRange};
-    let Some(environment) = context_from_value(get(v, "environment")) else {
-        return Err(Diagnostics::from_error(
-            Diagnostic::error(
-                "Invalid Environment",
-                "`environment` must be an environment's context: write `environment = platform_environment.<name>.context`.",
-            )
-            .at(AttributePath::attr("environment")),
-        ));
+    let environment = match context_from_value(get(v, "environment")) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(Diagnostics::from_error(invalid_environment(NOT_A_CONTEXT))),
+        Err(detail) => return Err(Diagnostics::from_error(invalid_environment(&detail))),
     };
     let text = |k: &str| attrs::opt_string(get(v, k));
     let mut diags = Diagnostics::new();
@@ -137,8 +135,9 @@ pub(super) fn state_value(config: &Value, plan: &DatabasePlan, observed: Observe
             ),
             (
                 "expansion",
-                Value::list(plan.children.iter().map(|c| attrs::child_value(c, tags))),
+                Value::list(plan.children.iter().map(attrs::child_value)),
             ),
+            ("tags_all", attrs::map_of(tags)),
             (
                 "estimated_monthly_cost_usd",
                 attrs::money(plan.estimated_monthly_cost_usd),

@@ -32,7 +32,7 @@ pub(super) async fn import(id: &str, ctx: &CallContext) -> (Option<Value>, Diagn
         Ok(c) => c,
         Err(d) => return (None, d),
     };
-    let Some(env_ctx) = context_from_value(&context) else {
+    let Ok(Some(env_ctx)) = context_from_value(&context) else {
         return fail(
             "Environment Not Found",
             format!("The environment `{env}` could not be read back."),

@@ -44,7 +44,7 @@ fn schema() -> Schema {
     let opt = |name: &str, ty: Type, d: &str| Attribute::new(name, ty, Mode::Optional, d);
     let computed = |name: &str, ty: Type, d: &str| Attribute::new(name, ty, Mode::Computed, d);
     Schema {
-        version: 0,
+        version: crate::resources::upgrade::VERSION,
         block: Block {
             description: "A managed PostgreSQL database on Amazon RDS, with the backups, encryption, Multi-AZ, replicas and deletion safety of its environment's tier. Every setting is overridable and shown with its source in `expansion`.".into(),
             blocks: vec![],
@@ -76,7 +76,8 @@ fn schema() -> Schema {
                 computed("master_user_secret_arn", Type::String, "Secrets Manager ARN of the managed master password (when RDS manages it)."),
                 computed("replica_endpoints", Type::map(Type::String), "Endpoint address of each read replica, by region."),
                 computed("final_snapshot_identifier", Type::String, "Name of the snapshot destroy will take: `<identifier>-final-<creation time>`, unique per instance."),
-                computed("expansion", Type::list(attrs::child_type()), "The cloud resources this database expands into, with their effective settings, where each setting came from, tags and monthly cost."),
+                attrs::tags_all_attribute(),
+                computed("expansion", Type::list(attrs::child_type()), "The cloud resources this database expands into, with their effective settings, `sources` (each source and the settings it decided) and monthly cost. Their tags are `tags_all`."),
                 computed("estimated_monthly_cost_usd", Type::Number, "Sum of the children's monthly cost from the dated price table: instance-hours, Multi-AZ, gp3 storage, backup storage beyond the free allowance, replicas."),
                 computed("estimated_monthly_cost_cents", Type::Number, "The same estimate in whole cents. Sum these to total a stack exactly: `sum([a.estimated_monthly_cost_cents, b.estimated_monthly_cost_cents]) / 100` prints exact cents, where adding dollar amounts in Terraform shows binary rounding noise."),
             ],
@@ -107,6 +108,14 @@ impl Composite for DatabaseResource {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn upgrade(
+        &self,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        crate::resources::upgrade::upgrade(Self::TYPE_NAME, from_version, state, "environment")
     }
 
     fn docs(&self) -> super::docs::ResourceDocs {

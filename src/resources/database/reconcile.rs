@@ -404,6 +404,12 @@ pub(super) fn observe(
         ),
         other => other.clone(),
     };
+    let tags_all = attrs::observed_tags_all(
+        get(&state, "tags_all"),
+        std::iter::once(primary)
+            .chain(replicas.values().flatten())
+            .map(shown_tags),
+    );
     with(
         state,
         [
@@ -425,6 +431,7 @@ pub(super) fn observe(
             ),
             ("replica_endpoints", map_of(&endpoints)),
             ("expansion", expansion),
+            ("tags_all", tags_all),
         ],
     )
 }
@@ -455,16 +462,17 @@ pub(super) fn observe_child(child: &Value, o: &ObservedInstance, replica: bool) 
     {
         set("engine_version", o.engine_version.clone());
     }
-    let tags: BTreeMap<String, String> = o
-        .tags
+    with(child.clone(), [("settings", map_of(&settings))])
+}
+
+/// An instance's tags as `tags_all` shows them: without the import record and the
+/// creating marker, which are the provider's own bookkeeping.
+fn shown_tags(o: &ObservedInstance) -> BTreeMap<String, String> {
+    o.tags
         .iter()
         .filter(|(k, _)| *k != TAG_SPEC && *k != ownership::TAG_LIFECYCLE)
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    with(
-        child.clone(),
-        [("settings", map_of(&settings)), ("tags", map_of(&tags))],
-    )
+        .collect()
 }
 
 /// Reads the primary and every replica of a state.
