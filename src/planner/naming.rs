@@ -200,10 +200,16 @@ pub fn check_dns_name(
     example: &str,
     out: &mut Vec<Violation>,
 ) {
-    let path = AttributePath::attr("name");
     let chars = name.chars().count();
+    let too_long_or_short = !length.contains(chars as i64);
+    let unsafe_chars = !name.is_empty() && !is_dns_safe(name);
+    if !too_long_or_short && !unsafe_chars {
+        // The common case, on every plan: nothing to suggest, nothing to allocate.
+        return;
+    }
+    let path = AttributePath::attr("name");
     let suggestion = suggest_dns_name(name, length.max as usize).filter(|s| s != name);
-    if !length.contains(chars as i64) {
+    if too_long_or_short {
         out.push(messages::length_out_of_range(
             path.clone(),
             "name",
@@ -212,7 +218,7 @@ pub fn check_dns_name(
             suggestion.as_deref(),
         ));
     }
-    if !name.is_empty() && !is_dns_safe(name) {
+    if unsafe_chars {
         out.push(messages::invalid_format(
             path,
             &format!("Invalid {what} Name"),

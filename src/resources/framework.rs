@@ -223,19 +223,27 @@ impl<C: Composite> Resource for C {
     }
 
     fn plan(&self, req: PlanRequest, ctx: &CallContext) -> PlanOutcome {
+        let PlanRequest {
+            prior_state,
+            proposed_new_state,
+            config,
+            prior_private,
+        } = req;
+        // The proposed state is what an early return plans; a planned state replaces it,
+        // so it is moved rather than copied (it holds the whole environment context).
         let mut out = PlanOutcome {
-            planned_state: req.proposed_new_state.clone(),
+            planned_state: proposed_new_state,
             requires_replace: vec![],
-            planned_private: req.prior_private.clone(),
+            planned_private: prior_private,
             diagnostics: Diagnostics::new(),
         };
-        let (prior, config) = (&req.prior_state, &req.config);
+        let (prior, config) = (&prior_state, &config);
         let prior_plan = || {
             (!prior.is_null())
                 .then(|| self.replan(prior, ctx))
                 .flatten()
         };
-        if req.proposed_new_state.is_null() {
+        if out.planned_state.is_null() {
             // Destroy: refused when the prior state says so (a production guard).
             if let Some((_, p)) = prior_plan() {
                 out.diagnostics = self.guard_destroy(prior, &p);
@@ -261,8 +269,8 @@ impl<C: Composite> Resource for C {
         let (input, plan) = match planned {
             None => {
                 let kept = (!prior.is_null() && out.requires_replace.is_empty()).then_some(prior);
-                let state =
-                    unknown_computed(Composite::schema(self), req.proposed_new_state, config);
+                let proposed = std::mem::replace(&mut out.planned_state, Value::Null);
+                let state = unknown_computed(Composite::schema(self), proposed, config);
                 out.planned_state = with(state, self.known_while_unknown(config, kept));
                 return out;
             }
