@@ -99,6 +99,8 @@ pub struct Endpoints {
     pub application_autoscaling: Option<String>,
     /// CloudWatch Logs API URL.
     pub cloudwatch_logs: Option<String>,
+    /// IAM API URL.
+    pub iam: Option<String>,
     /// STS API URL (for `assume_role`).
     pub sts: Option<String>,
     /// Fly Machines API URL.

@@ -76,6 +76,7 @@ pub fn schema() -> Schema {
                         url("rds", "Amazon RDS"),
                         url("application_autoscaling", "Application Auto Scaling"),
                         url("cloudwatch_logs", "Amazon CloudWatch Logs"),
+                        url("iam", "AWS IAM (the execution roles of Fargate services)"),
                         url("sts", "AWS STS (used by `assume_role`)"),
                         url("fly", "Fly.io Machines (or `PLATFORM_ENDPOINT_FLY`)"),
                         url("cloudflare", "Cloudflare (or `PLATFORM_ENDPOINT_CLOUDFLARE`)"),
@@ -251,6 +252,7 @@ pub fn config_from_value_with(
             &mut diags,
         ),
         cloudwatch_logs: string(e.get("cloudwatch_logs"), p("cloudwatch_logs"), &mut diags),
+        iam: string(e.get("iam"), p("iam"), &mut diags),
         sts: string(e.get("sts"), p("sts"), &mut diags),
         fly: string(e.get("fly"), p("fly"), &mut diags)
             .or_else(|| (env.var)("PLATFORM_ENDPOINT_FLY")),
@@ -265,6 +267,7 @@ pub fn config_from_value_with(
             &endpoints.application_autoscaling,
         ),
         ("cloudwatch_logs", &endpoints.cloudwatch_logs),
+        ("iam", &endpoints.iam),
         ("sts", &endpoints.sts),
         ("fly", &endpoints.fly),
         ("cloudflare", &endpoints.cloudflare),

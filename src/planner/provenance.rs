@@ -127,6 +127,7 @@ fn service_input(tier: Tier, host: &str) -> ServiceInput {
         fly_org: Some("example".to_string()),
         cloudflare_zone: workers.then(|| "example.dev".to_string()),
         unknown: UnknownValues::default(),
+        execution_role_arn: None,
     }
 }
 

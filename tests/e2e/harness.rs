@@ -1015,6 +1015,7 @@ pub struct Aws {
     pub rds: aws_sdk_rds::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 macro_rules! aws_client {
@@ -1050,6 +1051,7 @@ impl Aws {
             rds: aws_client!(aws_sdk_rds, &endpoint, region),
             autoscaling: aws_client!(aws_sdk_applicationautoscaling, &endpoint, region),
             logs: aws_client!(aws_sdk_cloudwatchlogs, &endpoint, region),
+            iam: aws_client!(aws_sdk_iam, &endpoint, region),
         }
     }
 }

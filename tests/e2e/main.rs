@@ -10,6 +10,7 @@ mod demo;
 mod docs_schema;
 mod environment;
 mod examples;
+mod execution_role;
 mod fargate_backend;
 mod faults;
 mod harness;

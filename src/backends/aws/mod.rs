@@ -15,6 +15,7 @@ pub mod batch;
 pub mod ecs;
 pub mod ecs_service;
 mod ecs_tags;
+pub mod iam;
 pub mod log_group;
 pub mod lookups;
 pub mod rds;
@@ -91,6 +92,7 @@ struct Inner {
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     application_autoscaling: Mutex<HashMap<String, aws_sdk_applicationautoscaling::Client>>,
     cloudwatch_logs: Mutex<HashMap<String, aws_sdk_cloudwatchlogs::Client>>,
+    iam: OnceCell<aws_sdk_iam::Client>,
     lookups: lookups::ByRegion,
 }
 
@@ -260,5 +262,25 @@ impl AwsClients {
             aws_sdk_cloudwatchlogs::Client::from_conf(b.build())
         })
         .await
+    }
+
+    /// The IAM client. IAM is global: its endpoint is in the partition's home region
+    /// (`us-east-1` for `aws`), whatever region the resources are in.
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        let url = self.inner.endpoints.iam.clone();
+        self.inner
+            .iam
+            .get_or_init(|| async {
+                let region = Region::new("us-east-1");
+                let mut b = aws_sdk_iam::config::Builder::from(self.sdk().await)
+                    .retry_partition(retry_partition("iam", &region))
+                    .region(region);
+                if let Some(url) = url {
+                    b = b.endpoint_url(url);
+                }
+                aws_sdk_iam::Client::from_conf(b.build())
+            })
+            .await
+            .clone()
     }
 }

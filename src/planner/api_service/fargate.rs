@@ -1,5 +1,7 @@
-//! The `aws_fargate` expansion: log group, task definition, service, autoscaling target and policy.
+//! The `aws_fargate` expansion: execution role (unless the service brings one), log group,
+//! task definition, service, autoscaling target and policy.
 
+use super::iam::{self, RolePlan};
 use super::*;
 
 /// What ECS Fargate is asked for: the typed plan its backends build from.
@@ -27,6 +29,8 @@ pub struct FargatePlan {
     pub capacity_provider: String,
     /// Target-tracking autoscaling.
     pub scaling: ScalingPlan,
+    /// The execution role the platform makes, unless `execution_role_arn` is given.
+    pub execution_role: Option<RolePlan>,
 }
 
 /// An HTTP health check: path and interval.
@@ -95,7 +99,37 @@ pub(super) fn expand_fargate(
             scale_out_cooldown_seconds: r.scaling.scale_out_cooldown_seconds.0,
             scale_in_cooldown_seconds: r.scaling.scale_in_cooldown_seconds.0,
         },
+        execution_role: input.execution_role_arn.is_none().then(|| {
+            iam::execution_role(
+                iam::execution_role_name(cloud_name),
+                &ctx.region,
+                input.image.as_deref().unwrap_or_default(),
+                &format!("/platform/{}/{}", ctx.name, input.name),
+                input.secrets.values().map(String::as_str),
+            )
+        }),
     };
+
+    // The role ECS pulls the image, writes the logs and reads the secrets with: the
+    // service's own, allowing exactly that, or the one the configuration names.
+    let role = p.execution_role.as_ref().map(|role| {
+        let mut settings = Settings::default();
+        settings
+            .set("name", &role.name, Source::Derived)
+            .set("assumed_by", &role.principal, Source::Fixed)
+            .set("policy", role.policy.to_json(), Source::Derived);
+        if !input.unknown.secrets.is_empty() {
+            settings.unknown("policy");
+        }
+        settings.child_noting_unknown(
+            unknown,
+            EXECUTION_ROLE_KEY,
+            host.provider(),
+            "iam_role",
+            &role.name,
+            0.0,
+        )
+    });
 
     // The children's settings render `p`; the sources come from the resolution.
     let log_group_name = p.log_group.as_str();
@@ -128,6 +162,10 @@ pub(super) fn expand_fargate(
         .set("log.driver", "awslogs", Source::Fixed)
         .set("log.group", log_group_name, Source::Derived)
         .set("log.region", &p.region, Source::Environment);
+    // A role of the configuration's own is the `execution_role_arn` input, shown there.
+    if let Some(role) = &p.execution_role {
+        task.set("execution_role", &role.name, Source::Derived);
+    }
     set_variables(&mut task, "container.", input);
     for (name, reference) in &input.secrets {
         let key = format!("container.secrets.{name}");
@@ -225,7 +263,7 @@ pub(super) fn expand_fargate(
             r.scaling.scale_in_cooldown_seconds.1,
         );
 
-    let children = vec![
+    let children = role.into_iter().chain([
         // Logs are priced by use (ingestion and storage), which the plan cannot know.
         log_group.child_noting_unknown(
             unknown,
@@ -267,7 +305,8 @@ pub(super) fn expand_fargate(
             &format!("{cloud_name}-cpu"),
             0.0,
         ),
-    ];
+    ]);
+    let children = children.collect();
     // A Fargate service has no public URL of its own: no load balancer is part of it.
     (children, None, Some(HostPlan::Fargate(p)))
 }

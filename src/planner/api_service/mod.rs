@@ -59,6 +59,7 @@ use super::{Child, Settings, Source, Violation, messages, naming, prices};
 mod changes;
 mod fargate;
 mod fly;
+pub mod iam;
 mod resolve;
 mod settings;
 mod size;
@@ -68,6 +69,10 @@ mod workers;
 pub use changes::changes;
 use fargate::*;
 pub use fargate::{FargatePlan, HealthCheckPlan, ScalingPlan};
+
+/// The key of a Fargate service's execution role in its expansion, when the platform
+/// makes it.
+pub const EXECUTION_ROLE_KEY: &str = "execution_role";
 use fly::*;
 pub use fly::{FlyMachinePlan, FlyPlan};
 use resolve::*;
@@ -178,6 +183,9 @@ pub struct ServiceInput {
     pub cloudflare_zone: Option<String>,
     /// Which `env`, `secrets` and `tags` values are unknown at plan time.
     pub unknown: UnknownValues,
+    /// Fargate: the execution role the configuration names; without one the service gets
+    /// its own ([`iam::execution_role`]).
+    pub execution_role_arn: Option<String>,
 }
 
 /// Map entries whose values are only known after apply (an `env` value from a database's

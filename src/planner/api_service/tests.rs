@@ -76,6 +76,7 @@ fn scoring_api_fargate() -> ServiceInput {
         fly_org: None,
         cloudflare_zone: None,
         unknown: UnknownValues::default(),
+        execution_role_arn: None,
     }
 }
 
@@ -171,6 +172,7 @@ fn seed_000_scoring_api_on_fargate() {
     assert_eq!(
         keys(&plan),
         [
+            "execution_role",
             "log_group",
             "ecs_task_definition",
             "ecs_service",
@@ -179,6 +181,43 @@ fn seed_000_scoring_api_on_fargate() {
         ]
     );
     insta::assert_snapshot!("seed000_scoring_api_fargate_production", render(&plan));
+    // Its own execution role, named in the task definition, reading exactly its secret.
+    let role = child(&plan, "execution_role");
+    assert_eq!(role.kind, "iam_role");
+    assert_eq!(role.name, "prod-scoring-api-execution");
+    assert!(
+        role.settings["policy"].contains(SECRET_ARN),
+        "{:?}",
+        role.settings
+    );
+    assert_eq!(role.settings_source["policy"], Source::Derived);
+    assert_eq!(
+        child(&plan, "ecs_task_definition").settings["execution_role"],
+        "prod-scoring-api-execution"
+    );
+}
+
+#[test]
+fn a_service_that_names_its_execution_role_gets_none_of_its_own() {
+    let arn = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole";
+    let plan = planned(&with(scoring_api_fargate, |i| {
+        i.execution_role_arn = Some(arn.to_string());
+    }));
+    assert!(
+        !keys(&plan).contains(&"execution_role"),
+        "{:?}",
+        keys(&plan)
+    );
+    let task = child(&plan, "ecs_task_definition");
+    assert!(
+        !task.settings.contains_key("execution_role"),
+        "{:?}",
+        task.settings
+    );
+    let HostPlan::Fargate(p) = &plan.host_plan else {
+        panic!("a Fargate plan")
+    };
+    assert_eq!(p.execution_role, None);
 }
 
 #[test]

@@ -1,12 +1,17 @@
 //! ECS Fargate: the desired log group, task definition, service and autoscaling from the plan; apply, read and delete.
 
 use super::*;
+use crate::backends::aws::iam::{self, DesiredRole};
 use crate::backends::aws::log_group::ObservedLogGroup;
+use crate::planner::api_service::EXECUTION_ROLE_KEY;
+use crate::planner::api_service::iam::{INLINE_POLICY_NAME, trust_policy};
 
 pub(super) struct FargateDesired {
     pub(super) region: String,
     /// `<environment>-`: the families of the environment's services start with it.
     pub(super) family_prefix: String,
+    /// The execution role the platform makes, unless the configuration names one.
+    pub(super) role: Option<DesiredRole>,
     pub(super) log: DesiredLogGroup,
     pub(super) task: DesiredTaskDefinition,
     pub(super) service: DesiredService,
@@ -41,6 +46,13 @@ pub(super) fn fargate_desired(
     FargateDesired {
         region: p.region.clone(),
         family_prefix: format!("{}-", plan.environment),
+        role: p.execution_role.as_ref().map(|role| DesiredRole {
+            name: role.name.clone(),
+            trust_policy: trust_policy(&role.principal),
+            policy_name: INLINE_POLICY_NAME.to_string(),
+            policy: role.policy.to_json(),
+            tags: plan.tags.clone(),
+        }),
         log: DesiredLogGroup {
             name: p.log_group.clone(),
             retention_days: p.log_retention_days as i32,
@@ -126,6 +138,14 @@ pub(super) async fn apply_fargate(
             Some(g) => Some(log_group::tagged(&logs, g).await?),
             None => None,
         };
+        let iam_client = match &d.role {
+            Some(_) => Some(aws.iam().await),
+            None => None,
+        };
+        let role_found = match (&d.role, &iam_client) {
+            (Some(role), Some(client)) => iam::find(client, &role.name, &role.policy_name).await?,
+            _ => None,
+        };
         if owner.creating {
             // Every child that exists under our names is checked before anything is made
             // or changed, so a refusal leaves the cloud exactly as it was; the service
@@ -153,7 +173,17 @@ pub(super) async fn apply_fargate(
                     &g.tags,
                 )?;
             }
+            if let Some(r) = &role_found {
+                owner.check(|| format!("The IAM role `{}`", r.name), &r.tags)?;
+            }
         }
+        // The role first: the task definition names it.
+        let role = match (&d.role, &iam_client) {
+            (Some(desired), Some(client)) => {
+                Some(iam::create_given(client, desired, owner, role_found).await?)
+            }
+            _ => None,
+        };
         let group = match log_group::create_given(&logs, &d.log, owner, group_found).await? {
             Some(adopted) => adopted,
             // Created: CreateLogGroup does not answer with the ARN the finish needs.
@@ -179,7 +209,14 @@ pub(super) async fn apply_fargate(
         };
         // A family without an active revision has no older one to deregister.
         let had_revisions = task_found.is_some();
-        let revision = task_definition::create_given(&ecs, &d.task, owner, task_found).await?;
+        let task = match &role {
+            Some(r) => &DesiredTaskDefinition {
+                execution_role_arn: Some(r.arn.clone()),
+                ..d.task.clone()
+            },
+            None => &d.task,
+        };
+        let revision = task_definition::create_given(&ecs, task, owner, task_found).await?;
         let mut service = d.service.clone();
         service.task_definition = revision.arn.clone();
         if let Some(current) = &service_found
@@ -200,6 +237,9 @@ pub(super) async fn apply_fargate(
             autoscaling::put_policy(&scaling, &d.policy).await?;
         }
         // The create is complete: from now on no other state may adopt these children.
+        if let (Some(r), Some(client)) = (&role, &iam_client) {
+            iam::finish(client, r).await?;
+        }
         log_group::finish(&logs, &group).await?;
         task_definition::finish(&ecs, &revision).await?;
         ecs_service::finish(&ecs, &running).await?;
@@ -229,6 +269,23 @@ pub(super) async fn read_fargate(
             look.target(&d.target.resource_id),
             look.policy(&d.policy.resource_id, &d.policy.name),
         );
+        if let Some(desired) = &d.role {
+            let client = ctx.aws.iam().await;
+            if let Some(r) = iam::find(&client, &desired.name, &desired.policy_name).await? {
+                // The policy as planned when it says the same as JSON; as found otherwise,
+                // so a change out of band shows as this child's drift.
+                let policy = match &r.policy {
+                    Some(p) if iam::same_json(p, &desired.policy) => desired.policy.clone(),
+                    Some(p) => compact_json(p),
+                    None => "none".to_string(),
+                };
+                seen.children.insert(
+                    EXECUTION_ROLE_KEY.into(),
+                    BTreeMap::from([("policy".to_string(), policy)]),
+                );
+                seen.ids.insert(EXECUTION_ROLE_KEY.into(), r.arn.clone());
+            }
+        }
         if let Some(g) = group? {
             let mut observed = BTreeMap::new();
             // A group that never expires reads back as no retention: that differs from
@@ -323,7 +380,18 @@ pub(super) async fn delete_fargate(
         autoscaling::delete_target(&scaling, &d.target.resource_id).await?;
         ecs_service::delete(&ecs, &d.service.cluster, &d.service.name, &ctx.cancel).await?;
         task_definition::delete(&ecs, &d.task.family).await?;
+        // The role last of what the tasks use: nothing runs with it any more.
+        if let Some(role) = &d.role {
+            iam::delete(&aws.iam().await, &role.name, &role.policy_name).await?;
+        }
         log_group::delete(&logs, &d.log.name).await
     })
     .await
+}
+
+/// A JSON document on one line, as the plan shows a policy found out of band.
+fn compact_json(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| text.to_string())
 }

@@ -109,7 +109,7 @@ fn schema() -> Schema {
                 opt("env", Type::map(Type::String), "Plain environment variables."),
                 opt("secrets", Type::map(Type::String), "Secrets by variable name, as references, never values: a Secrets Manager or SSM parameter ARN (Fargate), or `secret://NAME` for a secret already set on the Fly app or Worker (`fly secrets set`, `wrangler secret put`)."),
                 opt("regions", Type::list(Type::String), "Fly.io region codes for active-active (`[\"iad\", \"ams\"]`); several regions place an `auto` service on Fly.io. Default: the environment's region, or the Fly.io region nearest to it."),
-                opt("execution_role_arn", Type::String, "Fargate: IAM role ECS uses to pull the image, read `secrets` and write logs (needed on AWS for secrets and private images)."),
+                opt("execution_role_arn", Type::String, "Fargate: an IAM role of your own for ECS to pull the image, read `secrets` and write logs with. Without it the service gets its own execution role (`execution_role` in `expansion`), whose one inline policy allows exactly that: pulling this image from its ECR repository (nothing when the image is elsewhere), writing to this service's log group, and reading the Secrets Manager secrets and SSM parameters in `secrets` (with `kms:Decrypt` through those services)."),
                 opt("task_role_arn", Type::String, "Fargate: IAM role the service's code runs as."),
                 opt("tags", Type::map(Type::String), "Tags for every child on AWS (task definition, service, log group, autoscaling target). Precedence, lowest first: the provider's `default_tags`, the environment's tags, these, then the reserved `platform:*` and `managed-by` tags. On Fly.io the Machines carry them as metadata; Fly apps and Cloudflare Workers have no tags, so for those they show only in the plan."),
                 computed("id", Type::String, "`<environment>/<name>`, the import ID."),
@@ -226,6 +226,7 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
             secrets: unknown_secrets,
             tags: unknown_tags,
         },
+        execution_role_arn: text("execution_role_arn"),
     };
     if diags.has_errors() {
         Err(diags)
@@ -247,21 +248,6 @@ fn warnings(v: &[crate::planner::Violation]) -> Diagnostics {
             }
         })
         .collect()
-}
-
-/// Fargate without an execution role works on emulators but not on AWS when the task
-/// reads secrets (ECS fetches them with that role).
-fn role_warning(config: &Value, plan: &ServicePlan) -> Option<Diagnostic> {
-    (plan.placement.host == Host::AwsFargate
-        && get(config, "execution_role_arn").is_null()
-        && !attrs::string_map(get(config, "secrets")).is_empty())
-    .then(|| {
-        Diagnostic::warning(
-            "Fargate Secrets Need An Execution Role",
-            "ECS reads `secrets` with the task's execution role, and no `execution_role_arn` is set, so on AWS the tasks would fail to start. Set `execution_role_arn` to a role with `secretsmanager:GetSecretValue` (or `ssm:GetParameters`) on these secrets and the `AmazonECSTaskExecutionRolePolicy`.",
-        )
-        .at(AttributePath::attr("execution_role_arn"))
-    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -425,10 +411,8 @@ impl Composite for ApiServiceResource {
         planner::plan(input)
     }
 
-    fn notes(&self, config: &Value, plan: &ServicePlan) -> Diagnostics {
-        let mut notes = warnings(&plan.warnings);
-        notes.extend(role_warning(config, plan));
-        notes
+    fn notes(&self, _config: &Value, plan: &ServicePlan) -> Diagnostics {
+        warnings(&plan.warnings)
     }
 
     fn diff(

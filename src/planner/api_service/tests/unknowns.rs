@@ -16,10 +16,14 @@ fn unknown_values_make_unknown_only_the_settings_they_feed() {
         i.unknown.secrets = unknown(&["DATABASE_URL"]);
         i.unknown.env = unknown(&["DATABASE_HOST"]);
     }));
-    let want = BTreeMap::from([(
-        "ecs_task_definition".to_string(),
-        unknown(&["container.env_digest", "container.secrets.DATABASE_URL"]),
-    )]);
+    // The execution role's policy names the secrets it may read, so it waits too.
+    let want = BTreeMap::from([
+        (
+            "ecs_task_definition".to_string(),
+            unknown(&["container.env_digest", "container.secrets.DATABASE_URL"]),
+        ),
+        ("execution_role".to_string(), unknown(&["policy"])),
+    ]);
     assert_eq!(plan.unknown_settings, want);
     assert!(!plan.tags_unknown);
     // Names are known: the env list still shows the variable.

@@ -1,0 +1,357 @@
+//! The IAM a Fargate service gets when it brings no role of its own: an execution role whose
+//! one inline policy allows exactly what ECS does for this service — pull its image (when the
+//! image is in ECR), write to its own log group, read the secrets it references (and decrypt
+//! them through the service that holds them) — and nothing else.
+//!
+//! The policy is fully known at plan time: every ARN comes from the configuration except
+//! the account of the log group, which is the policy variable `${aws:PrincipalAccount}`
+//! (the role's own account, resolved by IAM when the policy is evaluated).
+
+use std::collections::BTreeSet;
+
+use super::validate::{SecretRef, secret_ref};
+
+/// Who assumes an execution role: the ECS agent on behalf of the task.
+pub const ECS_TASKS_PRINCIPAL: &str = "ecs-tasks.amazonaws.com";
+
+/// The name of the one inline policy on a role the platform makes.
+pub const INLINE_POLICY_NAME: &str = "platform";
+
+/// An IAM role the platform makes for a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolePlan {
+    /// The role's name, `<environment>-<service>-execution`.
+    pub name: String,
+    /// The service principal allowed to assume it.
+    pub principal: String,
+    /// Its one inline policy.
+    pub policy: PolicyDocument,
+}
+
+/// An IAM policy document: allow statements, rendered to JSON the same way every time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyDocument {
+    /// The statements, in a fixed order.
+    pub statements: Vec<Statement>,
+}
+
+/// One `Allow` statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// What the statement is for, e.g. `WriteLogs`.
+    pub sid: String,
+    /// Actions, e.g. `logs:PutLogEvents`.
+    pub actions: Vec<String>,
+    /// Resource ARNs (or `*` where the action has no resource-level permission).
+    pub resources: Vec<String>,
+    /// A `StringEquals` condition: key and allowed values.
+    pub condition: Option<(String, Vec<String>)>,
+}
+
+impl PolicyDocument {
+    /// The document as IAM takes it: compact JSON, keys in a fixed order.
+    pub fn to_json(&self) -> String {
+        let statements: Vec<serde_json::Value> = self
+            .statements
+            .iter()
+            .map(|s| {
+                let mut o = serde_json::Map::new();
+                o.insert("Sid".into(), s.sid.clone().into());
+                o.insert("Effect".into(), "Allow".into());
+                o.insert("Action".into(), s.actions.clone().into());
+                o.insert("Resource".into(), s.resources.clone().into());
+                if let Some((key, values)) = &s.condition {
+                    o.insert(
+                        "Condition".into(),
+                        serde_json::json!({ "StringEquals": { key: values } }),
+                    );
+                }
+                serde_json::Value::Object(o)
+            })
+            .collect();
+        serde_json::json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
+    }
+}
+
+/// The trust policy of a role `principal` assumes.
+pub fn trust_policy(principal: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": principal },
+            "Action": "sts:AssumeRole"
+        }]
+    })
+    .to_string()
+}
+
+/// The partition of an AWS region: `aws-cn` for China, `aws-us-gov` for GovCloud.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The ECR repository an image is pulled from, as an ARN, when the image is in ECR
+/// (`<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:tag|@digest]`).
+pub fn ecr_repository_arn(image: &str) -> Option<String> {
+    let (host, path) = image.split_once('/')?;
+    let mut labels = host.split('.');
+    let account = labels.next()?;
+    let (dkr, ecr, region) = (labels.next()?, labels.next()?, labels.next()?);
+    let rest: Vec<&str> = labels.collect();
+    let ecr_host = dkr == "dkr"
+        && ecr == "ecr"
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && (rest == ["amazonaws", "com"] || rest == ["amazonaws", "com", "cn"]);
+    if !ecr_host {
+        return None;
+    }
+    let repository = path.split('@').next()?;
+    let repository = match repository.rsplit_once(':') {
+        Some((repo, _tag)) => repo,
+        None => repository,
+    };
+    (!repository.is_empty()).then(|| {
+        format!(
+            "arn:{}:ecr:{region}:{account}:repository/{repository}",
+            partition(region)
+        )
+    })
+}
+
+/// The secret a reference reads, as the ARN a policy names: a Secrets Manager reference
+/// may end in `:<json-key>:<version-stage>:<version-id>`, which is not part of the ARN.
+fn secret_arn(reference: &str) -> String {
+    reference
+        .splitn(8, ':')
+        .take(7)
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The execution role of a Fargate service: `image` pulled, `log_group` written in
+/// `region`, and the `secrets` references (Secrets Manager or SSM parameter ARNs) read.
+pub fn execution_role<'a>(
+    name: String,
+    region: &str,
+    image: &str,
+    log_group: &str,
+    secrets: impl IntoIterator<Item = &'a str>,
+) -> RolePlan {
+    let mut statements = Vec::new();
+    if let Some(repository) = ecr_repository_arn(image) {
+        statements.push(Statement {
+            sid: "PullImage".into(),
+            actions: vec![
+                "ecr:BatchCheckLayerAvailability".into(),
+                "ecr:BatchGetImage".into(),
+                "ecr:GetDownloadUrlForLayer".into(),
+            ],
+            resources: vec![repository],
+            condition: None,
+        });
+        // The registry's token is account-wide: the action takes no resource.
+        statements.push(Statement {
+            sid: "AuthenticateToRegistry".into(),
+            actions: vec!["ecr:GetAuthorizationToken".into()],
+            resources: vec!["*".into()],
+            condition: None,
+        });
+    }
+    statements.push(Statement {
+        sid: "WriteLogs".into(),
+        actions: vec!["logs:CreateLogStream".into(), "logs:PutLogEvents".into()],
+        resources: vec![format!(
+            "arn:{}:logs:{region}:${{aws:PrincipalAccount}}:log-group:{log_group}:*",
+            partition(region)
+        )],
+        condition: None,
+    });
+    let mut managers = BTreeSet::new();
+    let mut parameters = BTreeSet::new();
+    let mut via = BTreeSet::new();
+    for reference in secrets {
+        let region_of = reference.split(':').nth(3).unwrap_or(region).to_string();
+        match secret_ref(reference) {
+            Some(SecretRef::SecretsManager) => {
+                managers.insert(secret_arn(reference));
+                via.insert(format!("secretsmanager.{region_of}.amazonaws.com"));
+            }
+            Some(SecretRef::SsmParameter) => {
+                parameters.insert(reference.to_string());
+                via.insert(format!("ssm.{region_of}.amazonaws.com"));
+            }
+            // Validation refuses anything else on Fargate.
+            _ => {}
+        }
+    }
+    if !managers.is_empty() {
+        statements.push(Statement {
+            sid: "ReadSecrets".into(),
+            actions: vec!["secretsmanager:GetSecretValue".into()],
+            resources: managers.into_iter().collect(),
+            condition: None,
+        });
+    }
+    if !parameters.is_empty() {
+        statements.push(Statement {
+            sid: "ReadParameters".into(),
+            actions: vec!["ssm:GetParameters".into()],
+            resources: parameters.into_iter().collect(),
+            condition: None,
+        });
+    }
+    if !via.is_empty() {
+        // A secret encrypted with a customer managed key is decrypted through the service
+        // that holds it; the key is not in the reference, the service is.
+        statements.push(Statement {
+            sid: "DecryptSecrets".into(),
+            actions: vec!["kms:Decrypt".into()],
+            resources: vec![format!(
+                "arn:{}:kms:*:${{aws:PrincipalAccount}}:key/*",
+                partition(region)
+            )],
+            condition: Some(("kms:ViaService".into(), via.into_iter().collect())),
+        });
+    }
+    RolePlan {
+        name,
+        principal: ECS_TASKS_PRINCIPAL.into(),
+        policy: PolicyDocument { statements },
+    }
+}
+
+/// The name of a service's execution role: IAM allows 64 characters, and the environment
+/// (≤ 20) and service names keep it well inside.
+pub fn execution_role_name(cloud_name: &str) -> String {
+    format!("{cloud_name}-execution")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ecr_image_names_its_repository_and_others_need_no_pull_permission() {
+        assert_eq!(
+            ecr_repository_arn("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.4.2")
+                .as_deref(),
+            Some("arn:aws:ecr:eu-west-1:123456789012:repository/team/api")
+        );
+        assert_eq!(
+            ecr_repository_arn("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:ab")
+                .as_deref(),
+            Some("arn:aws:ecr:eu-west-1:123456789012:repository/api")
+        );
+        assert_eq!(
+            ecr_repository_arn("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/api").as_deref(),
+            Some("arn:aws-cn:ecr:cn-north-1:123456789012:repository/api")
+        );
+        for other in [
+            "ghcr.io/acme/api:1.0.0",
+            "nginx:1.27",
+            "registry.fly.io/app:1",
+            "12345.dkr.ecr.eu-west-1.amazonaws.com/api",
+            "123456789012.dkr.ecr.eu-west-1.example.com/api",
+        ] {
+            assert_eq!(ecr_repository_arn(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn the_execution_policy_allows_exactly_the_image_the_log_group_and_the_secrets() {
+        let role = execution_role(
+            "prod-api-execution".into(),
+            "eu-west-1",
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:1",
+            "/platform/prod/api",
+            [
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf:password::",
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:stripe-XyZ123",
+                "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/flag",
+            ],
+        );
+        let doc: serde_json::Value = serde_json::from_str(&role.policy.to_json()).unwrap();
+        let by_sid = |sid: &str| {
+            doc["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == sid)
+                .cloned()
+                .unwrap_or_else(|| panic!("no {sid} in {doc}"))
+        };
+        assert_eq!(
+            by_sid("PullImage")["Resource"],
+            serde_json::json!(["arn:aws:ecr:eu-west-1:123456789012:repository/api"])
+        );
+        assert_eq!(
+            by_sid("WriteLogs")["Resource"],
+            serde_json::json!([
+                "arn:aws:logs:eu-west-1:${aws:PrincipalAccount}:log-group:/platform/prod/api:*"
+            ])
+        );
+        assert_eq!(
+            by_sid("ReadSecrets")["Resource"],
+            serde_json::json!([
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:stripe-XyZ123"
+            ])
+        );
+        assert_eq!(
+            by_sid("ReadParameters")["Resource"],
+            serde_json::json!(["arn:aws:ssm:eu-west-1:123456789012:parameter/prod/flag"])
+        );
+        assert_eq!(
+            by_sid("DecryptSecrets")["Condition"]["StringEquals"]["kms:ViaService"],
+            serde_json::json!([
+                "secretsmanager.eu-west-1.amazonaws.com",
+                "ssm.eu-west-1.amazonaws.com"
+            ])
+        );
+        // Nothing else: no wildcard action, and `*` only where ECR's token needs it.
+        for s in doc["Statement"].as_array().unwrap() {
+            assert_eq!(s["Effect"], "Allow");
+            for a in s["Action"].as_array().unwrap() {
+                assert!(!a.as_str().unwrap().contains('*'), "{s}");
+            }
+            if s["Resource"] == serde_json::json!(["*"]) {
+                assert_eq!(
+                    s["Action"],
+                    serde_json::json!(["ecr:GetAuthorizationToken"])
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_public_image_without_secrets_only_writes_its_logs() {
+        let role = execution_role(
+            "dev-api-execution".into(),
+            "us-east-1",
+            "ghcr.io/acme/api:1",
+            "/platform/dev/api",
+            [],
+        );
+        let sids: Vec<&str> = role
+            .policy
+            .statements
+            .iter()
+            .map(|s| s.sid.as_str())
+            .collect();
+        assert_eq!(sids, ["WriteLogs"]);
+        let trust: serde_json::Value =
+            serde_json::from_str(&trust_policy(&role.principal)).unwrap();
+        assert_eq!(
+            trust["Statement"][0]["Principal"]["Service"],
+            "ecs-tasks.amazonaws.com"
+        );
+    }
+}

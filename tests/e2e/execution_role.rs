@@ -1,0 +1,276 @@
+//! A Fargate service without `execution_role_arn` gets its own execution role: the plan
+//! shows the role and its policy before anything exists; apply makes the role in IAM with
+//! exactly that policy (its ECR repository, its log group, the secret and parameter it
+//! references, decryption through those services) and names it in the task definition;
+//! a policy widened out of band shows as drift and is put back; import finds the role as
+//! the service's own; destroy deletes the role.
+
+use crate::harness::{Aws, Cloud, REQUIRED_PROVIDERS, Terraform, block_on, terraform_versions};
+
+const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/api:1.0.0";
+const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:er/db-AbCdEf";
+const PARAMETER: &str = "arn:aws:ssm:us-east-1:123456789012:parameter/er/flag";
+
+fn config(env: &str, network: &str) -> String {
+    format!(
+        r#"
+{REQUIRED_PROVIDERS}
+provider "platform" {{}}
+
+resource "platform_environment" "env" {{
+  name   = "{env}"
+  tier   = "staging"
+  region = "us-east-1"
+{network}
+}}
+
+resource "platform_api_service" "api" {{
+  environment = platform_environment.env.context
+  name        = "api"
+  host        = "aws_fargate"
+  image       = "{IMAGE}"
+  port        = 8080
+  secrets     = {{ DATABASE_URL = "{SECRET}", FLAG = "{PARAMETER}" }}
+}}
+"#
+    )
+}
+
+/// The role's inline policy as IAM holds it, parsed.
+fn policy_in_iam(aws: &Aws, role: &str) -> Option<serde_json::Value> {
+    block_on(async {
+        let out = aws
+            .iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name("platform")
+            .send()
+            .await
+            .ok()?;
+        let text = out.policy_document();
+        let text = if text.starts_with('{') {
+            text.to_string()
+        } else {
+            // IAM answers URL-encoded documents.
+            let mut bytes = Vec::new();
+            let raw = text.as_bytes();
+            let mut i = 0;
+            while i < raw.len() {
+                if raw[i] == b'%' && i + 2 < raw.len() {
+                    let hex = std::str::from_utf8(&raw[i + 1..i + 3]).unwrap_or("00");
+                    bytes.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                    i += 3;
+                } else {
+                    bytes.push(raw[i]);
+                    i += 1;
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        serde_json::from_str(&text).ok()
+    })
+}
+
+fn statement(policy: &serde_json::Value, sid: &str) -> serde_json::Value {
+    policy["Statement"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["Sid"] == sid))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {sid} statement in {policy}"))
+}
+
+fn lifecycle(tf: &Terraform) {
+    let Cloud { moto, aws, network } = Cloud::with_network();
+    let env = format!("er{}", tf.version.replace('.', ""));
+    let role = format!("{env}-api-execution");
+    let wd = moto.workdir(&config(&env, &network.block()));
+
+    // 1. The plan shows the role and its whole policy before anything exists.
+    let plan = wd.run(tf, &["plan", "-no-color"]);
+    plan.expect_success();
+    for want in [
+        "\"execution_role\"",
+        "\"iam_role\"",
+        &format!("\"{role}\""),
+        "secretsmanager:GetSecretValue",
+        "ssm:GetParameters",
+        "ecr:BatchGetImage",
+        "${aws:PrincipalAccount}",
+    ] {
+        assert!(
+            plan.stdout.contains(want),
+            "{tf}: the plan lacks {want:?}:\n{}",
+            plan.stdout
+        );
+    }
+
+    // 2. Apply: the role exists with exactly the planned permissions, and the task
+    //    definition runs with it.
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let (arn, tags) = block_on(async {
+        let r = aws
+            .iam
+            .get_role()
+            .role_name(&role)
+            .send()
+            .await
+            .expect("the role exists")
+            .role
+            .expect("a role");
+        let tags = aws
+            .iam
+            .list_role_tags()
+            .role_name(&role)
+            .send()
+            .await
+            .expect("ListRoleTags")
+            .tags;
+        (r.arn, tags)
+    });
+    let tag = |k: &str| tags.iter().find(|t| t.key == k).map(|t| t.value.clone());
+    assert_eq!(tag("platform:environment").as_deref(), Some(env.as_str()));
+    assert_eq!(
+        tag("managed-by").as_deref(),
+        Some("terraform-provider-platform")
+    );
+    assert_eq!(tag("platform:lifecycle"), None, "{tf}: the create finished");
+    let policy = policy_in_iam(&aws, &role).expect("the inline policy");
+    assert_eq!(
+        statement(&policy, "ReadSecrets")["Resource"],
+        serde_json::json!([SECRET]),
+        "{tf}: exactly the referenced secret"
+    );
+    assert_eq!(
+        statement(&policy, "ReadParameters")["Resource"],
+        serde_json::json!([PARAMETER])
+    );
+    assert_eq!(
+        statement(&policy, "PullImage")["Resource"],
+        serde_json::json!(["arn:aws:ecr:us-east-1:123456789012:repository/acme/api"])
+    );
+    let logs = statement(&policy, "WriteLogs")["Resource"].to_string();
+    assert!(
+        logs.contains(&format!("log-group:/platform/{env}/api:*")),
+        "{logs}"
+    );
+    let sids: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect();
+    assert_eq!(
+        sids,
+        [
+            "PullImage",
+            "AuthenticateToRegistry",
+            "WriteLogs",
+            "ReadSecrets",
+            "ReadParameters",
+            "DecryptSecrets"
+        ],
+        "{tf}: nothing else"
+    );
+    let task_role = block_on(async {
+        aws.ecs
+            .describe_task_definition()
+            .task_definition(format!("{env}-api"))
+            .send()
+            .await
+            .expect("DescribeTaskDefinition")
+            .task_definition
+            .and_then(|t| t.execution_role_arn)
+    });
+    assert_eq!(task_role.as_deref(), Some(arn.as_str()), "{tf}");
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // 3. A policy widened out of band is drift of the role, and apply narrows it again.
+    block_on(async {
+        aws.iam
+            .put_role_policy()
+            .role_name(&role)
+            .policy_name("platform")
+            .policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            )
+            .send()
+            .await
+            .expect("PutRolePolicy");
+    });
+    let drift = wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"]);
+    drift.expect_code(2);
+    // Newer Terraform shows the JSON as `jsonencode(...)` with a structural diff, older
+    // as the strings themselves.
+    assert!(
+        drift.stdout.contains("Action   = \"*\" ->") || drift.stdout.contains("\"Action\":\"*\""),
+        "{tf}: the widened policy shows:\n{}",
+        drift.stdout
+    );
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let repaired = policy_in_iam(&aws, &role).expect("the inline policy");
+    assert_eq!(repaired, policy, "{tf}: the planned policy is back");
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // 4. Import into an empty state finds the role as the service's own: no changes.
+    let fresh = moto.workdir(&config(&env, &network.block()));
+    fresh
+        .run(
+            tf,
+            &["import", "-no-color", "platform_environment.env", &env],
+        )
+        .expect_success();
+    fresh
+        .run(
+            tf,
+            &[
+                "import",
+                "-no-color",
+                "platform_api_service.api",
+                &format!("{env}/api"),
+            ],
+        )
+        .expect_success();
+    let after_import = fresh.run(tf, &["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(
+        after_import.code, 0,
+        "{tf}: plan after import:\n{}",
+        after_import.stdout
+    );
+
+    // 5. Destroy deletes the role with everything else.
+    wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
+        .expect_success();
+    let gone = block_on(async { aws.iam.get_role().role_name(&role).send().await.is_err() });
+    assert!(gone, "{tf}: the role is deleted");
+}
+
+fn each(versions: &[&str]) {
+    let all = terraform_versions();
+    let chosen: Vec<&Terraform> = all
+        .iter()
+        .filter(|t| versions.iter().any(|v| t.version == *v))
+        .collect();
+    assert!(!chosen.is_empty(), "none of {versions:?} is installed");
+    for tf in chosen {
+        lifecycle(tf);
+    }
+}
+
+#[test]
+fn a_fargate_service_gets_a_least_privilege_execution_role_on_terraform_1_15() {
+    each(&["1.15.5"]);
+}
+
+#[test]
+fn a_fargate_service_gets_a_least_privilege_execution_role_on_terraform_1_11() {
+    each(&["1.11.4"]);
+}
+
+#[test]
+fn a_fargate_service_gets_a_least_privilege_execution_role_on_terraform_1_0() {
+    each(&["1.0.3"]);
+}
