@@ -130,6 +130,27 @@ pub async fn find(
     }))
 }
 
+/// The inline policy `policy_name` of the role `name`, decoded: one call, for a read.
+/// `None` when the role or the policy does not exist (either way the next apply makes
+/// them again).
+pub async fn policy(
+    client: &Client,
+    name: &str,
+    policy_name: &str,
+) -> Result<Option<String>, BackendError> {
+    match client
+        .get_role_policy()
+        .role_name(name)
+        .policy_name(policy_name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(decode_document(&out.policy_document))),
+        Err(e) if is_error(&e, "NoSuchEntity", None) => Ok(None),
+        Err(e) => Err(api_error(SERVICE, "GetRolePolicy", e)),
+    }
+}
+
 fn tag_list(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, BackendError> {
     tags.iter()
         .map(|(k, v)| {

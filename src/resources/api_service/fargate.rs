@@ -270,20 +270,22 @@ pub(super) async fn read_fargate(
             look.policy(&d.policy.resource_id, &d.policy.name),
         );
         if let Some(desired) = &d.role {
+            // One call: the role's policy. A role (or policy) that is gone leaves the
+            // expansion, and the next apply makes it again.
             let client = ctx.aws.iam().await;
-            if let Some(r) = iam::find(&client, &desired.name, &desired.policy_name).await? {
+            if let Some(found) = iam::policy(&client, &desired.name, &desired.policy_name).await? {
                 // The policy as planned when it says the same as JSON; as found otherwise,
                 // so a change out of band shows as this child's drift.
-                let policy = match &r.policy {
-                    Some(p) if iam::same_json(p, &desired.policy) => desired.policy.clone(),
-                    Some(p) => compact_json(p),
-                    None => "none".to_string(),
+                let policy = if iam::same_json(&found, &desired.policy) {
+                    desired.policy.clone()
+                } else {
+                    compact_json(&found)
                 };
                 seen.children.insert(
                     EXECUTION_ROLE_KEY.into(),
                     BTreeMap::from([("policy".to_string(), policy)]),
                 );
-                seen.ids.insert(EXECUTION_ROLE_KEY.into(), r.arn.clone());
+                seen.ids.insert(EXECUTION_ROLE_KEY.into(), desired.name.clone());
             }
         }
         if let Some(g) = group? {

@@ -116,7 +116,7 @@ fn schema() -> Schema {
                 computed("resolved_host", Type::String, "Where the service runs: `aws_fargate`, `fly` or `cloudflare_workers`."),
                 computed("placement_reason", Type::String, "Why it runs there, in one line."),
                 computed("url", Type::String, "Where the service answers: `https://<app>.fly.dev`, the Worker's route or workers.dev URL; null on Fargate (no load balancer is part of the service)."),
-                computed("child_ids", Type::map(Type::String), "Cloud IDs of the children by expansion key: task definition and service ARNs, scalable target, policy ARN, Fly machine IDs, Worker script and route IDs."),
+                computed("child_ids", Type::map(Type::String), "Cloud IDs of the children by expansion key: the execution role's name, task definition and service ARNs, scalable target, policy ARN, Fly machine IDs, Worker script and route IDs."),
                 attrs::tags_all_attribute(),
                 computed("expansion", Type::list(attrs::child_type()), "The cloud resources this service expands into, with their effective settings, `sources` (each source and the settings it decided) and monthly cost. Their tags are `tags_all`."),
                 computed("estimated_monthly_cost_usd", Type::Number, "Sum of the children's monthly cost from the dated price tables: Fargate vCPU and GB hours × minimum tasks, Fly.io machines, the Workers Paid plan base."),
