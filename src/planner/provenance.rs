@@ -128,6 +128,8 @@ fn service_input(tier: Tier, host: &str) -> ServiceInput {
         cloudflare_zone: workers.then(|| "example.dev".to_string()),
         unknown: UnknownValues::default(),
         execution_role_arn: None,
+        access: Vec::new(),
+        task_role_arn: None,
     }
 }
 

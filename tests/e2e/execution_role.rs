@@ -1,4 +1,5 @@
-//! A Fargate service without `execution_role_arn` gets its own execution role: the plan
+//! A Fargate service without `execution_role_arn` gets its own execution role, and one
+//! with `access` a task role of exactly those grants: the plan
 //! shows the role and its policy before anything exists; apply makes the role in IAM with
 //! exactly that policy (its ECR repository, its log group, the secret and parameter it
 //! references, decryption through those services) and names it in the task definition;
@@ -10,6 +11,7 @@ use crate::harness::{Aws, Cloud, REQUIRED_PROVIDERS, Terraform, block_on, terraf
 const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/api:1.0.0";
 const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:er/db-AbCdEf";
 const PARAMETER: &str = "arn:aws:ssm:us-east-1:123456789012:parameter/er/flag";
+const QUEUE: &str = "arn:aws:sqs:us-east-1:123456789012:er-jobs";
 
 fn config(env: &str, network: &str) -> String {
     format!(
@@ -31,9 +33,24 @@ resource "platform_api_service" "api" {{
   image       = "{IMAGE}"
   port        = 8080
   secrets     = {{ DATABASE_URL = "{SECRET}", FLAG = "{PARAMETER}" }}
+  access      = [jsonencode({{ Effect = "Allow", Action = ["sqs:SendMessage"], Resource = "{QUEUE}" }})]
 }}
 "#
     )
+}
+
+/// A role's ARN, if it exists.
+fn role_arn(aws: &Aws, role: &str) -> Option<String> {
+    block_on(async {
+        aws.iam
+            .get_role()
+            .role_name(role)
+            .send()
+            .await
+            .ok()?
+            .role
+            .map(|r| r.arn)
+    })
 }
 
 /// The role's inline policy as IAM holds it, parsed.
@@ -172,17 +189,32 @@ fn lifecycle(tf: &Terraform) {
         ],
         "{tf}: nothing else"
     );
-    let task_role = block_on(async {
-        aws.ecs
+    // `access` makes the task role: its policy is exactly the grant.
+    let task_role = format!("{env}-api-task");
+    let granted = policy_in_iam(&aws, &task_role).expect("the task role's policy");
+    assert_eq!(
+        granted["Statement"],
+        serde_json::json!([{"Action": ["sqs:SendMessage"], "Effect": "Allow", "Resource": QUEUE}]),
+        "{tf}: exactly the grant"
+    );
+    let (execution, task) = block_on(async {
+        let td = aws
+            .ecs
             .describe_task_definition()
             .task_definition(format!("{env}-api"))
             .send()
             .await
             .expect("DescribeTaskDefinition")
             .task_definition
-            .and_then(|t| t.execution_role_arn)
+            .expect("a task definition");
+        (td.execution_role_arn, td.task_role_arn)
     });
-    assert_eq!(task_role.as_deref(), Some(arn.as_str()), "{tf}");
+    assert_eq!(execution.as_deref(), Some(arn.as_str()), "{tf}");
+    assert_eq!(task, role_arn(&aws, &task_role), "{tf}");
+    assert!(
+        task.is_some(),
+        "{tf}: the task definition runs as the task role"
+    );
     wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
         .expect_code(0);
 
@@ -244,8 +276,16 @@ fn lifecycle(tf: &Terraform) {
     // 5. Destroy deletes the role with everything else.
     wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
         .expect_success();
-    let gone = block_on(async { aws.iam.get_role().role_name(&role).send().await.is_err() });
-    assert!(gone, "{tf}: the role is deleted");
+    assert_eq!(
+        role_arn(&aws, &role),
+        None,
+        "{tf}: the execution role is deleted"
+    );
+    assert_eq!(
+        role_arn(&aws, &task_role),
+        None,
+        "{tf}: the task role is deleted"
+    );
 }
 
 fn each(versions: &[&str]) {

@@ -31,6 +31,8 @@ pub struct FargatePlan {
     pub scaling: ScalingPlan,
     /// The execution role the platform makes, unless `execution_role_arn` is given.
     pub execution_role: Option<RolePlan>,
+    /// The task role `access` makes, if any.
+    pub task_role: Option<RolePlan>,
 }
 
 /// An HTTP health check: path and interval.
@@ -108,6 +110,17 @@ pub(super) fn expand_fargate(
                 input.secrets.values().map(String::as_str),
             )
         }),
+        // Validation accepted every grant: the ones that do not parse are not planned.
+        task_role: (!input.access.is_empty()).then(|| {
+            iam::task_role(
+                iam::task_role_name(cloud_name),
+                input
+                    .access
+                    .iter()
+                    .filter_map(|g| iam::grant(g).ok())
+                    .collect(),
+            )
+        }),
     };
 
     // The role ECS pulls the image, writes the logs and reads the secrets with: the
@@ -124,6 +137,22 @@ pub(super) fn expand_fargate(
         settings.child_noting_unknown(
             unknown,
             EXECUTION_ROLE_KEY,
+            host.provider(),
+            "iam_role",
+            &role.name,
+            0.0,
+        )
+    });
+    // The role the service's code runs as: exactly the grants of `access`.
+    let task_role = p.task_role.as_ref().map(|role| {
+        let mut settings = Settings::default();
+        settings
+            .set("name", &role.name, Source::Derived)
+            .set("assumed_by", &role.principal, Source::Fixed)
+            .set("policy", role.policy.to_json(), Source::Config);
+        settings.child_noting_unknown(
+            unknown,
+            TASK_ROLE_KEY,
             host.provider(),
             "iam_role",
             &role.name,
@@ -165,6 +194,9 @@ pub(super) fn expand_fargate(
     // A role of the configuration's own is the `execution_role_arn` input, shown there.
     if let Some(role) = &p.execution_role {
         task.set("execution_role", &role.name, Source::Derived);
+    }
+    if let Some(role) = &p.task_role {
+        task.set("task_role", &role.name, Source::Derived);
     }
     set_variables(&mut task, "container.", input);
     for (name, reference) in &input.secrets {
@@ -263,7 +295,7 @@ pub(super) fn expand_fargate(
             r.scaling.scale_in_cooldown_seconds.1,
         );
 
-    let children = role.into_iter().chain([
+    let children = role.into_iter().chain(task_role).chain([
         // Logs are priced by use (ingestion and storage), which the plan cannot know.
         log_group.child_noting_unknown(
             unknown,
@@ -308,5 +340,5 @@ pub(super) fn expand_fargate(
     ]);
     let children = children.collect();
     // A Fargate service has no public URL of its own: no load balancer is part of it.
-    (children, None, Some(HostPlan::Fargate(p)))
+    (children, None, Some(HostPlan::Fargate(Box::new(p))))
 }

@@ -31,8 +31,10 @@ pub struct RolePlan {
 /// An IAM policy document: allow statements, rendered to JSON the same way every time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PolicyDocument {
-    /// The statements, in a fixed order.
+    /// The statements the platform writes, in a fixed order.
     pub statements: Vec<Statement>,
+    /// Statements granted in the configuration (`access`), each as given, after those.
+    pub grants: Vec<serde_json::Value>,
 }
 
 /// One `Allow` statement.
@@ -68,6 +70,7 @@ impl PolicyDocument {
                 }
                 serde_json::Value::Object(o)
             })
+            .chain(self.grants.iter().cloned())
             .collect();
         serde_json::json!({ "Version": "2012-10-17", "Statement": statements }).to_string()
     }
@@ -224,8 +227,61 @@ pub fn execution_role<'a>(
     RolePlan {
         name,
         principal: ECS_TASKS_PRINCIPAL.into(),
-        policy: PolicyDocument { statements },
+        policy: PolicyDocument {
+            statements,
+            grants: Vec::new(),
+        },
     }
+}
+
+/// The task role of a service: what its code may do, exactly the `grants` (IAM policy
+/// statements) of its `access`.
+pub fn task_role(name: String, grants: Vec<serde_json::Value>) -> RolePlan {
+    RolePlan {
+        name,
+        principal: ECS_TASKS_PRINCIPAL.into(),
+        policy: PolicyDocument {
+            statements: Vec::new(),
+            grants,
+        },
+    }
+}
+
+/// A grant of `access` read as an IAM policy statement: a JSON object with `Effect`
+/// (`Allow` or `Deny`), `Action` or `NotAction`, `Resource` or `NotResource`, and no
+/// `Principal` (a task role's policy is identity-based). The reason it is not one, if so.
+pub fn grant(text: &str) -> Result<serde_json::Value, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("it is not JSON ({e})"))?;
+    let Some(o) = value.as_object() else {
+        return Err("it is not a JSON object (one statement, `{ \"Effect\": …, \"Action\": …, \"Resource\": … }`)".into());
+    };
+    match o.get("Effect").and_then(serde_json::Value::as_str) {
+        Some("Allow" | "Deny") => {}
+        _ => return Err("its `Effect` is not `Allow` or `Deny`".into()),
+    }
+    let listed = |k: &str| match o.get(k) {
+        Some(serde_json::Value::String(s)) => !s.is_empty(),
+        Some(serde_json::Value::Array(a)) => {
+            !a.is_empty() && a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+        }
+        _ => false,
+    };
+    if !listed("Action") && !listed("NotAction") {
+        return Err("it names no `Action` (a string or a list of strings)".into());
+    }
+    if !listed("Resource") && !listed("NotResource") {
+        return Err("it names no `Resource` (a string or a list of strings)".into());
+    }
+    if o.contains_key("Principal") || o.contains_key("NotPrincipal") {
+        return Err("it has a `Principal`, which only resource policies have; a task role's policy applies to the role".into());
+    }
+    Ok(value)
+}
+
+/// The name of a service's task role.
+pub fn task_role_name(cloud_name: &str) -> String {
+    format!("{cloud_name}-task")
 }
 
 /// The name of a service's execution role: IAM allows 64 characters, and the environment
@@ -328,6 +384,42 @@ mod tests {
                     serde_json::json!(["ecr:GetAuthorizationToken"])
                 );
             }
+        }
+    }
+
+    #[test]
+    fn grants_are_identity_policy_statements_and_land_in_the_task_role_as_given() {
+        let read =
+            r#"{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::uploads/*"}"#;
+        let role = task_role("prod-api-task".into(), vec![grant(read).unwrap()]);
+        let doc: serde_json::Value = serde_json::from_str(&role.policy.to_json()).unwrap();
+        assert_eq!(
+            doc["Statement"],
+            serde_json::json!([serde_json::from_str::<serde_json::Value>(read).unwrap()])
+        );
+        for (bad, why) in [
+            ("s3:GetObject", "not JSON"),
+            ("[1]", "not a JSON object"),
+            (
+                r#"{"Effect":"Maybe","Action":"s3:GetObject","Resource":"*"}"#,
+                "`Effect`",
+            ),
+            (r#"{"Effect":"Allow","Resource":"*"}"#, "no `Action`"),
+            (
+                r#"{"Effect":"Allow","Action":[],"Resource":"*"}"#,
+                "no `Action`",
+            ),
+            (
+                r#"{"Effect":"Allow","Action":"s3:GetObject"}"#,
+                "no `Resource`",
+            ),
+            (
+                r#"{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}"#,
+                "`Principal`",
+            ),
+        ] {
+            let err = grant(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
         }
     }
 

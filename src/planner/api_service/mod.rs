@@ -73,6 +73,9 @@ pub use fargate::{FargatePlan, HealthCheckPlan, ScalingPlan};
 /// The key of a Fargate service's execution role in its expansion, when the platform
 /// makes it.
 pub const EXECUTION_ROLE_KEY: &str = "execution_role";
+
+/// The key of a Fargate service's task role in its expansion (made from `access`).
+pub const TASK_ROLE_KEY: &str = "task_role";
 use fly::*;
 pub use fly::{FlyMachinePlan, FlyPlan};
 use resolve::*;
@@ -186,6 +189,11 @@ pub struct ServiceInput {
     /// Fargate: the execution role the configuration names; without one the service gets
     /// its own ([`iam::execution_role`]).
     pub execution_role_arn: Option<String>,
+    /// Fargate: grants for the service's code (IAM policy statements as JSON), which make
+    /// its task role ([`iam::task_role`]).
+    pub access: Vec<String>,
+    /// Fargate: the task role the configuration names, instead of `access`.
+    pub task_role_arn: Option<String>,
 }
 
 /// Map entries whose values are only known after apply (an `env` value from a database's
@@ -296,7 +304,7 @@ pub struct ServicePlan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum HostPlan {
     /// ECS Fargate.
-    Fargate(FargatePlan),
+    Fargate(Box<FargatePlan>),
     /// Fly.io Machines.
     Fly(FlyPlan),
     /// Cloudflare Workers.
@@ -455,6 +463,7 @@ fn analyse(input: &ServiceInput) -> Analysis {
     let scaling = resolve_scaling(input, host, &mut errors, &mut warnings);
     let health_check = resolve_health_check(input, host, &mut errors, &mut warnings);
     check_variables(input, host, &mut errors);
+    check_access(input, host, &mut errors);
     let regions = host.and_then(|host| resolve_regions(input, host, &mut errors, &mut warnings));
     if host == Some(Host::AwsFargate) && ctx.network.subnet_ids.is_empty() {
         errors.push(messages::missing_setting(

@@ -77,6 +77,8 @@ fn scoring_api_fargate() -> ServiceInput {
         cloudflare_zone: None,
         unknown: UnknownValues::default(),
         execution_role_arn: None,
+        access: Vec::new(),
+        task_role_arn: None,
     }
 }
 
@@ -194,6 +196,71 @@ fn seed_000_scoring_api_on_fargate() {
     assert_eq!(
         child(&plan, "ecs_task_definition").settings["execution_role"],
         "prod-scoring-api-execution"
+    );
+}
+
+#[test]
+fn access_makes_a_task_role_with_exactly_those_grants() {
+    let grant = r#"{"Effect":"Allow","Action":["sqs:ReceiveMessage"],"Resource":"arn:aws:sqs:eu-west-1:123456789012:jobs"}"#;
+    let plan = planned(&with(scoring_api_fargate, |i| {
+        i.access = vec![grant.to_string()];
+    }));
+    let role = child(&plan, "task_role");
+    assert_eq!(role.name, "prod-scoring-api-task");
+    assert_eq!(role.settings_source["policy"], Source::Config);
+    let doc: serde_json::Value = serde_json::from_str(&role.settings["policy"]).unwrap();
+    assert_eq!(
+        doc["Statement"],
+        serde_json::json!([serde_json::from_str::<serde_json::Value>(grant).unwrap()])
+    );
+    assert_eq!(
+        child(&plan, "ecs_task_definition").settings["task_role"],
+        "prod-scoring-api-task"
+    );
+    // Without `access`, no task role.
+    assert!(!keys(&planned(&scoring_api_fargate())).contains(&"task_role"));
+}
+
+#[test]
+fn access_is_checked_at_plan_time() {
+    let grant = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#;
+    let problems = |change: &dyn Fn(&mut ServiceInput)| -> Vec<(String, String)> {
+        let mut input = scoring_api_fargate();
+        change(&mut input);
+        validate(&input)
+            .into_iter()
+            .map(|v| (v.path.to_string(), v.detail))
+            .collect()
+    };
+    let bad = problems(&|i| i.access = vec![grant.into(), "s3:GetObject".into()]);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(
+        bad[0].0.contains("access") && bad[0].0.contains('1'),
+        "{bad:?}"
+    );
+    assert!(
+        bad[0]
+            .1
+            .contains("`access[1]` is not an IAM policy statement"),
+        "{bad:?}"
+    );
+    let both = problems(&|i| {
+        i.access = vec![grant.into()];
+        i.task_role_arn = Some("arn:aws:iam::123456789012:role/app".into());
+    });
+    assert!(
+        both.iter()
+            .any(|(_, d)| d.contains("`access` and `task_role_arn` are both set")),
+        "{both:?}"
+    );
+    let mut fly = scoring_api_fly();
+    fly.access = vec![grant.into()];
+    let on_fly: Vec<String> = validate(&fly).into_iter().map(|v| v.detail).collect();
+    assert!(
+        on_fly
+            .iter()
+            .any(|d| d.contains("through an ECS task role")),
+        "{on_fly:?}"
     );
 }
 

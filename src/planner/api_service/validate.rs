@@ -325,3 +325,40 @@ pub(super) fn check_zone(zone: &str, out: &mut Vec<Violation>) {
 }
 
 // ---- expansion -------------------------------------------------------------------------
+
+/// `access`: each grant an identity policy statement, on Fargate only, and not beside a
+/// `task_role_arn` of the configuration's own.
+pub(super) fn check_access(input: &ServiceInput, host: Option<Host>, out: &mut Vec<Violation>) {
+    if input.access.is_empty() {
+        return;
+    }
+    if input.task_role_arn.is_some() {
+        out.push(messages::conflicting_attributes(
+            AttributePath::attr("access"),
+            "access",
+            "task_role_arn",
+            "`access` makes the service's own task role, and `task_role_arn` names another",
+        ));
+    }
+    if let Some(host) = host.filter(|h| *h != Host::AwsFargate) {
+        out.push(Violation::new(
+            AttributePath::attr("access"),
+            "Access Needs AWS",
+            format!(
+                "`access` grants AWS permissions through an ECS task role, but this service runs on {}. Remove `access`, or set `host = \"aws_fargate\"`.",
+                host.as_str()
+            ),
+        ));
+    }
+    for (i, text) in input.access.iter().enumerate() {
+        if let Err(why) = iam::grant(text) {
+            out.push(Violation::new(
+                AttributePath::attr("access").then_index(i),
+                "Invalid Grant",
+                format!(
+                    "`access[{i}]` is not an IAM policy statement: {why}. Use a grant a data resource exports, or write one statement, e.g. `jsonencode({{ Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = \"arn:aws:s3:::uploads/*\" }})`."
+                ),
+            ));
+        }
+    }
+}

@@ -3,15 +3,16 @@
 use super::*;
 use crate::backends::aws::iam::{self, DesiredRole};
 use crate::backends::aws::log_group::ObservedLogGroup;
-use crate::planner::api_service::EXECUTION_ROLE_KEY;
 use crate::planner::api_service::iam::{INLINE_POLICY_NAME, trust_policy};
+use crate::planner::api_service::{EXECUTION_ROLE_KEY, TASK_ROLE_KEY};
 
 pub(super) struct FargateDesired {
     pub(super) region: String,
     /// `<environment>-`: the families of the environment's services start with it.
     pub(super) family_prefix: String,
-    /// The execution role the platform makes, unless the configuration names one.
-    pub(super) role: Option<DesiredRole>,
+    /// The roles the platform makes, by expansion key: the execution role unless the
+    /// configuration names one, and the task role when `access` grants anything.
+    pub(super) roles: Vec<(&'static str, DesiredRole)>,
     pub(super) log: DesiredLogGroup,
     pub(super) task: DesiredTaskDefinition,
     pub(super) service: DesiredService,
@@ -46,13 +47,25 @@ pub(super) fn fargate_desired(
     FargateDesired {
         region: p.region.clone(),
         family_prefix: format!("{}-", plan.environment),
-        role: p.execution_role.as_ref().map(|role| DesiredRole {
-            name: role.name.clone(),
-            trust_policy: trust_policy(&role.principal),
-            policy_name: INLINE_POLICY_NAME.to_string(),
-            policy: role.policy.to_json(),
-            tags: plan.tags.clone(),
-        }),
+        roles: [
+            (EXECUTION_ROLE_KEY, &p.execution_role),
+            (TASK_ROLE_KEY, &p.task_role),
+        ]
+        .into_iter()
+        .filter_map(|(key, role)| {
+            let role = role.as_ref()?;
+            Some((
+                key,
+                DesiredRole {
+                    name: role.name.clone(),
+                    trust_policy: trust_policy(&role.principal),
+                    policy_name: INLINE_POLICY_NAME.to_string(),
+                    policy: role.policy.to_json(),
+                    tags: plan.tags.clone(),
+                },
+            ))
+        })
+        .collect(),
         log: DesiredLogGroup {
             name: p.log_group.clone(),
             retention_days: p.log_retention_days as i32,
@@ -138,14 +151,11 @@ pub(super) async fn apply_fargate(
             Some(g) => Some(log_group::tagged(&logs, g).await?),
             None => None,
         };
-        let iam_client = match &d.role {
-            Some(_) => Some(aws.iam().await),
-            None => None,
-        };
-        let role_found = match (&d.role, &iam_client) {
-            (Some(role), Some(client)) => iam::find(client, &role.name, &role.policy_name).await?,
-            _ => None,
-        };
+        let iam_client = aws.iam().await;
+        let mut roles_found = Vec::new();
+        for (_, role) in &d.roles {
+            roles_found.push(iam::find(&iam_client, &role.name, &role.policy_name).await?);
+        }
         if owner.creating {
             // Every child that exists under our names is checked before anything is made
             // or changed, so a refusal leaves the cloud exactly as it was; the service
@@ -173,17 +183,16 @@ pub(super) async fn apply_fargate(
                     &g.tags,
                 )?;
             }
-            if let Some(r) = &role_found {
+            for r in roles_found.iter().flatten() {
                 owner.check(|| format!("The IAM role `{}`", r.name), &r.tags)?;
             }
         }
-        // The role first: the task definition names it.
-        let role = match (&d.role, &iam_client) {
-            (Some(desired), Some(client)) => {
-                Some(iam::create_given(client, desired, owner, role_found).await?)
-            }
-            _ => None,
-        };
+        // The roles first: the task definition names them.
+        let mut roles = BTreeMap::new();
+        for ((key, desired), found) in d.roles.iter().zip(roles_found) {
+            let role = iam::create_given(&iam_client, desired, owner, found).await?;
+            roles.insert(*key, role);
+        }
         let group = match log_group::create_given(&logs, &d.log, owner, group_found).await? {
             Some(adopted) => adopted,
             // Created: CreateLogGroup does not answer with the ARN the finish needs.
@@ -209,12 +218,12 @@ pub(super) async fn apply_fargate(
         };
         // A family without an active revision has no older one to deregister.
         let had_revisions = task_found.is_some();
-        let task = match &role {
-            Some(r) => &DesiredTaskDefinition {
-                execution_role_arn: Some(r.arn.clone()),
-                ..d.task.clone()
-            },
-            None => &d.task,
+        let arn = |key: &str| roles.get(key).map(|r: &iam::ObservedRole| r.arn.clone());
+        let task = &DesiredTaskDefinition {
+            execution_role_arn: arn(EXECUTION_ROLE_KEY)
+                .or_else(|| d.task.execution_role_arn.clone()),
+            task_role_arn: arn(TASK_ROLE_KEY).or_else(|| d.task.task_role_arn.clone()),
+            ..d.task.clone()
         };
         let revision = task_definition::create_given(&ecs, task, owner, task_found).await?;
         let mut service = d.service.clone();
@@ -237,8 +246,8 @@ pub(super) async fn apply_fargate(
             autoscaling::put_policy(&scaling, &d.policy).await?;
         }
         // The create is complete: from now on no other state may adopt these children.
-        if let (Some(r), Some(client)) = (&role, &iam_client) {
-            iam::finish(client, r).await?;
+        for role in roles.values() {
+            iam::finish(&iam_client, role).await?;
         }
         log_group::finish(&logs, &group).await?;
         task_definition::finish(&ecs, &revision).await?;
@@ -269,7 +278,7 @@ pub(super) async fn read_fargate(
             look.target(&d.target.resource_id),
             look.policy(&d.policy.resource_id, &d.policy.name),
         );
-        if let Some(desired) = &d.role {
+        for (key, desired) in &d.roles {
             // One call: the role's policy. A role (or policy) that is gone leaves the
             // expansion, and the next apply makes it again.
             let client = ctx.aws.iam().await;
@@ -282,10 +291,10 @@ pub(super) async fn read_fargate(
                     compact_json(&found)
                 };
                 seen.children.insert(
-                    EXECUTION_ROLE_KEY.into(),
+                    key.to_string(),
                     BTreeMap::from([("policy".to_string(), policy)]),
                 );
-                seen.ids.insert(EXECUTION_ROLE_KEY.into(), desired.name.clone());
+                seen.ids.insert(key.to_string(), desired.name.clone());
             }
         }
         if let Some(g) = group? {
@@ -383,7 +392,7 @@ pub(super) async fn delete_fargate(
         ecs_service::delete(&ecs, &d.service.cluster, &d.service.name, &ctx.cancel).await?;
         task_definition::delete(&ecs, &d.task.family).await?;
         // The role last of what the tasks use: nothing runs with it any more.
-        if let Some(role) = &d.role {
+        for (_, role) in &d.roles {
             iam::delete(&aws.iam().await, &role.name, &role.policy_name).await?;
         }
         log_group::delete(&logs, &d.log.name).await
@@ -396,4 +405,29 @@ fn compact_json(text: &str) -> String {
     serde_json::from_str::<serde_json::Value>(text)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| text.to_string())
+}
+
+/// The grants of the task role `name`, when the service has one: the `access` an import
+/// restores.
+pub(super) async fn task_role_grants(
+    name: &str,
+    ctx: &CallContext,
+) -> Result<Vec<String>, BackendError> {
+    let client = ctx.aws.iam().await;
+    Ok(iam::policy(&client, name, INLINE_POLICY_NAME)
+        .await?
+        .map(|p| grants_of(&p))
+        .unwrap_or_default())
+}
+
+/// The statements of a role's policy, each as compact JSON: the `access` an import restores.
+fn grants_of(policy: &str) -> Vec<String> {
+    serde_json::from_str::<serde_json::Value>(policy)
+        .ok()
+        .and_then(|doc| doc.get("Statement").cloned())
+        .and_then(|s| s.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }

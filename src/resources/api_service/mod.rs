@@ -110,7 +110,8 @@ fn schema() -> Schema {
                 opt("secrets", Type::map(Type::String), "Secrets by variable name, as references, never values: a Secrets Manager or SSM parameter ARN (Fargate), or `secret://NAME` for a secret already set on the Fly app or Worker (`fly secrets set`, `wrangler secret put`)."),
                 opt("regions", Type::list(Type::String), "Fly.io region codes for active-active (`[\"iad\", \"ams\"]`); several regions place an `auto` service on Fly.io. Default: the environment's region, or the Fly.io region nearest to it."),
                 opt("execution_role_arn", Type::String, "Fargate: an IAM role of your own for ECS to pull the image, read `secrets` and write logs with. Without it the service gets its own execution role (`execution_role` in `expansion`), whose one inline policy allows exactly that: pulling this image from its ECR repository (nothing when the image is elsewhere), writing to this service's log group, and reading the Secrets Manager secrets and SSM parameters in `secrets` (with `kms:Decrypt` through those services)."),
-                opt("task_role_arn", Type::String, "Fargate: IAM role the service's code runs as."),
+                opt("task_role_arn", Type::String, "Fargate: an IAM role of your own for the service's code to run as. Or use `access`."),
+                opt("access", Type::list(Type::String), "Fargate: what the service's code may do in AWS, as grants: IAM policy statements (JSON objects with `Effect`, `Action`, `Resource`), such as the `grants` the data resources export, or `jsonencode({ Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = \"arn:aws:s3:::uploads/*\" })`. The service gets a task role (`task_role` in `expansion`) whose one inline policy is exactly these statements. Not with `task_role_arn`."),
                 opt("tags", Type::map(Type::String), "Tags for every child on AWS (task definition, service, log group, autoscaling target). Precedence, lowest first: the provider's `default_tags`, the environment's tags, these, then the reserved `platform:*` and `managed-by` tags. On Fly.io the Machines carry them as metadata; Fly apps and Cloudflare Workers have no tags, so for those they show only in the plan."),
                 computed("id", Type::String, "`<environment>/<name>`, the import ID."),
                 computed("resolved_host", Type::String, "Where the service runs: `aws_fargate`, `fly` or `cloudflare_workers`."),
@@ -227,6 +228,8 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
             tags: unknown_tags,
         },
         execution_role_arn: text("execution_role_arn"),
+        access: attrs::strings(get(v, "access")),
+        task_role_arn: text("task_role_arn"),
     };
     if diags.has_errors() {
         Err(diags)
@@ -650,6 +653,26 @@ async fn import_state(
         ),
     ];
     fields.extend(spec::decode(SPEC, &seen.spec));
+    if host == Host::AwsFargate {
+        // `access` is not in the record (a tag cannot hold JSON): the task role's policy
+        // holds it, one grant per statement.
+        let role = crate::planner::api_service::iam::task_role_name(&naming::child_name(
+            env_ctx.as_ref().map_or("", |c| c.name.as_str()),
+            name,
+        ));
+        match fargate::task_role_grants(&role, ctx).await {
+            Ok(grants) if !grants.is_empty() => {
+                fields.push(("access", attrs::string_list(&grants)));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return (
+                    None,
+                    Diagnostics::from_error(diagnostic("Read The Task Role", e)),
+                );
+            }
+        }
+    }
     match host {
         Host::CloudflareWorkers => {
             fields.push((
@@ -711,7 +734,7 @@ async fn import_state(
 const EXPANSION: &str = "\
 The children depend on the host the service is placed on (`resolved_host`, with the reason in `placement_reason`):
 
-- **`aws_fargate`**: a CloudWatch Logs group `/platform/<environment>/<name>` with the environment's log retention (`log_group`; logs are priced by use, so the plan shows no cost for it), an ECS task definition logging to it (`ecs_task_definition`), an ECS service in the environment's cluster (`ecs_service`), an Application Auto Scaling target between `scaling.min` and `scaling.max` (`autoscaling_target`) and a target-tracking policy on average CPU (`autoscaling_policy`).
+- **`aws_fargate`**: unless `execution_role_arn` is set, an IAM execution role (`execution_role`) whose one inline policy allows exactly the image pull (from the image's ECR repository; nothing for other registries), writing to the service's log group and reading the secrets it references; with `access`, a task role (`task_role`) whose policy is exactly those grants; a CloudWatch Logs group `/platform/<environment>/<name>` with the environment's log retention (`log_group`; logs are priced by use, so the plan shows no cost for it), an ECS task definition logging to it (`ecs_task_definition`), an ECS service in the environment's cluster (`ecs_service`), an Application Auto Scaling target between `scaling.min` and `scaling.max` (`autoscaling_target`) and a target-tracking policy on average CPU (`autoscaling_policy`).
 - **`fly`**: a Fly.io app (`fly_app`) and one machine per region × `scaling.min` (`fly_machine_<region>_<n>`).
 - **`cloudflare_workers`**: a Worker script (`worker_script`) and either a route `<environment>-<name>.<zone>/*` on the configured zone (`worker_route`) or the workers.dev subdomain (`workers_dev_subdomain`).
 
