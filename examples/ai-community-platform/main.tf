@@ -54,12 +54,6 @@ variable "aws_account_id" {
   default     = "123456789012"
 }
 
-variable "execution_role_arn" {
-  description = "IAM role ECS uses to pull the image and read the Secrets Manager secrets."
-  type        = string
-  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
-}
-
 variable "image" {
   description = "The monolith's container image."
   type        = string
@@ -129,13 +123,12 @@ resource "platform_environment" "this" {
 resource "platform_api_service" "web" {
   for_each = local.environments
 
-  environment        = platform_environment.this[each.key].context
-  name               = "web"
-  image              = var.image
-  port               = 3000
-  cpu                = each.value.cpu
-  memory             = each.value.memory
-  execution_role_arn = var.execution_role_arn
+  environment = platform_environment.this[each.key].context
+  name        = "web"
+  image       = var.image
+  port        = 3000
+  cpu         = each.value.cpu
+  memory      = each.value.memory
 
   requirements {
     private_network_access = true

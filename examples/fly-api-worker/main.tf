@@ -65,12 +65,6 @@ variable "aws_account_id" {
   default     = "123456789012"
 }
 
-variable "execution_role_arn" {
-  description = "IAM role ECS uses to pull images and read the Secrets Manager secrets."
-  type        = string
-  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
-}
-
 variable "image_tag" {
   description = "Version of the API and worker images."
   type        = string
@@ -130,9 +124,8 @@ resource "platform_api_service" "api" {
   image       = "ghcr.io/example/backend-api:${var.image_tag}"
   port        = 8080
   # A size both hosts offer: shared-cpu-1x on Fly.io, 1 vCPU / 2 GB on Fargate.
-  cpu                = "1"
-  memory             = "2GB"
-  execution_role_arn = var.api_host == "aws_fargate" ? var.execution_role_arn : null
+  cpu    = "1"
+  memory = "2GB"
 
   requirements {
     private_network_access = true
@@ -154,12 +147,11 @@ resource "platform_api_service" "api" {
 resource "platform_api_service" "worker" {
   for_each = local.environments
 
-  environment        = platform_environment.this[each.key].context
-  name               = "worker"
-  image              = "ghcr.io/example/backend-worker:${var.image_tag}"
-  cpu                = "0.5"
-  memory             = "1GB"
-  execution_role_arn = var.execution_role_arn
+  environment = platform_environment.this[each.key].context
+  name        = "worker"
+  image       = "ghcr.io/example/backend-worker:${var.image_tag}"
+  cpu         = "0.5"
+  memory      = "1GB"
 
   requirements {
     background_work        = true

@@ -76,12 +76,6 @@ variable "aws_account_id" {
   default     = "123456789012"
 }
 
-variable "execution_role_arn" {
-  description = "ecsTaskExecutionRole: pulls images from ECR and reads the secrets."
-  type        = string
-  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
-}
-
 variable "task_role_arn" {
   description = "infraPlatformTaskRole: what the platform's code may call (Secrets Manager, S3)."
   type        = string
@@ -170,14 +164,13 @@ resource "platform_environment" "this" {
 resource "platform_api_service" "platform" {
   for_each = local.environments
 
-  environment        = platform_environment.this[each.key].context
-  name               = "platform-api"
-  image              = "${var.aws_account_id}.dkr.ecr.${each.value.region}.amazonaws.com/infrar-platform:${var.image_tag}"
-  port               = 8080
-  cpu                = each.value.api_cpu
-  memory             = each.value.api_memory
-  execution_role_arn = var.execution_role_arn
-  task_role_arn      = var.task_role_arn
+  environment   = platform_environment.this[each.key].context
+  name          = "platform-api"
+  image         = "${var.aws_account_id}.dkr.ecr.${each.value.region}.amazonaws.com/infrar-platform:${var.image_tag}"
+  port          = 8080
+  cpu           = each.value.api_cpu
+  memory        = each.value.api_memory
+  task_role_arn = var.task_role_arn
 
   requirements {
     private_network_access = true
@@ -217,13 +210,12 @@ resource "platform_api_service" "platform" {
 # queue); CPU-tracking autoscaling cannot scale out from zero tasks. Also the Container
 # Builder, which needs a Docker daemon (privileged containers, not offered by Fargate).
 resource "platform_api_service" "executor" {
-  environment        = platform_environment.this["production"].context
-  name               = "tofu-executor"
-  image              = "${var.aws_account_id}.dkr.ecr.${var.region}.amazonaws.com/infrar-terraform-executor:${var.image_tag}"
-  cpu                = "2 vCPU"
-  memory             = "4GB"
-  execution_role_arn = var.execution_role_arn
-  task_role_arn      = var.task_role_arn
+  environment   = platform_environment.this["production"].context
+  name          = "tofu-executor"
+  image         = "${var.aws_account_id}.dkr.ecr.${var.region}.amazonaws.com/infrar-terraform-executor:${var.image_tag}"
+  cpu           = "2 vCPU"
+  memory        = "4GB"
+  task_role_arn = var.task_role_arn
 
   requirements {
     background_work        = true

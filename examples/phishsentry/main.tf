@@ -58,12 +58,6 @@ variable "security_group_ids" {
   }
 }
 
-variable "execution_role_arn" {
-  description = "IAM role ECS uses to pull images and read the Secrets Manager secrets."
-  type        = string
-  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
-}
-
 variable "aws_account_id" {
   description = "Account holding the Secrets Manager secrets."
   type        = string
@@ -174,13 +168,12 @@ resource "platform_api_service" "scoring" {
 resource "platform_api_service" "model_engine" {
   for_each = local.environments
 
-  environment        = platform_environment.this[each.key].context
-  name               = "model-engine"
-  image              = "${var.aws_account_id}.dkr.ecr.${var.region}.amazonaws.com/phishsentry-model-engine:1.0.0"
-  port               = 8000
-  cpu                = each.value.model_cpu
-  memory             = each.value.model_memory
-  execution_role_arn = var.execution_role_arn
+  environment = platform_environment.this[each.key].context
+  name        = "model-engine"
+  image       = "${var.aws_account_id}.dkr.ecr.${var.region}.amazonaws.com/phishsentry-model-engine:1.0.0"
+  port        = 8000
+  cpu         = each.value.model_cpu
+  memory      = each.value.model_memory
 
   requirements {
     cpu_ms_per_request     = 2000

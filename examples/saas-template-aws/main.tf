@@ -64,12 +64,6 @@ variable "aws_account_id" {
   default     = "123456789012"
 }
 
-variable "execution_role_arn" {
-  description = "IAM role ECS uses to pull the image and read the Secrets Manager secrets."
-  type        = string
-  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
-}
-
 variable "image" {
   description = "The app service's container image."
   type        = string
@@ -142,13 +136,12 @@ resource "platform_environment" "this" {
 resource "platform_api_service" "app" {
   for_each = local.environments
 
-  environment        = platform_environment.this[each.key].context
-  name               = "app"
-  image              = var.image
-  port               = 8080
-  cpu                = each.key == "production" ? "1 vCPU" : "0.5"
-  memory             = each.key == "production" ? "2GB" : "1GB"
-  execution_role_arn = var.execution_role_arn
+  environment = platform_environment.this[each.key].context
+  name        = "app"
+  image       = var.image
+  port        = 8080
+  cpu         = each.key == "production" ? "1 vCPU" : "0.5"
+  memory      = each.key == "production" ? "2GB" : "1GB"
 
   requirements {
     private_network_access = true

@@ -37,8 +37,11 @@ resource "platform_api_service" "scoring" {
   secrets = {
     DATABASE_URL = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/scoring/db-AbCdEf"
   }
-  # ECS reads the secrets and writes the logs with this role.
-  execution_role_arn = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+  # No execution_role_arn: the service gets its own execution role, allowed exactly this
+  # image's pull, its log group and the secret above. `access` is what its code may do.
+  access = [
+    jsonencode({ Effect = "Allow", Action = ["s3:GetObject"], Resource = "arn:aws:s3:::scoring-models/*" }),
+  ]
 }
 
 # A small edge script with short CPU time goes to Cloudflare Workers.
