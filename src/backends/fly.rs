@@ -89,7 +89,8 @@ pub struct MachineSpec {
     /// Size.
     pub guest: Guest,
     /// Port the app listens on; Fly serves 80 (redirect to HTTPS) and 443 in front of it.
-    pub internal_port: u16,
+    /// `None` for a worker: no service, nothing public.
+    pub internal_port: Option<u16>,
     /// Health check, if any.
     pub check: Option<HttpCheck>,
     /// Environment variables (plain values; secrets are set on the app out of band).
@@ -113,21 +114,25 @@ impl MachineSpec {
             "env": self.env,
             "metadata": self.metadata,
             "restart": { "policy": "always" },
-            "services": [{
-                "protocol": "tcp",
-                "internal_port": self.internal_port,
-                "ports": [
-                    { "port": 80, "handlers": ["http"], "force_https": true },
-                    { "port": 443, "handlers": ["tls", "http"] },
-                ],
-                "autostop": "off",
-            }],
         });
+        let Some(port) = self.internal_port else {
+            // A worker: no service, so no public ports and nothing to check.
+            return config;
+        };
+        config["services"] = json!([{
+            "protocol": "tcp",
+            "internal_port": port,
+            "ports": [
+                { "port": 80, "handlers": ["http"], "force_https": true },
+                { "port": 443, "handlers": ["tls", "http"] },
+            ],
+            "autostop": "off",
+        }]);
         if let Some(check) = &self.check {
             config["checks"] = json!({
                 "http": {
                     "type": "http",
-                    "port": self.internal_port,
+                    "port": port,
                     "method": "GET",
                     "path": check.path,
                     "interval": format!("{}s", check.interval_seconds),
@@ -201,8 +206,7 @@ impl Machine {
             },
             internal_port: service["internal_port"]
                 .as_u64()
-                .and_then(|p| u16::try_from(p).ok())
-                .unwrap_or(0),
+                .and_then(|p| u16::try_from(p).ok()),
             check,
             env: string_map(c.get("env")),
             metadata: self.metadata(),
@@ -706,7 +710,7 @@ mod tests {
                 cpus: 1,
                 memory_mb: 512,
             },
-            internal_port: 8080,
+            internal_port: Some(8080),
             check: Some(HttpCheck {
                 path: "/healthz".into(),
                 interval_seconds: 30,

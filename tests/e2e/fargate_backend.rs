@@ -50,7 +50,7 @@ fn task(image: &str) -> DesiredTaskDefinition {
         container: Container {
             name: "api".into(),
             image: image.into(),
-            port: 8080,
+            port: Some(8080),
             environment: BTreeMap::from([
                 ("LOG_LEVEL".into(), "info".into()),
                 ("NODE_ENV".into(), "development".into()),

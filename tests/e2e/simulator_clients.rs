@@ -34,7 +34,7 @@ fn machine_spec(name: &str, region: &str, image: &str) -> MachineSpec {
             cpus: 1,
             memory_mb: 512,
         },
-        internal_port: 8080,
+        internal_port: Some(8080),
         check: Some(HttpCheck {
             path: "/healthz".into(),
             interval_seconds: 15,

@@ -47,8 +47,8 @@ pub struct Container {
     pub name: String,
     /// Image reference, e.g. `ghcr.io/acme/api:1.4.2`.
     pub image: String,
-    /// TCP port the application listens on.
-    pub port: i32,
+    /// TCP port the application listens on; `None` for a worker.
+    pub port: Option<i32>,
     /// Plain environment variables.
     pub environment: BTreeMap<String, String>,
     /// Secrets by variable name: Secrets Manager or SSM Parameter Store ARNs (`valueFrom`).
@@ -341,12 +341,14 @@ fn container_definition(d: &DesiredTaskDefinition) -> Result<ContainerDefinition
         .name(&c.name)
         .image(&c.image)
         .essential(true)
-        .port_mappings(
-            PortMapping::builder()
-                .container_port(c.port)
-                .protocol(TransportProtocol::Tcp)
-                .build(),
-        )
+        .set_port_mappings(c.port.map(|port| {
+            vec![
+                PortMapping::builder()
+                    .container_port(port)
+                    .protocol(TransportProtocol::Tcp)
+                    .build(),
+            ]
+        }))
         .set_environment(Some(
             c.environment
                 .iter()
@@ -372,11 +374,7 @@ fn observe(td: &TaskDefinition, tags: BTreeMap<String, String>) -> ObservedTaskD
         .map(|c| Container {
             name: c.name().unwrap_or_default().to_string(),
             image: c.image().unwrap_or_default().to_string(),
-            port: c
-                .port_mappings()
-                .first()
-                .and_then(|p| p.container_port())
-                .unwrap_or_default(),
+            port: c.port_mappings().first().and_then(|p| p.container_port()),
             environment: c
                 .environment()
                 .iter()
@@ -507,7 +505,7 @@ mod tests {
             container: Container {
                 name: "api".into(),
                 image: "nginx:1".into(),
-                port: 8080,
+                port: Some(8080),
                 health_check: Some(HealthCheck::http(8080, "/healthz", 30)),
                 ..Container::default()
             },

@@ -17,8 +17,8 @@ pub struct FargatePlan {
     pub cpu_units: u32,
     /// Task memory, MiB.
     pub memory_mb: u32,
-    /// The container's port.
-    pub port: i64,
+    /// The container's port; `None` for a worker.
+    pub port: Option<i64>,
     /// The container's HTTP health check, if any.
     pub health_check: Option<HealthCheckPlan>,
     /// The environment's ECS cluster.
@@ -89,7 +89,7 @@ pub(super) fn expand_fargate(
         log_retention_days: ctx.policy.log_retention_days,
         cpu_units: cpu.0.units(),
         memory_mb: memory_mb.0,
-        port: r.port.0,
+        port: r.port.map(|p| p.0),
         health_check: HealthCheckPlan::of(r),
         cluster: ctx.cluster_name.clone(),
         desired_count: r.scaling.min.0,
@@ -187,10 +187,12 @@ pub(super) fn expand_fargate(
             input.image.as_deref().unwrap_or_default(),
             Source::Config,
         )
-        .set("container.port", p.port, r.port.1)
         .set("log.driver", "awslogs", Source::Fixed)
         .set("log.group", log_group_name, Source::Derived)
         .set("log.region", &p.region, Source::Environment);
+    if let Some((port, source)) = r.port {
+        task.set("container.port", port, source);
+    }
     // A role of the configuration's own is the `execution_role_arn` input, shown there.
     if let Some(role) = &p.execution_role {
         task.set("execution_role", &role.name, Source::Derived);
@@ -206,13 +208,13 @@ pub(super) fn expand_fargate(
             task.unknown(&key);
         }
     }
-    if let (Some(check), Some(resolved)) = (&p.health_check, &r.health_check) {
+    if let (Some(check), Some(resolved), Some(port)) = (&p.health_check, &r.health_check, p.port) {
         // ECS health checks run inside the container, so the image needs curl.
         task.set(
             "container.health_check.command",
             format!(
                 "CMD-SHELL curl -fsS http://localhost:{}{} || exit 1",
-                p.port, check.path
+                port, check.path
             ),
             Source::Derived,
         )

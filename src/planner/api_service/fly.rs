@@ -13,8 +13,9 @@ pub struct FlyPlan {
     pub machines_per_region: i64,
     /// Every machine's guest size.
     pub guest: FlyGuest,
-    /// The port the app listens on inside the machine.
-    pub port: i64,
+    /// The port the app listens on inside the machine; `None` for a worker (no Fly.io
+    /// service: no public ports, no check, no URL).
+    pub port: Option<i64>,
     /// The machines' HTTP health check, if any.
     pub health_check: Option<HealthCheckPlan>,
     /// The machines, region by region.
@@ -56,7 +57,7 @@ pub(super) fn expand_fly(
         regions: r.regions.0.clone(),
         machines_per_region: r.scaling.min.0,
         guest: *guest,
-        port: r.port.0,
+        port: r.port.map(|p| p.0),
         health_check: HealthCheckPlan::of(r),
         machines: r
             .regions
@@ -111,15 +112,16 @@ pub(super) fn expand_fly(
             .set("guest.cpus", guest.cpus, *cpu_source)
             .set("guest.memory_mb", guest.memory_mb, *memory_source)
             .set("guest.preset", guest.preset(), *cpu_source)
-            .set("service.internal_port", port, r.port.1)
-            .set(
+            .set("restart_policy", "always", Source::Fixed)
+            .set("autostop", "off", Source::Fixed);
+        if let (Some(port), Some((_, source))) = (port, r.port) {
+            m.set("service.internal_port", port, source).set(
                 "service.ports",
                 "80/http (force https), 443/tls+http",
                 Source::Fixed,
-            )
-            .set("restart_policy", "always", Source::Fixed)
-            .set("autostop", "off", Source::Fixed);
-        if let Some(check) = &p.health_check {
+            );
+        }
+        if let (Some(check), Some(port)) = (&p.health_check, port) {
             m.set(
                 "check",
                 format!(
@@ -142,6 +144,7 @@ pub(super) fn expand_fly(
             per_machine,
         ));
     }
-    let url = format!("https://{cloud_name}.fly.dev");
-    (children, Some(url), Some(HostPlan::Fly(p)))
+    // A worker has no Fly.io service, so nothing answers on the app's address.
+    let url = p.port.map(|_| format!("https://{cloud_name}.fly.dev"));
+    (children, url, Some(HostPlan::Fly(p)))
 }

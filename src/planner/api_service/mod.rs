@@ -20,7 +20,7 @@
 //!   app or Worker (`fly secrets set`, `wrangler secret put`) under the same name as its
 //!   key. A value that is not a reference is an error whose message never repeats it.
 //! - **Defaults** not in the tier table are the same for every tier and shown as
-//!   `tier:<tier>`: port 8080; Fargate 0.25 vCPU / 512 MiB; Fly.io 1 shared CPU / 512 MB;
+//!   `fixed`: port 8080 (with a health check); Fargate 0.25 vCPU / 512 MiB; Fly.io 1 shared CPU / 512 MB;
 //!   health checks every 30 s; Fly organization `personal`. Scaling, cooldowns and log
 //!   retention come from the environment: shown as `environment` when the environment
 //!   overrode its tier, else as the tier's default.
@@ -29,6 +29,8 @@
 //! - **Fly.io regions** default to the Fly.io region nearest the environment's AWS region.
 //!   Fly machines are a fixed `scaling.min` per region; `scaling.max` and the CPU target
 //!   only drive Fargate's autoscaling, so setting them for Fly.io is a warning.
+//! - **No `port`** and no `health_check` make a worker: no port mapping, no Fly.io service,
+//!   no URL. A `health_check` without `port` probes the default port 8080 (`fixed`).
 //! - **Workers** ignore `port`, `cpu`, `scaling` and `health_check` (warnings); `memory`
 //!   above 128 MB is an error. `cloudflare_zone` is the zone's *name* (`example.com`):
 //!   with it the Worker gets the route `<env>-<name>.<zone>/*`, without it the
@@ -89,7 +91,7 @@ pub use workers::{WorkersPlan, WorkersRoutePlan};
 /// The `platform:component` tag value of everything this planner creates.
 pub const COMPONENT: &str = "api_service";
 
-/// The port a container listens on unless `port` says otherwise.
+/// The port of a service with a `health_check` and no `port`.
 pub const DEFAULT_PORT: i64 = 8080;
 
 /// Fargate task CPU unless `cpu` says otherwise: the smallest size, 0.25 vCPU.
@@ -323,7 +325,8 @@ struct Resolved {
     placement: Placement,
     requirements: Requirements,
     size: Size,
-    port: (i64, Source),
+    /// The port and its source; `None` for a worker.
+    port: Option<(i64, Source)>,
     scaling: Scaling,
     health_check: Option<HealthCheck>,
     regions: (Vec<String>, Source),

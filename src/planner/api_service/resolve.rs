@@ -2,12 +2,15 @@
 
 use super::*;
 
+/// The port the service listens on: `port`, else [`DEFAULT_PORT`] when a `health_check`
+/// says the service serves HTTP; `Some(None)` for a worker (neither: no HTTP endpoint, no
+/// URL); `None` when `port` is invalid.
 pub(super) fn resolve_port(
     input: &ServiceInput,
     host: Option<Host>,
     errors: &mut Vec<Violation>,
     warnings: &mut Vec<Violation>,
-) -> Option<(i64, Source)> {
+) -> Option<Option<(i64, Source)>> {
     let path = AttributePath::attr("port");
     if let Some(port) = input.port.filter(|p| !PORT.contains(*p)) {
         errors.push(messages::out_of_range(path, port, PORT));
@@ -21,8 +24,12 @@ pub(super) fn resolve_port(
         ));
     }
     Some(match input.port {
-        Some(port) => (port, Source::Config),
-        None => (DEFAULT_PORT, Source::Fixed),
+        Some(port) => Some((port, Source::Config)),
+        // A health check says the service serves HTTP: on the usual port, as before.
+        None if input.health_check.is_some() && host != Some(Host::CloudflareWorkers) => {
+            Some((DEFAULT_PORT, Source::Fixed))
+        }
+        None => None,
     })
 }
 

@@ -31,7 +31,9 @@ pub(super) fn service_settings(
         }
     }
     if r.placement.host != Host::CloudflareWorkers {
-        s.set("port", r.port.0, r.port.1);
+        if let Some((port, source)) = r.port {
+            s.set("port", port, source);
+        }
         s.set("scaling.min", r.scaling.min.0, r.scaling.min.1);
         if r.placement.host == Host::AwsFargate {
             s.set("scaling.max", r.scaling.max.0, r.scaling.max.1);

@@ -200,6 +200,32 @@ fn seed_000_scoring_api_on_fargate() {
 }
 
 #[test]
+fn a_service_without_a_port_is_a_worker() {
+    for base in [scoring_api_fargate as fn() -> ServiceInput, scoring_api_fly] {
+        let worker = with(base, |i| {
+            i.port = None;
+            i.health_check = None;
+        });
+        let plan = planned(&worker);
+        assert_eq!(plan.url, None, "a worker has no URL");
+        assert!(!plan.settings.contains_key("port"), "{:?}", plan.settings);
+        for c in &plan.children {
+            for key in c.settings.keys() {
+                assert!(
+                    !key.contains("port") && !key.contains("health_check") && key != "check",
+                    "{}: {key}",
+                    c.key
+                );
+            }
+        }
+        // A health check says it serves HTTP: the default port, as before.
+        let probed = planned(&with(base, |i| i.port = None));
+        assert_eq!(probed.settings["port"], "8080");
+        assert_eq!(probed.settings_source["port"], Source::Fixed);
+    }
+}
+
+#[test]
 fn access_makes_a_task_role_with_exactly_those_grants() {
     let grant = r#"{"Effect":"Allow","Action":["sqs:ReceiveMessage"],"Resource":"arn:aws:sqs:eu-west-1:123456789012:jobs"}"#;
     let plan = planned(&with(scoring_api_fargate, |i| {
@@ -407,16 +433,15 @@ fn sources_say_where_each_value_came_from() {
     let plan = planned(&with(scoring_api_fargate, |i| {
         i.cpu = None;
         i.memory = None;
-        i.port = None;
     }));
     let src = |key: &str| plan.settings_source[key].to_string();
     assert_eq!(src("scaling.min"), "tier:production");
     assert_eq!(src("cpu"), "fixed");
-    assert_eq!(src("port"), "fixed");
+    assert_eq!(src("port"), "config");
     assert_eq!(src("regions"), "environment");
     assert_eq!(plan.settings["cpu"], "0.25 vCPU");
     assert_eq!(plan.settings["memory"], "512 MiB");
-    assert_eq!(plan.settings["port"], "8080");
+    assert_eq!(plan.settings["port"], "3000");
 
     // The environment overrode its tier: `environment`.
     let overridden = context_with(

@@ -36,11 +36,11 @@ pub(super) fn fargate_desired(
         }
     };
     // The planner validated every number against the backend's range.
-    let port = p.port as i32;
-    let health_check = p
-        .health_check
-        .as_ref()
-        .map(|check| HealthCheck::http(port, &check.path, check.interval_seconds as i32));
+    let port = p.port.map(|port| port as i32);
+    let health_check =
+        p.health_check.as_ref().zip(port).map(|(check, port)| {
+            HealthCheck::http(port, &check.path, check.interval_seconds as i32)
+        });
     let mut service_tags = plan.tags.clone();
     service_tags.extend(spec::to_tags(TAG_SPEC, &spec::encode(SPEC, config)));
     let resource_id = autoscaling::resource_id(&p.cluster, &plan.cloud_name);
@@ -317,13 +317,17 @@ pub(super) async fn read_fargate(
                     ("cpu".to_string(), def.cpu.clone()),
                     ("memory".to_string(), def.memory.clone()),
                     ("container.image".to_string(), def.container.image.clone()),
-                    ("container.port".to_string(), def.container.port.to_string()),
                     (
                         "container.env_digest".to_string(),
                         planner::env_digest(&def.container.environment),
                     ),
                 ]),
             );
+            if let Some(port) = def.container.port
+                && let Some(observed) = seen.children.get_mut("ecs_task_definition")
+            {
+                observed.insert("container.port".to_string(), port.to_string());
+            }
             seen.ids
                 .insert("ecs_task_definition".into(), td.arn.clone());
             seen.env = def.container.environment.clone();

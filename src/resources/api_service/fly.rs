@@ -25,7 +25,7 @@ pub(super) fn machine_spec(
             cpus: fly.map(|p| p.guest.cpus).unwrap_or_default(),
             memory_mb: fly.map(|p| p.guest.memory_mb).unwrap_or_default(),
         },
-        internal_port: fly.map(|p| p.port as u16).unwrap_or_default(),
+        internal_port: fly.and_then(|p| p.port).map(|port| port as u16),
         check: fly
             .and_then(|p| p.health_check.as_ref())
             .map(|check| HttpCheck {
@@ -110,7 +110,10 @@ pub(super) async fn read_fly(plan: &ServicePlan, ctx: &CallContext) -> Result<Se
     };
     seen.children.insert("fly_app".into(), BTreeMap::new());
     seen.ids.insert("fly_app".into(), found.name.clone());
-    seen.url = Some(format!("https://{app}.fly.dev"));
+    // A worker has no Fly.io service, so nothing answers on the app's address.
+    if fly_plan(plan).is_some_and(|p| p.port.is_some()) {
+        seen.url = Some(format!("https://{app}.fly.dev"));
+    }
     let running = fly.list_machines(cancel, app).await?;
     for c in machines(plan) {
         let Some(m) = running.iter().find(|m| m.name == c.name) else {
@@ -130,7 +133,8 @@ pub(super) async fn read_fly(plan: &ServicePlan, ctx: &CallContext) -> Result<Se
                 ),
                 (
                     "service.internal_port".to_string(),
-                    spec.internal_port.to_string(),
+                    spec.internal_port
+                        .map_or_else(|| "none".to_string(), |p| p.to_string()),
                 ),
                 ("env_digest".to_string(), planner::env_digest(&spec.env)),
             ]),

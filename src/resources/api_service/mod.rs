@@ -103,7 +103,7 @@ fn schema() -> Schema {
                 opt("host", Type::String, "`auto` (default: placed by `requirements`), `aws_fargate`, `fly` or `cloudflare_workers`. A host that cannot meet the requirements is a plan-time error; changing host replaces the service."),
                 opt("image", Type::String, "Container image (Fargate, Fly.io). A new image is a new task-definition revision or a machine update, in place."),
                 opt("script", Type::String, "Workers ES module source, e.g. `file(\"worker.js\")` (Cloudflare Workers)."),
-                opt("port", Type::Number, "Port the container listens on. Default 8080."),
+                opt("port", Type::Number, "Port the service listens on for HTTP. Without it and without `health_check` the service is a worker: no port mapping, no Fly.io service or public ports, and no `url`. With a `health_check` and no `port`, 8080."),
                 opt("cpu", Type::String, "CPU as people write it: `\"0.5\"`, `\"1 vCPU\"`, `\"1024\"` (units). Fargate sizes are checked against Fargate's table; Fly.io takes whole CPUs."),
                 opt("memory", Type::String, "Memory as people write it: `\"512\"` (MiB), `\"1GB\"`, `\"2 GiB\"`. Checked against the host's limits."),
                 opt("env", Type::map(Type::String), "Plain environment variables."),
@@ -293,9 +293,11 @@ fn state_value(config: &Value, plan: &ServicePlan, url: Value, child_ids: Value)
 /// The URL as the plan knows it: the planner's, null on Fargate, unknown until the
 /// account's workers.dev subdomain is read at apply.
 fn planned_url(plan: &ServicePlan) -> Value {
-    match (&plan.url, plan.placement.host) {
+    match (&plan.url, &plan.host_plan) {
         (Some(u), _) => s(u.clone()),
-        (None, Host::AwsFargate) => Value::Null,
+        // Fargate has no load balancer of its own; a worker on Fly.io answers nowhere.
+        (None, HostPlan::Fargate(_)) => Value::Null,
+        (None, HostPlan::Fly(p)) if p.port.is_none() => Value::Null,
         (None, _) => Value::Unknown,
     }
 }

@@ -21,6 +21,11 @@ fn the_fargate_plan_and_its_settings_agree() {
             i.cpu = None;
             i.memory = None;
         }),
+        // A worker: no port, so no port mapping and no health check.
+        with(scoring_api_fargate, |i| {
+            i.port = None;
+            i.health_check = None;
+        }),
     ] {
         let plan = planned(&input);
         let HostPlan::Fargate(p) = &plan.host_plan else {
@@ -35,7 +40,10 @@ fn the_fargate_plan_and_its_settings_agree() {
         );
         assert_eq!(shown(&plan, td, "cpu"), p.cpu_units.to_string());
         assert_eq!(shown(&plan, td, "memory"), p.memory_mb.to_string());
-        assert_eq!(shown(&plan, td, "container.port"), p.port.to_string());
+        assert_eq!(
+            child(&plan, td).settings.get("container.port"),
+            p.port.map(|port| port.to_string()).as_ref()
+        );
         assert_eq!(shown(&plan, td, "log.group"), p.log_group);
         match &p.health_check {
             Some(check) => {
@@ -45,8 +53,11 @@ fn the_fargate_plan_and_its_settings_agree() {
                     check.interval_seconds.to_string()
                 );
                 assert!(
-                    shown(&plan, td, "container.health_check.command")
-                        .contains(&format!(":{}{} ", p.port, check.path))
+                    shown(&plan, td, "container.health_check.command").contains(&format!(
+                        ":{}{} ",
+                        p.port.unwrap_or_default(),
+                        check.path
+                    ))
                 );
             }
             None => assert!(!plan.settings.contains_key("health_check.path")),
@@ -97,6 +108,11 @@ fn the_fly_plan_and_its_settings_agree() {
             i.health_check = None;
             i.fly_org = None;
         }),
+        // A worker: no Fly.io service, no check, and no URL.
+        with(scoring_api_fly, |i| {
+            i.port = None;
+            i.health_check = None;
+        }),
     ] {
         let plan = planned(&input);
         let HostPlan::Fly(p) = &plan.host_plan else {
@@ -128,13 +144,23 @@ fn the_fly_plan_and_its_settings_agree() {
             assert_eq!(get("guest.cpu_kind"), p.guest.cpu_kind);
             assert_eq!(get("guest.cpus"), p.guest.cpus.to_string());
             assert_eq!(get("guest.memory_mb"), p.guest.memory_mb.to_string());
-            assert_eq!(get("service.internal_port"), p.port.to_string());
+            assert_eq!(
+                c.settings.get("service.internal_port"),
+                p.port.map(|port| port.to_string()).as_ref()
+            );
+            assert_eq!(
+                c.settings.contains_key("service.ports"),
+                p.port.is_some(),
+                "public ports only with a port"
+            );
             match &p.health_check {
                 Some(check) => assert_eq!(
                     get("check"),
                     format!(
                         "http GET {} on {} every {}s",
-                        check.path, p.port, check.interval_seconds
+                        check.path,
+                        p.port.unwrap_or_default(),
+                        check.interval_seconds
                     )
                 ),
                 None => assert!(!c.settings.contains_key("check")),
