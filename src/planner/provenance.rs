@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use crate::planner::api_service::{
-    self, HealthCheckInput, RequirementsInput, ScalingInput, ServiceInput, UnknownValues,
+    self, DeploymentInput, HealthCheckInput, RequirementsInput, ScalingInput, ServiceInput,
+    UnknownValues,
 };
 use crate::planner::database::{self, DatabaseInput, ReplicaInput};
 use crate::planner::environment::{self, EnvironmentInput, NetworkInput, PolicyInput};
@@ -21,6 +22,7 @@ fn tier_value(kind: &str, setting: &str, d: &TierDefaults) -> Option<String> {
         ("ecs_cluster" | "ecs_service", "default_capacity_provider" | "capacity_provider") => {
             d.default_capacity_provider.to_string()
         }
+        ("ecs_service", "deployment.circuit_breaker") => d.deployment_circuit_breaker.to_string(),
         ("rds_db_instance", "instance_class") => d.db_instance_class.to_string(),
         ("rds_db_instance", "storage_gb") => d.db_storage_gb.to_string(),
         ("rds_db_instance", "storage_type") => d.db_storage_type.to_string(),
@@ -130,6 +132,7 @@ fn service_input(tier: Tier, host: &str) -> ServiceInput {
         execution_role_arn: None,
         access: Vec::new(),
         task_role_arn: None,
+        deployment: DeploymentInput::default(),
     }
 }
 

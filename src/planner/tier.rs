@@ -115,6 +115,9 @@ pub struct TierDefaults {
     pub container_insights: bool,
     /// The capacity provider a service uses unless it says otherwise.
     pub default_capacity_provider: &'static str,
+    /// Whether an ECS deployment that keeps failing is stopped (and rolled back) by the
+    /// deployment circuit breaker.
+    pub deployment_circuit_breaker: bool,
 }
 
 // The table gives cooldowns only for production. They are properties of how fast ECS
@@ -123,7 +126,8 @@ pub struct TierDefaults {
 const SCALE_OUT_COOLDOWN_SECONDS: i64 = 60;
 const SCALE_IN_COOLDOWN_SECONDS: i64 = 300;
 
-/// `development`: FARGATE_SPOT, no Container Insights, minimal retention.
+/// `development`: FARGATE_SPOT, no Container Insights, minimal retention, no deployment
+/// circuit breaker (a failing deployment keeps trying while you fix it).
 pub const DEVELOPMENT: TierDefaults = TierDefaults {
     service_min_instances: 1,
     service_max_instances: 2,
@@ -141,9 +145,11 @@ pub const DEVELOPMENT: TierDefaults = TierDefaults {
     log_retention_days: 7,
     container_insights: false,
     default_capacity_provider: "FARGATE_SPOT",
+    deployment_circuit_breaker: false,
 };
 
-/// `staging`: on-demand FARGATE, Container Insights, a final snapshot on destroy.
+/// `staging`: on-demand FARGATE, Container Insights, a final snapshot on destroy, failed
+/// deployments rolled back.
 pub const STAGING: TierDefaults = TierDefaults {
     service_min_instances: 1,
     service_max_instances: 4,
@@ -161,9 +167,11 @@ pub const STAGING: TierDefaults = TierDefaults {
     log_retention_days: 14,
     container_insights: true,
     default_capacity_provider: "FARGATE",
+    deployment_circuit_breaker: true,
 };
 
-/// `production`: Multi-AZ, deletion protection, 30-day backups and logs.
+/// `production`: Multi-AZ, deletion protection, 30-day backups and logs, failed
+/// deployments rolled back.
 pub const PRODUCTION: TierDefaults = TierDefaults {
     service_min_instances: 2,
     service_max_instances: 10,
@@ -181,6 +189,7 @@ pub const PRODUCTION: TierDefaults = TierDefaults {
     log_retention_days: 30,
     container_insights: true,
     default_capacity_provider: "FARGATE",
+    deployment_circuit_breaker: true,
 };
 
 #[cfg(test)]

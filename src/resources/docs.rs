@@ -64,6 +64,11 @@ pub const CAPACITY_PROVIDER: TierRow = TierRow {
     value: |d| d.default_capacity_provider.to_string(),
 };
 /// A tier-defaults row.
+pub const CIRCUIT_BREAKER: TierRow = TierRow {
+    setting: "Fargate deployment circuit breaker, with rollback",
+    value: |d| on_off(d.deployment_circuit_breaker),
+};
+/// A tier-defaults row.
 pub const CONTAINER_INSIGHTS: TierRow = TierRow {
     setting: "ECS Container Insights",
     value: |d| on_off(d.container_insights),
@@ -132,6 +137,7 @@ pub const SERVICE_ROWS: &[TierRow] = &[
     TARGET_CPU,
     COOLDOWNS,
     CAPACITY_PROVIDER,
+    CIRCUIT_BREAKER,
     LOG_RETENTION,
 ];
 

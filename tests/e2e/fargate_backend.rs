@@ -197,6 +197,7 @@ async fn lifecycle(moto: &Moto) {
         capacity_provider: "FARGATE_SPOT".into(),
         network: net.clone(),
         tags: tags(&[]),
+        circuit_breaker: Default::default(),
     };
     let created = ecs_service::create(&c.ecs, &svc, OWNER)
         .await

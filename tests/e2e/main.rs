@@ -7,6 +7,7 @@ mod bad_input;
 mod command_line;
 mod database;
 mod demo;
+mod deployments;
 mod docs_schema;
 mod environment;
 mod examples;

@@ -1,6 +1,7 @@
 //! How many AWS requests an apply and a refresh cost: N Fargate services in one environment
 //! through this provider, and the same services hand-wired with hashicorp/aws resources
-//! (cluster, log group, task definition, service; no autoscaling: moto lacks Application
+//! (cluster, and per service an execution role with its inline policy, log group, task
+//! definition and service, as ours make them; no autoscaling: moto lacks Application
 //! Auto Scaling's ListTagsForResource, which that provider calls on every read of a
 //! target), each counted per operation by the proxy in front of moto ([`crate::faults`]).
 //!
@@ -78,8 +79,9 @@ resource "platform_api_service" "s{i}" {{
     s
 }
 
-/// The same services hand-wired: one cluster, and per service a log group, a task
-/// definition and a service, each tagged as ours are.
+/// The same services hand-wired: one cluster, and per service an execution role with a
+/// least-privilege inline policy, a log group, a task definition and a service, each
+/// tagged as ours are.
 fn hand_wired(env: &str, n: usize, network: &Network, endpoint: &str) -> String {
     let mut s = format!(
         r#"
@@ -127,8 +129,28 @@ resource "aws_cloudwatch_log_group" "s{i}" {{
   tags              = {{ "platform:environment" = "{env}" }}
 }}
 
+# The execution role a least-privilege hand-written stack gives each service, as ours does.
+resource "aws_iam_role" "s{i}" {{
+  name = "{env}-svc{i}-execution"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Principal = {{ Service = "ecs-tasks.amazonaws.com" }}, Action = "sts:AssumeRole" }}]
+  }})
+  tags = {{ "platform:environment" = "{env}" }}
+}}
+
+resource "aws_iam_role_policy" "s{i}" {{
+  name = "platform"
+  role = aws_iam_role.s{i}.id
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "${{aws_cloudwatch_log_group.s{i}.arn}}:*" }}]
+  }})
+}}
+
 resource "aws_ecs_task_definition" "s{i}" {{
   family                   = "{env}-svc{i}"
+  execution_role_arn       = aws_iam_role.s{i}.arn
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = "256"

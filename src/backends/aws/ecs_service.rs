@@ -12,8 +12,9 @@ use crate::backends::ownership::Owner;
 use crate::backends::wait::{self, Poll, WaitPolicy};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, LaunchType,
-    NetworkConfiguration, PropagateTags, SchedulingStrategy, Service, ServiceField,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
+    DeploymentConfiguration, LaunchType, NetworkConfiguration, PropagateTags, SchedulingStrategy,
+    Service, ServiceField,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -68,6 +69,18 @@ pub struct DesiredService {
     pub network: Network,
     /// Every tag, including the `platform:*` ones; propagated to tasks.
     pub tags: BTreeMap<String, String>,
+    /// The deployment circuit breaker.
+    pub circuit_breaker: CircuitBreaker,
+}
+
+/// ECS's deployment circuit breaker: stop a deployment whose tasks keep failing, and roll
+/// back to the last one that worked. Off (both false) is ECS's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CircuitBreaker {
+    /// Stop a failing deployment.
+    pub enable: bool,
+    /// Roll a stopped deployment back.
+    pub rollback: bool,
 }
 
 /// A service as ECS reports it.
@@ -95,6 +108,9 @@ pub struct ObservedService {
     pub propagate_tags: Option<String>,
     /// Every tag.
     pub tags: BTreeMap<String, String>,
+    /// The deployment circuit breaker, when the answer reports one (ECS always does; an
+    /// emulator may not). Absent counts as ECS's default, off.
+    pub circuit_breaker: Option<CircuitBreaker>,
 }
 
 /// The parts of a service that differ from the desired ones, by attribute name.
@@ -117,6 +133,9 @@ pub fn drift(observed: &ObservedService, desired: &DesiredService) -> Vec<&'stat
     }
     if observed.tags != desired.tags {
         changed.push("tags");
+    }
+    if observed.circuit_breaker.unwrap_or_default() != desired.circuit_breaker {
+        changed.push("deployment");
     }
     changed
 }
@@ -243,6 +262,7 @@ pub async fn create_given(
         .scheduling_strategy(SchedulingStrategy::Replica)
         .network_configuration(network_configuration(desired)?)
         .propagate_tags(PropagateTags::Service)
+        .deployment_configuration(deployment_configuration(desired))
         .set_tags(Some(ecs_tags::to_list(&desired.tags)));
     req = if desired.capacity_provider == FARGATE {
         req.launch_type(LaunchType::Fargate)
@@ -261,6 +281,10 @@ pub async fn create_given(
     if created.tags.is_empty() {
         // Some implementations leave the tags out of the answer; they are the ones sent.
         created.tags = desired.tags.clone();
+    }
+    if created.circuit_breaker.is_none() {
+        // Likewise the deployment configuration (moto keeps none).
+        created.circuit_breaker = Some(desired.circuit_breaker);
     }
     // Emulators drop some CreateService fields (moto: the capacity provider strategy);
     // converging once makes the outcome the same everywhere, and costs nothing on AWS.
@@ -300,6 +324,7 @@ pub async fn update(
                     .capacity_provider_strategy(strategy(&desired.capacity_provider)?)
                     .force_new_deployment(true),
                 "propagate_tags" => req.propagate_tags(PropagateTags::Service),
+                "deployment" => req.deployment_configuration(deployment_configuration(desired)),
                 _ => req,
             };
         }
@@ -408,6 +433,16 @@ fn network_configuration(desired: &DesiredService) -> Result<NetworkConfiguratio
         .build())
 }
 
+fn deployment_configuration(desired: &DesiredService) -> DeploymentConfiguration {
+    let breaker = DeploymentCircuitBreaker::builder()
+        .enable(desired.circuit_breaker.enable)
+        .rollback(desired.circuit_breaker.rollback)
+        .build();
+    DeploymentConfiguration::builder()
+        .deployment_circuit_breaker(breaker)
+        .build()
+}
+
 fn strategy(provider: &str) -> Result<CapacityProviderStrategyItem, BackendError> {
     CapacityProviderStrategyItem::builder()
         .capacity_provider(provider)
@@ -459,6 +494,13 @@ fn observe(cluster: &str, s: &Service) -> ObservedService {
         },
         propagate_tags: s.propagate_tags().map(|p| p.as_str().to_string()),
         tags: ecs_tags::to_map(s.tags()),
+        circuit_breaker: s
+            .deployment_configuration()
+            .and_then(|d| d.deployment_circuit_breaker())
+            .map(|c| CircuitBreaker {
+                enable: c.enable(),
+                rollback: c.rollback(),
+            }),
     }
 }
 
@@ -496,6 +538,10 @@ mod tests {
                 assign_public_ip: false,
             },
             tags: BTreeMap::new(),
+            circuit_breaker: CircuitBreaker {
+                enable: true,
+                rollback: true,
+            },
         };
         let mut observed = ObservedService {
             cluster: desired.cluster.clone(),
@@ -512,14 +558,24 @@ mod tests {
             },
             propagate_tags: Some("SERVICE".into()),
             tags: BTreeMap::new(),
+            circuit_breaker: Some(desired.circuit_breaker),
         };
         assert!(drift(&observed, &desired).is_empty());
+        // An answer without a deployment configuration counts as ECS's default: off.
+        observed.circuit_breaker = None;
+        assert_eq!(drift(&observed, &desired), ["deployment"]);
         observed.desired_count = 5;
         observed.capacity_provider = Some("EC2".into());
         observed.network.assign_public_ip = true;
+        observed.circuit_breaker = Some(CircuitBreaker::default());
         assert_eq!(
             drift(&observed, &desired),
-            ["desired_count", "capacity_provider", "network"]
+            [
+                "desired_count",
+                "capacity_provider",
+                "network",
+                "deployment"
+            ]
         );
     }
 }

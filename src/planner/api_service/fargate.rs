@@ -33,6 +33,17 @@ pub struct FargatePlan {
     pub execution_role: Option<RolePlan>,
     /// The task role `access` makes, if any.
     pub task_role: Option<RolePlan>,
+    /// How ECS rolls out a new revision.
+    pub deployment: DeploymentPlan,
+}
+
+/// ECS deployment settings of a service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeploymentPlan {
+    /// The deployment circuit breaker is on.
+    pub circuit_breaker: bool,
+    /// A deployment it stopped rolls back.
+    pub rollback: bool,
 }
 
 /// An HTTP health check: path and interval.
@@ -78,8 +89,18 @@ pub(super) fn expand_fargate(
     let ctx = &input.environment;
     let host = Host::AwsFargate;
     let tier = tier_default(ctx);
+    let tier_defaults = ctx.tier.defaults();
     let Size::Fargate { cpu, memory_mb } = &r.size else {
         return (Vec::new(), None, None);
+    };
+    // The tier says whether failing deployments are stopped; rollback follows the breaker.
+    let breaker = match input.deployment.circuit_breaker {
+        Some(on) => (on, Source::Config),
+        None => (tier_defaults.deployment_circuit_breaker, tier),
+    };
+    let rollback = match input.deployment.rollback {
+        Some(on) => (on, Source::Config),
+        None => (breaker.0, Source::Derived),
     };
     let p = FargatePlan {
         region: ctx.region.clone(),
@@ -110,6 +131,10 @@ pub(super) fn expand_fargate(
                 input.secrets.values().map(String::as_str),
             )
         }),
+        deployment: DeploymentPlan {
+            circuit_breaker: breaker.0,
+            rollback: rollback.0,
+        },
         // Validation accepted every grant: the ones that do not parse are not planned.
         task_role: (!input.access.is_empty()).then(|| {
             iam::task_role(
@@ -262,7 +287,9 @@ pub(super) fn expand_fargate(
             "network.assign_public_ip",
             ctx.network.assign_public_ip,
             Source::Environment,
-        );
+        )
+        .set("deployment.circuit_breaker", breaker.0, breaker.1)
+        .set("deployment.rollback", rollback.0, rollback.1);
 
     let resource_id = format!("service/{}/{cloud_name}", p.cluster);
     let mut target = Settings::default();

@@ -70,7 +70,7 @@ mod workers;
 
 pub use changes::changes;
 use fargate::*;
-pub use fargate::{FargatePlan, HealthCheckPlan, ScalingPlan};
+pub use fargate::{DeploymentPlan, FargatePlan, HealthCheckPlan, ScalingPlan};
 
 /// The key of a Fargate service's execution role in its expansion, when the platform
 /// makes it.
@@ -196,6 +196,17 @@ pub struct ServiceInput {
     pub access: Vec<String>,
     /// Fargate: the task role the configuration names, instead of `access`.
     pub task_role_arn: Option<String>,
+    /// Fargate: the `deployment` block.
+    pub deployment: DeploymentInput,
+}
+
+/// The `deployment` block as written: each field overrides the tier's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeploymentInput {
+    /// Whether ECS's deployment circuit breaker stops a deployment whose tasks keep failing.
+    pub circuit_breaker: Option<bool>,
+    /// Whether a deployment the circuit breaker stopped rolls back to the last good one.
+    pub rollback: Option<bool>,
 }
 
 /// Map entries whose values are only known after apply (an `env` value from a database's
@@ -467,6 +478,7 @@ fn analyse(input: &ServiceInput) -> Analysis {
     let health_check = resolve_health_check(input, host, &mut errors, &mut warnings);
     check_variables(input, host, &mut errors);
     check_access(input, host, &mut errors);
+    check_deployment(input, host, &mut errors, &mut warnings);
     let regions = host.and_then(|host| resolve_regions(input, host, &mut errors, &mut warnings));
     if host == Some(Host::AwsFargate) && ctx.network.subnet_ids.is_empty() {
         errors.push(messages::missing_setting(

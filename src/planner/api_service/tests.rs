@@ -79,6 +79,7 @@ fn scoring_api_fargate() -> ServiceInput {
         execution_role_arn: None,
         access: Vec::new(),
         task_role_arn: None,
+        deployment: DeploymentInput::default(),
     }
 }
 
@@ -223,6 +224,62 @@ fn a_service_without_a_port_is_a_worker() {
         assert_eq!(probed.settings["port"], "8080");
         assert_eq!(probed.settings_source["port"], Source::Fixed);
     }
+}
+
+#[test]
+fn deployments_stop_and_roll_back_by_tier_unless_told_otherwise() {
+    let service = |plan: &ServicePlan, key: &str| child(plan, "ecs_service").settings[key].clone();
+    let source = |plan: &ServicePlan, key: &str| child(plan, "ecs_service").settings_source[key];
+    let prod = planned(&scoring_api_fargate());
+    assert_eq!(service(&prod, "deployment.circuit_breaker"), "true");
+    assert_eq!(
+        source(&prod, "deployment.circuit_breaker"),
+        Source::Tier(Tier::Production)
+    );
+    assert_eq!(service(&prod, "deployment.rollback"), "true");
+    assert_eq!(source(&prod, "deployment.rollback"), Source::Derived);
+    let dev = planned(&with(scoring_api_fargate, |i| {
+        i.environment = context(Tier::Development)
+    }));
+    assert_eq!(service(&dev, "deployment.circuit_breaker"), "false");
+    let HostPlan::Fargate(p) = &dev.host_plan else {
+        panic!("a Fargate plan")
+    };
+    assert_eq!(
+        p.deployment,
+        DeploymentPlan {
+            circuit_breaker: false,
+            rollback: false
+        }
+    );
+    // Told otherwise: `config`.
+    let off = planned(&with(scoring_api_fargate, |i| {
+        i.deployment.circuit_breaker = Some(false)
+    }));
+    assert_eq!(service(&off, "deployment.circuit_breaker"), "false");
+    assert_eq!(service(&off, "deployment.rollback"), "false");
+    assert_eq!(source(&off, "deployment.circuit_breaker"), Source::Config);
+    // A rollback without the breaker cannot happen: an error naming both.
+    let problems = validate(&with(scoring_api_fargate, |i| {
+        i.environment = context(Tier::Development);
+        i.deployment.rollback = Some(true);
+    }));
+    assert!(
+        problems
+            .iter()
+            .any(|v| v.summary == "Rollback Needs The Circuit Breaker"
+                && v.detail.contains("development tier's default")),
+        "{problems:?}"
+    );
+    // On Fly.io it has no effect: a warning.
+    let fly = planned(&with(scoring_api_fly, |i| {
+        i.deployment.circuit_breaker = Some(true)
+    }));
+    assert!(
+        fly.warnings.iter().any(|w| w.summary == "Setting Ignored"),
+        "{:?}",
+        fly.warnings
+    );
 }
 
 #[test]

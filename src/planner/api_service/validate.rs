@@ -362,3 +362,41 @@ pub(super) fn check_access(input: &ServiceInput, host: Option<Host>, out: &mut V
         }
     }
 }
+
+/// `deployment`: Fargate's; a rollback needs the circuit breaker that stops a deployment.
+pub(super) fn check_deployment(
+    input: &ServiceInput,
+    host: Option<Host>,
+    errors: &mut Vec<Violation>,
+    warnings: &mut Vec<Violation>,
+) {
+    let d = &input.deployment;
+    if d.circuit_breaker.is_none() && d.rollback.is_none() {
+        return;
+    }
+    if let Some(host) = host.filter(|h| *h != Host::AwsFargate) {
+        warnings.push(messages::ignored_setting(
+            AttributePath::attr("deployment"),
+            host.label(),
+            "`deployment` configures ECS deployments",
+        ));
+        return;
+    }
+    let breaker = d
+        .circuit_breaker
+        .unwrap_or(input.environment.tier.defaults().deployment_circuit_breaker);
+    if d.rollback == Some(true) && !breaker {
+        errors.push(Violation::new(
+            AttributePath::attr("deployment").then_attr("rollback"),
+            "Rollback Needs The Circuit Breaker",
+            format!(
+                "`deployment.rollback = true` rolls back a deployment the circuit breaker stopped, but the circuit breaker is off ({}). Set `deployment.circuit_breaker = true`, or remove `rollback`.",
+                if d.circuit_breaker.is_some() {
+                    "`circuit_breaker = false`".to_string()
+                } else {
+                    format!("the {} tier's default", input.environment.tier.as_str())
+                }
+            ),
+        ));
+    }
+}

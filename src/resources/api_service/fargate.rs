@@ -1,6 +1,7 @@
 //! ECS Fargate: the desired log group, task definition, service and autoscaling from the plan; apply, read and delete.
 
 use super::*;
+use crate::backends::aws::ecs_service::CircuitBreaker;
 use crate::backends::aws::iam::{self, DesiredRole};
 use crate::backends::aws::log_group::ObservedLogGroup;
 use crate::planner::api_service::iam::{INLINE_POLICY_NAME, trust_policy};
@@ -104,6 +105,10 @@ pub(super) fn fargate_desired(
                 assign_public_ip: ctx.network.assign_public_ip,
             },
             tags: service_tags,
+            circuit_breaker: CircuitBreaker {
+                enable: p.deployment.circuit_breaker,
+                rollback: p.deployment.rollback,
+            },
         },
         target: DesiredTarget {
             resource_id: resource_id.clone(),
@@ -344,6 +349,11 @@ pub(super) async fn read_fargate(
             let mut observed = BTreeMap::from([("desired_count".to_string(), count.to_string())]);
             if let Some(cp) = &svc.capacity_provider {
                 observed.insert("capacity_provider".into(), cp.clone());
+            }
+            // Only an answer that reports the breaker can show it changed (moto keeps none).
+            if let Some(c) = svc.circuit_breaker {
+                observed.insert("deployment.circuit_breaker".into(), c.enable.to_string());
+                observed.insert("deployment.rollback".into(), c.rollback.to_string());
             }
             seen.children.insert("ecs_service".into(), observed);
             seen.ids.insert("ecs_service".into(), svc.arn.clone());

@@ -26,8 +26,9 @@ use crate::config::ProviderConfig;
 use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::api_service::{
-    self as planner, FargatePlan, FlyMachinePlan, FlyPlan, HealthCheckInput, HostPlan,
-    RequirementsInput, ScalingInput, ServiceInput, ServicePlan, UnknownValues, WorkersRoutePlan,
+    self as planner, DeploymentInput, FargatePlan, FlyMachinePlan, FlyPlan, HealthCheckInput,
+    HostPlan, RequirementsInput, ScalingInput, ServiceInput, ServicePlan, UnknownValues,
+    WorkersRoutePlan,
 };
 use crate::planner::placement::Host;
 use crate::planner::{Violation, naming};
@@ -133,6 +134,10 @@ fn schema() -> Schema {
                     Attribute::new("path", Type::String, Mode::Required, "Path to probe, starting with `/`."),
                     opt("interval_seconds", Type::Number, "Seconds between probes. Default 30."),
                 ]),
+                block("deployment", "Fargate: how ECS rolls out a new revision.", vec![
+                    opt("circuit_breaker", Type::Bool, "Stop a deployment whose tasks keep failing to start or stay healthy (ECS's deployment circuit breaker). Default: the tier's (off / on / on)."),
+                    opt("rollback", Type::Bool, "Roll a deployment the circuit breaker stopped back to the last one that worked. Default: the same as `circuit_breaker`; `true` needs the circuit breaker."),
+                ]),
                 block("requirements", "What the service needs; with `host = \"auto\"` these choose the host (see `platform_hosting_matrix`).", vec![
                     opt("long_lived_connections", Type::Bool, "Holds WebSockets or streams open (rules out Workers)."),
                     opt("private_network_access", Type::Bool, "Reaches private AWS resources such as RDS in the VPC (places on Fargate)."),
@@ -230,6 +235,10 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
         execution_role_arn: text("execution_role_arn"),
         access: attrs::strings(get(v, "access")),
         task_role_arn: text("task_role_arn"),
+        deployment: DeploymentInput {
+            circuit_breaker: get(get(v, "deployment"), "circuit_breaker").as_bool(),
+            rollback: get(get(v, "deployment"), "rollback").as_bool(),
+        },
     };
     if diags.has_errors() {
         Err(diags)

@@ -29,6 +29,13 @@ pub(super) const SPEC: &[Field] = &[
         ]),
     ),
     field(
+        "deployment",
+        Kind::Block(&[
+            field("circuit_breaker", Kind::Bool),
+            field("rollback", Kind::Bool),
+        ]),
+    ),
+    field(
         "requirements",
         Kind::Block(&[
             field("long_lived_connections", Kind::Bool),
