@@ -273,7 +273,28 @@ fn lifecycle(tf: &Terraform) {
         after_import.stdout
     );
 
-    // 5. Destroy deletes the role with everything else.
+    // 5. `access` removed: the task role goes, the execution role stays.
+    wd.write_main_tf(&config(&env, &network.block()).replace(
+        &format!(
+            "  access      = [jsonencode({{ Effect = \"Allow\", Action = [\"sqs:SendMessage\"], Resource = \"{QUEUE}\" }})]\n"
+        ),
+        "",
+    ));
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert_eq!(
+        role_arn(&aws, &task_role),
+        None,
+        "{tf}: the task role is deleted"
+    );
+    assert!(
+        role_arn(&aws, &role).is_some(),
+        "{tf}: the execution role stays"
+    );
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // 6. Destroy deletes the role with everything else.
     wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
         .expect_success();
     assert_eq!(

@@ -92,7 +92,7 @@ struct Inner {
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     application_autoscaling: Mutex<HashMap<String, aws_sdk_applicationautoscaling::Client>>,
     cloudwatch_logs: Mutex<HashMap<String, aws_sdk_cloudwatchlogs::Client>>,
-    iam: OnceCell<aws_sdk_iam::Client>,
+    iam: Mutex<HashMap<String, aws_sdk_iam::Client>>,
     lookups: lookups::ByRegion,
 }
 
@@ -264,23 +264,27 @@ impl AwsClients {
         .await
     }
 
-    /// The IAM client. IAM is global: its endpoint is in the partition's home region
-    /// (`us-east-1` for `aws`), whatever region the resources are in.
-    pub async fn iam(&self) -> aws_sdk_iam::Client {
+    /// The IAM client for resources in `region`. IAM is global within a partition: its
+    /// endpoint is in the partition's home region (`us-east-1` for `aws`, `cn-north-1` for
+    /// `aws-cn`, `us-gov-west-1` for `aws-us-gov`).
+    pub async fn iam(&self, region: &str) -> aws_sdk_iam::Client {
+        let home = if region.starts_with("cn-") {
+            "cn-north-1"
+        } else if region.starts_with("us-gov-") {
+            "us-gov-west-1"
+        } else {
+            "us-east-1"
+        };
         let url = self.inner.endpoints.iam.clone();
-        self.inner
-            .iam
-            .get_or_init(|| async {
-                let region = Region::new("us-east-1");
-                let mut b = aws_sdk_iam::config::Builder::from(self.sdk().await)
-                    .retry_partition(retry_partition("iam", &region))
-                    .region(region);
-                if let Some(url) = url {
-                    b = b.endpoint_url(url);
-                }
-                aws_sdk_iam::Client::from_conf(b.build())
-            })
-            .await
-            .clone()
+        self.client(&self.inner.iam, home, |sdk, region| {
+            let mut b = aws_sdk_iam::config::Builder::from(sdk)
+                .retry_partition(retry_partition("iam", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_iam::Client::from_conf(b.build())
+        })
+        .await
     }
 }

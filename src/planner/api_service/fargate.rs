@@ -143,6 +143,7 @@ pub(super) fn expand_fargate(
                     .access
                     .iter()
                     .filter_map(|g| iam::grant(g).ok())
+                    .flatten()
                     .collect(),
             )
         }),

@@ -129,15 +129,34 @@ pub fn ecr_repository_arn(image: &str) -> Option<String> {
     })
 }
 
-/// The secret a reference reads, as the ARN a policy names: a Secrets Manager reference
-/// may end in `:<json-key>:<version-stage>:<version-id>`, which is not part of the ARN.
-fn secret_arn(reference: &str) -> String {
-    reference
+/// The secret a reference reads, as the ARNs a policy names: a Secrets Manager reference
+/// may end in `:<json-key>:<version-stage>:<version-id>`, which is not part of the ARN; and
+/// a partial ARN (`…:secret:<name>`, without the `-` and six characters Secrets Manager
+/// appends) matches the secret only with that suffix as a wildcard.
+fn secret_arns(reference: &str) -> Vec<String> {
+    let arn = reference
         .splitn(8, ':')
         .take(7)
         .collect::<Vec<_>>()
-        .join(":")
+        .join(":");
+    let name = arn.rsplit(':').next().unwrap_or_default();
+    let suffixed = name.len() > 7
+        && name.as_bytes()[name.len() - 7] == b'-'
+        && name[name.len() - 6..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric());
+    if suffixed {
+        vec![arn]
+    } else {
+        vec![format!("{arn}-??????")]
+    }
 }
+
+/// IAM's longest role name.
+pub const MAX_ROLE_NAME: usize = 64;
+
+/// IAM's limit on the size of one role's inline policies, in characters.
+pub const MAX_INLINE_POLICY_CHARS: usize = 10_240;
 
 /// The execution role of a Fargate service: `image` pulled, `log_group` written in
 /// `region`, and the `secrets` references (Secrets Manager or SSM parameter ARNs) read.
@@ -184,7 +203,7 @@ pub fn execution_role<'a>(
         let region_of = reference.split(':').nth(3).unwrap_or(region).to_string();
         match secret_ref(reference) {
             Some(SecretRef::SecretsManager) => {
-                managers.insert(secret_arn(reference));
+                managers.extend(secret_arns(reference));
                 via.insert(format!("secretsmanager.{region_of}.amazonaws.com"));
             }
             Some(SecretRef::SsmParameter) => {
@@ -247,14 +266,25 @@ pub fn task_role(name: String, grants: Vec<serde_json::Value>) -> RolePlan {
     }
 }
 
-/// A grant of `access` read as an IAM policy statement: a JSON object with `Effect`
-/// (`Allow` or `Deny`), `Action` or `NotAction`, `Resource` or `NotResource`, and no
-/// `Principal` (a task role's policy is identity-based). The reason it is not one, if so.
-pub fn grant(text: &str) -> Result<serde_json::Value, String> {
+/// A grant of `access` read as IAM policy statements: one statement, or a list of them.
+/// The reason it is not, if so.
+pub fn grant(text: &str) -> Result<Vec<serde_json::Value>, String> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("it is not JSON ({e})"))?;
+    match value {
+        serde_json::Value::Array(statements) if !statements.is_empty() => {
+            statements.into_iter().map(statement).collect()
+        }
+        other => statement(other).map(|s| vec![s]),
+    }
+}
+
+/// One IAM policy statement: a JSON object with `Effect` (`Allow` or `Deny`), `Action` or
+/// `NotAction`, `Resource` or `NotResource`, and no `Principal` (a task role's policy is
+/// identity-based).
+fn statement(value: serde_json::Value) -> Result<serde_json::Value, String> {
     let Some(o) = value.as_object() else {
-        return Err("it is not a JSON object (one statement, `{ \"Effect\": …, \"Action\": …, \"Resource\": … }`)".into());
+        return Err("it is not a JSON object (one statement, `{ \"Effect\": …, \"Action\": …, \"Resource\": … }`) or a list of them".into());
     };
     match o.get("Effect").and_then(serde_json::Value::as_str) {
         Some("Allow" | "Deny") => {}
@@ -391,7 +421,7 @@ mod tests {
     fn grants_are_identity_policy_statements_and_land_in_the_task_role_as_given() {
         let read =
             r#"{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::uploads/*"}"#;
-        let role = task_role("prod-api-task".into(), vec![grant(read).unwrap()]);
+        let role = task_role("prod-api-task".into(), grant(read).unwrap());
         let doc: serde_json::Value = serde_json::from_str(&role.policy.to_json()).unwrap();
         assert_eq!(
             doc["Statement"],
@@ -400,6 +430,7 @@ mod tests {
         for (bad, why) in [
             ("s3:GetObject", "not JSON"),
             ("[1]", "not a JSON object"),
+            ("[]", "not a JSON object"),
             (
                 r#"{"Effect":"Maybe","Action":"s3:GetObject","Resource":"*"}"#,
                 "`Effect`",
@@ -421,6 +452,23 @@ mod tests {
             let err = grant(bad).unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_grant_may_be_a_list_of_statements_and_a_partial_secret_arn_gets_its_suffix() {
+        let two = r#"[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}]"#;
+        assert_eq!(grant(two).unwrap().len(), 2);
+        assert!(grant(r#"[{"Effect":"Allow","Resource":"*"}]"#).is_err());
+        assert_eq!(
+            secret_arns("arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db"),
+            ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-??????"]
+        );
+        assert_eq!(
+            secret_arns(
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbC123:password::"
+            ),
+            ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbC123"]
+        );
     }
 
     #[test]

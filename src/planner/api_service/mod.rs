@@ -478,6 +478,13 @@ fn analyse(input: &ServiceInput) -> Analysis {
     let health_check = resolve_health_check(input, host, &mut errors, &mut warnings);
     check_variables(input, host, &mut errors);
     check_access(input, host, &mut errors);
+    if host == Some(Host::AwsFargate) {
+        check_roles(
+            input,
+            &naming::child_name(&ctx.name, &input.name),
+            &mut errors,
+        );
+    }
     check_deployment(input, host, &mut errors, &mut warnings);
     let regions = host.and_then(|host| resolve_regions(input, host, &mut errors, &mut warnings));
     if host == Some(Host::AwsFargate) && ctx.network.subnet_ids.is_empty() {

@@ -305,6 +305,45 @@ fn access_makes_a_task_role_with_exactly_those_grants() {
 }
 
 #[test]
+fn role_names_fit_iam_or_the_plan_says_what_to_shorten() {
+    // The longest names each allows: 20 for the environment, 42 for the service.
+    let long_env = environment::plan(&EnvironmentInput {
+        name: "production-eu-west-1".to_string(),
+        tier: "production".to_string(),
+        region: "eu-west-1".to_string(),
+        network: Some(NetworkInput {
+            subnet_ids: vec!["subnet-0a1b2c3d4e5f67890".to_string()],
+            security_group_ids: vec!["sg-0a1b2c3d4e5f67890".to_string()],
+            assign_public_ip: None,
+        }),
+        ..EnvironmentInput::default()
+    })
+    .expect("a valid environment")
+    .context;
+    let long = "a-service-name-that-is-quite-long-indeed-x";
+    let problems = validate(&with(scoring_api_fargate, |i| {
+        i.environment = long_env.clone();
+        i.name = long.to_string();
+    }));
+    let role = problems
+        .iter()
+        .find(|v| v.summary == "Role Name Too Long")
+        .unwrap_or_else(|| panic!("{problems:?}"));
+    assert_eq!(role.path, AttributePath::attr("name"));
+    assert!(role.detail.contains("IAM allows 64") && role.detail.contains("execution_role_arn"));
+    // With a role of its own, the name is no longer an IAM name.
+    let own = validate(&with(scoring_api_fargate, |i| {
+        i.environment = long_env.clone();
+        i.name = long.to_string();
+        i.execution_role_arn = Some("arn:aws:iam::123456789012:role/app".into());
+    }));
+    assert!(
+        !own.iter().any(|v| v.summary == "Role Name Too Long"),
+        "{own:?}"
+    );
+}
+
+#[test]
 fn access_is_checked_at_plan_time() {
     let grant = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#;
     let problems = |change: &dyn Fn(&mut ServiceInput)| -> Vec<(String, String)> {

@@ -356,7 +356,7 @@ pub(super) fn check_access(input: &ServiceInput, host: Option<Host>, out: &mut V
                 AttributePath::attr("access").then_index(i),
                 "Invalid Grant",
                 format!(
-                    "`access[{i}]` is not an IAM policy statement: {why}. Use a grant a data resource exports, or write one statement, e.g. `jsonencode({{ Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = \"arn:aws:s3:::uploads/*\" }})`."
+                    "`access[{i}]` is not an IAM policy statement (or a list of them): {why}. Use a grant a data resource exports, or write one statement, e.g. `jsonencode({{ Effect = \"Allow\", Action = [\"s3:GetObject\"], Resource = \"arn:aws:s3:::uploads/*\" }})`."
                 ),
             ));
         }
@@ -396,6 +396,52 @@ pub(super) fn check_deployment(
                 } else {
                     format!("the {} tier's default", input.environment.tier.as_str())
                 }
+            ),
+        ));
+    }
+}
+
+/// The roles a Fargate service gets: names within IAM's 64 characters, and policies within
+/// IAM's size for a role's inline policies — checked here, not at apply.
+pub(super) fn check_roles(input: &ServiceInput, cloud_name: &str, out: &mut Vec<Violation>) {
+    let mut roles = Vec::new();
+    if input.execution_role_arn.is_none() {
+        roles.push((iam::execution_role_name(cloud_name), "execution_role_arn"));
+    }
+    if !input.access.is_empty() {
+        roles.push((iam::task_role_name(cloud_name), "task_role_arn"));
+    }
+    for (role, own) in roles {
+        if role.len() > iam::MAX_ROLE_NAME {
+            out.push(Violation::new(
+                AttributePath::attr("name"),
+                "Role Name Too Long",
+                format!(
+                    "The service's IAM role would be `{role}`, {} characters, but IAM allows {}. Shorten the service's `name` or the environment's, or set `{own}` to a role of your own.",
+                    role.len(),
+                    iam::MAX_ROLE_NAME
+                ),
+            ));
+        }
+    }
+    let grants: Vec<serde_json::Value> = input
+        .access
+        .iter()
+        .filter_map(|g| iam::grant(g).ok())
+        .flatten()
+        .collect();
+    let size = iam::task_role(String::new(), grants)
+        .policy
+        .to_json()
+        .chars()
+        .count();
+    if size > iam::MAX_INLINE_POLICY_CHARS {
+        out.push(Violation::new(
+            AttributePath::attr("access"),
+            "Access Too Large",
+            format!(
+                "The grants of `access` make a policy of {size} characters, but IAM allows {} for a role's inline policies. Grant fewer or broader statements, or set `task_role_arn` to a role of your own with managed policies.",
+                iam::MAX_INLINE_POLICY_CHARS
             ),
         ));
     }

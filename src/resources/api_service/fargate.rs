@@ -156,7 +156,7 @@ pub(super) async fn apply_fargate(
             Some(g) => Some(log_group::tagged(&logs, g).await?),
             None => None,
         };
-        let iam_client = aws.iam().await;
+        let iam_client = aws.iam(&d.region).await;
         let mut roles_found = Vec::new();
         for (_, role) in &d.roles {
             roles_found.push(iam::find(&iam_client, &role.name, &role.policy_name).await?);
@@ -286,7 +286,7 @@ pub(super) async fn read_fargate(
         for (key, desired) in &d.roles {
             // One call: the role's policy. A role (or policy) that is gone leaves the
             // expansion, and the next apply makes it again.
-            let client = ctx.aws.iam().await;
+            let client = ctx.aws.iam(&d.region).await;
             if let Some(found) = iam::policy(&client, &desired.name, &desired.policy_name).await? {
                 // The policy as planned when it says the same as JSON; as found otherwise,
                 // so a change out of band shows as this child's drift.
@@ -407,7 +407,7 @@ pub(super) async fn delete_fargate(
         task_definition::delete(&ecs, &d.task.family).await?;
         // The role last of what the tasks use: nothing runs with it any more.
         for (_, role) in &d.roles {
-            iam::delete(&aws.iam().await, &role.name, &role.policy_name).await?;
+            iam::delete(&aws.iam(&d.region).await, &role.name, &role.policy_name).await?;
         }
         log_group::delete(&logs, &d.log.name).await
     })
@@ -421,13 +421,53 @@ fn compact_json(text: &str) -> String {
         .unwrap_or_else(|_| text.to_string())
 }
 
+/// Deletes the roles `prior` recorded (children of type `iam_role`) that `plan` no longer
+/// has; a role already gone counts as deleted.
+pub(super) async fn delete_dropped_roles(
+    prior: &Value,
+    plan: &ServicePlan,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    let kept: Vec<&str> = plan
+        .children
+        .iter()
+        .filter(|c| c.kind == "iam_role")
+        .map(|c| c.name.as_str())
+        .collect();
+    let dropped: Vec<String> = get(prior, "expansion")
+        .as_list()
+        .into_iter()
+        .flatten()
+        .filter(|c| get(c, "type").as_str() == Some("iam_role"))
+        .filter_map(|c| get(c, "name").as_str().map(str::to_string))
+        .filter(|name| !kept.contains(&name.as_str()))
+        .collect();
+    if dropped.is_empty() {
+        return Ok(());
+    }
+    let region = match &plan.host_plan {
+        HostPlan::Fargate(p) => p.region.as_str(),
+        _ => "",
+    };
+    let client = ctx.aws.iam(region).await;
+    cancellable(&ctx.cancel, async {
+        for name in &dropped {
+            tracing::info!(role = %name, "deleting a role the service no longer has");
+            iam::delete(&client, name, INLINE_POLICY_NAME).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
 /// The grants of the task role `name`, when the service has one: the `access` an import
 /// restores.
 pub(super) async fn task_role_grants(
     name: &str,
+    region: &str,
     ctx: &CallContext,
 ) -> Result<Vec<String>, BackendError> {
-    let client = ctx.aws.iam().await;
+    let client = ctx.aws.iam(region).await;
     Ok(iam::policy(&client, name, INLINE_POLICY_NAME)
         .await?
         .map(|p| grants_of(&p))

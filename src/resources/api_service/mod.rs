@@ -480,7 +480,13 @@ impl Composite for ApiServiceResource {
     ) -> (Value, Diagnostics) {
         let mut diags = Diagnostics::new();
         let creating = prior.is_null();
-        if let Err(e) = apply_children(input, plan, config, creating, ctx).await {
+        let applied = match apply_children(input, plan, config, creating, ctx).await {
+            // A role the prior plan had and this one does not (`access` removed, an
+            // `execution_role_arn` of the configuration's own) goes once nothing runs with it.
+            Ok(()) => fargate::delete_dropped_roles(&prior, plan, ctx).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = applied {
             if matches!(e, BackendError::Conflict(_) | BackendError::Taken(_)) {
                 // What is there belongs to someone else: nothing of it enters the state.
                 return (
@@ -671,7 +677,8 @@ async fn import_state(
             env_ctx.as_ref().map_or("", |c| c.name.as_str()),
             name,
         ));
-        match fargate::task_role_grants(&role, ctx).await {
+        let region = env_ctx.as_ref().map_or("", |c| c.region.as_str());
+        match fargate::task_role_grants(&role, region, ctx).await {
             Ok(grants) if !grants.is_empty() => {
                 fields.push(("access", attrs::string_list(&grants)));
             }
