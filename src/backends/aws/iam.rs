@@ -38,6 +38,8 @@ pub struct ObservedRole {
     pub arn: String,
     /// The inline policy of the desired name, decoded; `None` when it has none.
     pub policy: Option<String>,
+    /// Who may assume it (the trust policy), decoded.
+    pub trust_policy: String,
     /// Every tag.
     pub tags: BTreeMap<String, String>,
 }
@@ -126,6 +128,11 @@ pub async fn find(
         name: role.role_name,
         arn: role.arn,
         policy,
+        trust_policy: role
+            .assume_role_policy_document
+            .as_deref()
+            .map(decode_document)
+            .unwrap_or_default(),
         tags,
     }))
 }
@@ -202,6 +209,7 @@ pub async fn create_given(
         name: desired.name.clone(),
         arn,
         policy: Some(desired.policy.clone()),
+        trust_policy: desired.trust_policy.clone(),
         tags: desired.tags.clone(),
     })
 }
@@ -214,6 +222,16 @@ pub async fn update(
 ) -> Result<ObservedRole, BackendError> {
     if !observed.policy_matches(&desired.policy) {
         put_policy(client, desired).await?;
+    }
+    // Who may assume the role is part of what it allows: put back if changed out of band.
+    if !same_json(&observed.trust_policy, &desired.trust_policy) {
+        client
+            .update_assume_role_policy()
+            .role_name(&desired.name)
+            .policy_document(&desired.trust_policy)
+            .send()
+            .await
+            .map_err(|e| api_error(SERVICE, "UpdateAssumeRolePolicy", e))?;
     }
     let stale: Vec<String> = observed
         .tags
@@ -249,6 +267,7 @@ pub async fn update(
         name: observed.name.clone(),
         arn: observed.arn.clone(),
         policy: Some(desired.policy.clone()),
+        trust_policy: desired.trust_policy.clone(),
         tags: desired.tags.clone(),
     })
 }
@@ -317,6 +336,7 @@ mod tests {
             name: "r".into(),
             arn: "arn".into(),
             policy: Some(reordered.into()),
+            trust_policy: String::new(),
             tags: BTreeMap::new(),
         };
         assert!(role.policy_matches(plain));
