@@ -2,8 +2,9 @@
 # Benchmark, reporting figures (no pass/fail on counts): how many AWS requests, per
 # operation and per service, an apply and a refresh (`terraform plan`) of N Fargate services
 # in one environment cost through this provider, against moto behind a counting proxy;
-# beside them the same services hand-wired with hashicorp/aws resources (log group, task
-# definition, service; no autoscaling), when /opt/tf-plugins holds that provider.
+# beside them the same services hand-wired with hashicorp/aws resources (execution role and
+# its inline policy, log group, task definition, service; no autoscaling), when
+# /opt/tf-plugins holds that provider.
 # Usage: scripts/bench-requests.sh [N=20]   E2E_TERRAFORM=1.15.5 picks the CLI.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
