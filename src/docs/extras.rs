@@ -36,7 +36,7 @@ pub fn provider_sections() -> Vec<Section> {
 const AUTHENTICATION: &str = "\
 `provider \"platform\" {}` works with no arguments: every credential comes from the standard sources, so none needs to be written in configuration.
 
-- **AWS** (ECS, RDS, Application Auto Scaling, CloudWatch Logs): the AWS SDK's default credential chain — `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, `AWS_PROFILE` and the shared config files, web identity (e.g. CI OIDC), then ECS and EC2 instance roles. The region is the resource's `region` (or its environment's); `AWS_REGION` or the provider's `region` is used only where a resource names none, such as on import.
+- **AWS** (ECS, RDS, Application Auto Scaling, CloudWatch Logs, and IAM for the roles Fargate services get: `iam:CreateRole`, `GetRole`, `ListRoleTags`, `TagRole`, `UntagRole`, `PutRolePolicy`, `GetRolePolicy`, `DeleteRolePolicy`, `UpdateAssumeRolePolicy`, `DeleteRole`, and `iam:PassRole` on them for ECS): the AWS SDK's default credential chain — `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, `AWS_PROFILE` and the shared config files, web identity (e.g. CI OIDC), then ECS and EC2 instance roles. The region is the resource's `region` (or its environment's); `AWS_REGION` or the provider's `region` is used only where a resource names none, such as on import.
 - **Fly.io**: `FLY_API_TOKEN`, or `fly { api_token }`. Needed only when a service is placed on Fly.io Machines.
 - **Cloudflare**: `CLOUDFLARE_API_TOKEN` and `CLOUDFLARE_ACCOUNT_ID`, or `cloudflare { api_token, account_id }`. Needed only when a service is placed on Cloudflare Workers.
 
