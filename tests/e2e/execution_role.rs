@@ -6,7 +6,10 @@
 //! a policy widened out of band shows as drift and is put back; import finds the role as
 //! the service's own; destroy deletes the role.
 
-use crate::harness::{Aws, Cloud, REQUIRED_PROVIDERS, Terraform, block_on, terraform_versions};
+use crate::harness::{
+    Aws, Cloud, Network, REQUIRED_PROVIDERS, Terraform, block_on, newest_terraform,
+    terraform_versions,
+};
 
 const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/api:1.0.0";
 const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:er/db-AbCdEf";
@@ -334,4 +337,40 @@ fn a_fargate_service_gets_a_least_privilege_execution_role_on_terraform_1_11() {
 #[test]
 fn a_fargate_service_gets_a_least_privilege_execution_role_on_terraform_1_0() {
     each(&["1.0.3"]);
+}
+
+/// IAM role names are account-wide; environment names are unique per region. A service of
+/// an environment named like one in another region is refused its role, and the other
+/// region's role is left as it was.
+#[test]
+fn a_role_of_the_same_name_in_another_region_is_refused_and_left_alone() {
+    let tf = newest_terraform();
+    let Cloud { moto, aws, network } = Cloud::with_network();
+    let env = "twin";
+    let role = format!("{env}-api-execution");
+    let east = moto.workdir(&config(env, &network.block()));
+    east.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let before = policy_in_iam(&aws, &role).expect("the first region's role");
+
+    let west_aws = Aws::in_region(&moto, "eu-west-1");
+    let west_network = block_on(Network::create(&west_aws.ec2));
+    let west = moto.workdir(
+        &config(env, &west_network.block())
+            .replace("region = \"us-east-1\"", "region = \"eu-west-1\""),
+    );
+    let refused = west.run(&tf, &["apply", "-no-color", "-auto-approve"]);
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    let said = format!("{}{}", refused.stdout, refused.stderr).replace('\n', " ");
+    assert!(
+        said.contains(&format!("`{role}`")) && said.contains("account-wide"),
+        "the error names the role and why:\n{said}"
+    );
+    assert_eq!(
+        policy_in_iam(&aws, &role),
+        Some(before),
+        "the other region's role is unchanged"
+    );
+    east.run(&tf, &["destroy", "-no-color", "-auto-approve"])
+        .expect_success();
 }

@@ -14,6 +14,10 @@ use std::collections::BTreeMap;
 
 const SERVICE: &str = "IAM";
 
+/// The tag recording the region of the environment a role serves: role names are
+/// account-wide, environment names only unique per region.
+pub const TAG_REGION: &str = "platform:region";
+
 /// What a role should look like.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredRole {
@@ -174,6 +178,18 @@ fn tag_list(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, BackendError> {
         .collect()
 }
 
+/// Refuses a role of the same name made for an environment of the same name in another
+/// region: it belongs to that one, whatever else its tags say.
+pub fn check_region(existing: &ObservedRole, desired: &DesiredRole) -> Result<(), BackendError> {
+    match (existing.tags.get(TAG_REGION), desired.tags.get(TAG_REGION)) {
+        (Some(theirs), Some(ours)) if theirs != ours => Err(BackendError::Conflict(format!(
+            "The IAM role `{}` already exists for the environment of the same name in `{theirs}`: IAM role names are account-wide, and this service's role would take the same name in `{ours}`. It was neither adopted nor changed. Rename this environment or service, or set `execution_role_arn` (and `task_role_arn`) to roles of your own.",
+            desired.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Creates the role with its trust policy, tags (with the creating marker while `owner` is
 /// creating) and inline policy, or adopts the one an unfinished create of this service
 /// left (`existing`, just looked up). Any other role of that name is refused untouched.
@@ -188,6 +204,7 @@ pub async fn create_given(
         ..desired.clone()
     };
     if let Some(existing) = existing {
+        check_region(&existing, desired)?;
         owner.check(
             || format!("The IAM role `{}`", desired.name),
             &existing.tags,

@@ -62,7 +62,11 @@ pub(super) fn fargate_desired(
                     trust_policy: trust_policy(&role.principal),
                     policy_name: INLINE_POLICY_NAME.to_string(),
                     policy: role.policy.to_json(),
-                    tags: plan.tags.clone(),
+                    tags: {
+                        let mut tags = plan.tags.clone();
+                        tags.insert(iam::TAG_REGION.into(), p.region.clone());
+                        tags
+                    },
                 },
             ))
         })
@@ -188,8 +192,11 @@ pub(super) async fn apply_fargate(
                     &g.tags,
                 )?;
             }
-            for r in roles_found.iter().flatten() {
-                owner.check(|| format!("The IAM role `{}`", r.name), &r.tags)?;
+            for ((_, desired), r) in d.roles.iter().zip(&roles_found) {
+                if let Some(r) = r {
+                    iam::check_region(r, desired)?;
+                    owner.check(|| format!("The IAM role `{}`", r.name), &r.tags)?;
+                }
             }
         }
         // The roles first: the task definition names them.
