@@ -26,6 +26,36 @@ pub(super) fn update_reason(kind: &str) -> &'static str {
 /// How `next` differs from `prior`: a new host, environment or name replaces the
 /// service; anything else changes specific children, mostly in place (a new image is a
 /// new task definition revision and a rolling service update, or a machine update).
+/// The port a plan serves on, on a host that has ports.
+fn served_port(plan: &ServicePlan) -> Option<i64> {
+    match &plan.host_plan {
+        HostPlan::Fargate(p) => p.port,
+        HostPlan::Fly(p) => p.port,
+        HostPlan::Workers(_) => None,
+    }
+}
+
+/// A warning when a service that served HTTP becomes a worker (no `port`, no
+/// `health_check`): it loses its port mapping, its Fly.io public service and its URL.
+pub fn becomes_worker(prior: &ServicePlan, next: &ServicePlan) -> Option<Violation> {
+    let was = served_port(prior)?;
+    if served_port(next).is_some() || prior.placement.host != next.placement.host {
+        return None;
+    }
+    Some(Violation::new(
+        AttributePath::attr("port"),
+        "Service Becomes A Worker",
+        format!(
+            "This service served on port {was}, and now sets neither `port` nor `health_check`, so it becomes a worker: its port mapping{} and its URL go. If it still serves HTTP, set `port = {was}`.",
+            if next.placement.host == Host::Fly {
+                ", its Fly.io service and public ports"
+            } else {
+                ""
+            }
+        ),
+    ))
+}
+
 pub fn changes(prior: &ServicePlan, next: &ServicePlan) -> Changes {
     let mut replace = Vec::new();
     let (from, to) = (prior.placement.host, next.placement.host);

@@ -68,7 +68,7 @@ mod size;
 mod validate;
 mod workers;
 
-pub use changes::changes;
+pub use changes::{becomes_worker, changes};
 use fargate::*;
 pub use fargate::{DeploymentPlan, FargatePlan, HealthCheckPlan, ScalingPlan};
 

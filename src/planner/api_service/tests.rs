@@ -283,6 +283,31 @@ fn deployments_stop_and_roll_back_by_tier_unless_told_otherwise() {
 }
 
 #[test]
+fn a_service_that_becomes_a_worker_is_warned() {
+    for base in [scoring_api_fargate as fn() -> ServiceInput, scoring_api_fly] {
+        let before = planned(&base());
+        let after = planned(&with(base, |i| {
+            i.port = None;
+            i.health_check = None;
+        }));
+        let warning = becomes_worker(&before, &after).expect("a warning");
+        assert_eq!(warning.path, AttributePath::attr("port"));
+        let port = &before.settings["port"];
+        assert!(
+            warning.detail.contains(&format!("set `port = {port}`")),
+            "{}",
+            warning.detail
+        );
+        assert_eq!(becomes_worker(&before, &before), None);
+        assert_eq!(
+            becomes_worker(&after, &before),
+            None,
+            "becoming a server is not a loss"
+        );
+    }
+}
+
+#[test]
 fn access_makes_a_task_role_with_exactly_those_grants() {
     let grant = r#"{"Effect":"Allow","Action":["sqs:ReceiveMessage"],"Resource":"arn:aws:sqs:eu-west-1:123456789012:jobs"}"#;
     let plan = planned(&with(scoring_api_fargate, |i| {

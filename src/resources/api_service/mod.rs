@@ -437,9 +437,10 @@ impl Composite for ApiServiceResource {
         plan: &ServicePlan,
     ) -> Diff {
         let changes = planner::changes(prior_plan, plan);
+        let worker = planner::becomes_worker(prior_plan, plan);
         Diff {
             replace: changes.replace.iter().map(|(p, _)| p.clone()).collect(),
-            diagnostics: Diagnostics::new(),
+            diagnostics: warnings(worker.as_slice()),
         }
     }
 
