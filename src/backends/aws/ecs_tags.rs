@@ -28,11 +28,7 @@ pub(crate) async fn sync(
     observed: &BTreeMap<String, String>,
     desired: &BTreeMap<String, String>,
 ) -> Result<(), BackendError> {
-    let stale: Vec<String> = observed
-        .keys()
-        .filter(|k| !desired.contains_key(*k))
-        .cloned()
-        .collect();
+    let (stale, changed) = super::tag_changes(observed, desired);
     if !stale.is_empty() {
         client
             .untag_resource()
@@ -42,11 +38,6 @@ pub(crate) async fn sync(
             .await
             .map_err(|e| api_error("ECS", "UntagResource", e))?;
     }
-    let changed: BTreeMap<String, String> = desired
-        .iter()
-        .filter(|(k, v)| observed.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     if !changed.is_empty() {
         client
             .tag_resource()

@@ -250,12 +250,7 @@ pub async fn update(
             .await
             .map_err(|e| api_error(SERVICE, "UpdateAssumeRolePolicy", e))?;
     }
-    let stale: Vec<String> = observed
-        .tags
-        .keys()
-        .filter(|k| !desired.tags.contains_key(*k))
-        .cloned()
-        .collect();
+    let (stale, changed) = super::tag_changes(&observed.tags, &desired.tags);
     if !stale.is_empty() {
         client
             .untag_role()
@@ -265,12 +260,6 @@ pub async fn update(
             .await
             .map_err(|e| api_error(SERVICE, "UntagRole", e))?;
     }
-    let changed: BTreeMap<String, String> = desired
-        .tags
-        .iter()
-        .filter(|(k, v)| observed.tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     if !changed.is_empty() {
         client
             .tag_role()

@@ -222,12 +222,7 @@ pub async fn update(
     if observed.retention_days != Some(desired.retention_days) {
         put_retention(client, desired).await?;
     }
-    let stale: Vec<String> = observed
-        .tags
-        .keys()
-        .filter(|k| !desired.tags.contains_key(*k))
-        .cloned()
-        .collect();
+    let (stale, changed) = super::tag_changes(&observed.tags, &desired.tags);
     if !stale.is_empty() {
         client
             .untag_resource()
@@ -237,17 +232,11 @@ pub async fn update(
             .await
             .map_err(|e| api_error(SERVICE, "UntagResource", e))?;
     }
-    let changed: HashMap<String, String> = desired
-        .tags
-        .iter()
-        .filter(|(k, v)| observed.tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     if !changed.is_empty() {
         client
             .tag_resource()
             .resource_arn(&observed.arn)
-            .set_tags(Some(changed))
+            .set_tags(Some(changed.into_iter().collect()))
             .send()
             .await
             .map_err(|e| api_error(SERVICE, "TagResource", e))?;

@@ -26,7 +26,7 @@ pub use crate::config::{DEFAULT_MAX_RETRIES, INITIAL_BACKOFF};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ecs::config::retry::{RetryPartition, TokenBucket};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -75,6 +75,26 @@ fn retry_partition(service: &str, region: &Region) -> RetryPartition {
     RetryPartition::custom(format!("platform-{service}-{region}"))
         .token_bucket(TokenBucket::unlimited())
         .build()
+}
+
+/// What to change to bring a resource's tags from `observed` to `desired`: the keys to
+/// remove (those `desired` lacks) and the tags to set (new or with another value). Every
+/// AWS backend syncs tags this way; each only has its own untag and tag calls.
+pub(crate) fn tag_changes(
+    observed: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> (Vec<String>, BTreeMap<String, String>) {
+    let stale = observed
+        .keys()
+        .filter(|k| !desired.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed = desired
+        .iter()
+        .filter(|(k, v)| observed.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (stale, changed)
 }
 
 /// Lazily built AWS clients; cheap to clone.
@@ -286,5 +306,26 @@ impl AwsClients {
             aws_sdk_iam::Client::from_conf(b.build())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_changes_remove_what_is_not_wanted_and_set_what_differs() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let observed = map(&[("keep", "1"), ("stale", "x"), ("moved", "old")]);
+        let desired = map(&[("keep", "1"), ("moved", "new"), ("added", "y")]);
+        let (stale, changed) = tag_changes(&observed, &desired);
+        assert_eq!(stale, ["stale"]);
+        assert_eq!(changed, map(&[("added", "y"), ("moved", "new")]));
+        assert_eq!(tag_changes(&desired, &desired), (vec![], BTreeMap::new()));
     }
 }

@@ -459,12 +459,7 @@ async fn sync_tags(
     current: &ObservedInstance,
     desired: &BTreeMap<String, String>,
 ) -> Result<(), BackendError> {
-    let stale: Vec<String> = current
-        .tags
-        .keys()
-        .filter(|k| !desired.contains_key(*k))
-        .cloned()
-        .collect();
+    let (stale, changed) = super::tag_changes(&current.tags, desired);
     if !stale.is_empty() {
         client
             .remove_tags_from_resource()
@@ -474,11 +469,6 @@ async fn sync_tags(
             .await
             .map_err(|e| api_error("RemoveTagsFromResource", e))?;
     }
-    let changed: BTreeMap<String, String> = desired
-        .iter()
-        .filter(|(k, v)| current.tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     if !changed.is_empty() {
         client
             .add_tags_to_resource()
