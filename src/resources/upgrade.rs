@@ -15,25 +15,13 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as Json};
 
 use super::attrs::grouped_sources;
+use super::environment_context::policy_fields;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::Source;
 use crate::planner::naming;
 
 /// The schema version every composite resource writes.
 pub const VERSION: i64 = 1;
-
-/// The policy fields an environment can override: what `context.policy` may hold.
-const OVERRIDABLE: [&str; 9] = [
-    "min_instances",
-    "max_instances",
-    "target_cpu_percent",
-    "backup_retention_days",
-    "multi_az",
-    "deletion_protection",
-    "final_snapshot",
-    "log_retention_days",
-    "container_insights",
-];
 
 /// Brings `state`, written at `from_version`, to [`VERSION`]; `context` names the
 /// attribute holding an environment context (`context` on the environment, `environment`
@@ -82,9 +70,11 @@ fn compact_context(c: &mut Map<String, Json>) {
             .and_then(Json::as_str)
             .is_some_and(|s| s == "config" || s == "environment")
     };
+    // What `context.policy` may hold: the fields of the environment's `policy` block.
     let policy: Map<String, Json> = match c.get("policy") {
-        Some(Json::Object(p)) => OVERRIDABLE
+        Some(Json::Object(p)) => policy_fields()
             .into_iter()
+            .map(|(f, _, _)| f)
             .filter(|f| overridden(f))
             .filter_map(|f| Some((f.to_string(), Json::String(text(p.get(f)?)?))))
             .collect(),

@@ -6,6 +6,8 @@
 //! a policy widened out of band shows as drift and is put back; import finds the role as
 //! the service's own; destroy deletes the role.
 
+use terraform_provider_platform::backends::aws::iam::decode_document;
+
 use crate::harness::{
     Aws, Cloud, Network, REQUIRED_PROVIDERS, Terraform, block_on, newest_terraform,
     terraform_versions,
@@ -67,26 +69,8 @@ fn policy_in_iam(aws: &Aws, role: &str) -> Option<serde_json::Value> {
             .send()
             .await
             .ok()?;
-        let text = out.policy_document();
-        let text = if text.starts_with('{') {
-            text.to_string()
-        } else {
-            // IAM answers URL-encoded documents.
-            let mut bytes = Vec::new();
-            let raw = text.as_bytes();
-            let mut i = 0;
-            while i < raw.len() {
-                if raw[i] == b'%' && i + 2 < raw.len() {
-                    let hex = std::str::from_utf8(&raw[i + 1..i + 3]).unwrap_or("00");
-                    bytes.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
-                    i += 3;
-                } else {
-                    bytes.push(raw[i]);
-                    i += 1;
-                }
-            }
-            String::from_utf8_lossy(&bytes).into_owned()
-        };
+        // IAM answers URL-encoded documents; the provider's own decoder reads them.
+        let text = decode_document(out.policy_document());
         serde_json::from_str(&text).ok()
     })
 }
