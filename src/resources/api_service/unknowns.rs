@@ -43,19 +43,15 @@ pub(super) fn child_state(c: &crate::planner::Child, plan: &ServicePlan) -> Valu
     let Some(keys) = plan.unknown_settings.get(&c.key) else {
         return value;
     };
-    let mut updates = Vec::new();
-    {
-        let settings = c.settings.iter().map(|(k, v)| {
-            let v = if keys.contains(k) {
-                Value::Unknown
-            } else {
-                s(v.clone())
-            };
-            (k.clone(), v)
-        });
-        updates.push(("settings", Value::map(settings)));
-    }
-    with(value, updates)
+    let settings = c.settings.iter().map(|(k, v)| {
+        let v = if keys.contains(k) {
+            Value::Unknown
+        } else {
+            s(v.clone())
+        };
+        (k.clone(), v)
+    });
+    with(value, [("settings", Value::map(settings))])
 }
 
 #[cfg(test)]
