@@ -8,6 +8,11 @@
 //! (a tag on AWS, machine metadata on Fly.io, a plain-text binding on Workers), and the
 //! marker is removed once the resource's whole create has finished. A child without the
 //! marker was finished by some state — if it is not in ours, it is another's.
+//!
+//! A unit with several children may instead mark one *anchor*: the child its create makes
+//! first and finishes last (a Fargate service's log group). The children made after it go
+//! unmarked and are adopted when the anchor is found unfinished ([`Owner::after_anchor`]),
+//! so finishing a create costs one request instead of one per child.
 
 use super::BackendError;
 use std::collections::BTreeMap;
@@ -104,6 +109,9 @@ pub struct Owner<'a> {
     /// when unfinished, and new children carry the creating marker. False for a resource
     /// in state, whose children carrying its owner tag are its own.
     pub creating: bool,
+    /// Whether children made now carry the marker: true, except for the children a unit
+    /// makes after its anchor (see [`Owner::after_anchor`]).
+    pub marks: bool,
 }
 
 impl Owner<'_> {
@@ -119,9 +127,29 @@ impl Owner<'_> {
         check(what, tags, self.tag)
     }
 
+    /// Who owns the children of a unit made after its *anchor*: the one child that a
+    /// create makes first, finishes last and that alone carries the marker, so a create
+    /// costs one marker removal instead of one per child. `anchor_unfinished`: the
+    /// anchor was found carrying the marker (an unfinished create of this resource).
+    ///
+    /// - Anchor unfinished: the children of ours found under our names were made by the
+    ///   same create after it; they are adopted, strangers refused.
+    /// - Anchor made now (none found): a child of ours found without the marker belongs
+    ///   to a finished create, another state's, and is refused; one with the marker (made
+    ///   by an older version that marked every child) is adopted. New children are not
+    ///   marked: the anchor speaks for them.
+    /// - Not creating: unchanged.
+    pub fn after_anchor(self, anchor_unfinished: bool) -> Self {
+        Owner {
+            tag: self.tag,
+            creating: self.creating && !anchor_unfinished,
+            marks: false,
+        }
+    }
+
     /// The tags a child is created (or brought to) with: the marker while creating.
     pub fn tags(&self, desired: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-        if self.creating {
+        if self.creating && self.marks {
             creating(desired)
         } else {
             desired.clone()
@@ -227,6 +255,7 @@ mod tests {
         let owner = Owner {
             tag: ("platform:environment", "prod"),
             creating: false,
+            marks: true,
         };
         let ours = tags(&[("platform:environment", "prod")]);
         assert!(owner.check(|| "x".into(), &ours).is_ok());
@@ -238,6 +267,38 @@ mod tests {
         };
         assert!(creating.check(|| "x".into(), &ours).is_err());
         assert!(is_creating(&creating.tags(&ours)));
+    }
+
+    #[test]
+    fn the_children_after_an_anchor_follow_it() {
+        let owner = Owner {
+            tag: ("platform:environment", "prod"),
+            creating: true,
+            marks: true,
+        };
+        let ours = tags(&[("platform:environment", "prod")]);
+        let marked = creating(&ours);
+        let stranger = tags(&[("platform:environment", "dev")]);
+        // The anchor is made now: an unmarked child of ours is another state's; a marked
+        // one (an older version's unfinished create) is adopted; new ones go unmarked.
+        let fresh = owner.after_anchor(false);
+        assert!(fresh.check(|| "x".into(), &ours).is_err());
+        assert!(fresh.check(|| "x".into(), &marked).is_ok());
+        assert!(fresh.check(|| "x".into(), &stranger).is_err());
+        assert_eq!(fresh.tags(&ours), ours);
+        // The anchor was left unfinished: what the same create made after it is adopted.
+        let resumed = owner.after_anchor(true);
+        assert!(resumed.check(|| "x".into(), &ours).is_ok());
+        assert!(resumed.check(|| "x".into(), &stranger).is_err());
+        assert_eq!(resumed.tags(&ours), ours);
+        // A resource in state keeps its children whatever the anchor says.
+        let kept = Owner {
+            creating: false,
+            ..owner
+        }
+        .after_anchor(false);
+        assert!(kept.check(|| "x".into(), &ours).is_ok());
+        assert!(kept.check(|| "x".into(), &stranger).is_err());
     }
 
     #[test]

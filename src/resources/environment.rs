@@ -302,6 +302,7 @@ impl Composite for EnvironmentResource {
         let owner = Owner {
             tag: (naming::TAG_ENVIRONMENT, input.name.as_str()),
             creating: prior.is_null(),
+            marks: true,
         };
         let result = cancellable(&ctx.cancel, async {
             match ecs::find(&client, &desired.name).await? {

@@ -4,7 +4,7 @@
 //! recording proxy, and checks the plan shows each setting with its source.
 
 use crate::faults::FaultProxy;
-use crate::harness::{Cloud, REQUIRED_PROVIDERS, newest_terraform};
+use crate::harness::{Cloud, REQUIRED_PROVIDERS, block_on, newest_terraform};
 
 fn config(env: &str, network: &str, deployment: &str) -> String {
     format!(
@@ -89,6 +89,115 @@ fn the_configuration_can_turn_the_circuit_breaker_off_and_the_tier_turns_it_on()
         "UpdateService turns it on: {:?}",
         breakers(&recorder, "UpdateService")
     );
+    wd.run(&tf, &["destroy", "-no-color", "-auto-approve"])
+        .expect_success();
+}
+
+/// How many requests of `operation` reached moto.
+fn count(proxy: &FaultProxy, operation: &str) -> usize {
+    proxy
+        .forwarded()
+        .iter()
+        .filter(|o| o.as_str() == operation)
+        .count()
+}
+
+#[test]
+fn a_deploy_out_of_band_shows_as_the_task_definitions_drift_and_an_unchanged_one_is_not_described()
+{
+    let tf = newest_terraform();
+    let Cloud {
+        moto,
+        aws: c,
+        network,
+    } = Cloud::with_network();
+    let env = "oob";
+    let recorder = FaultProxy::start(&moto.endpoint(), vec![]);
+    let mut wd = moto.workdir(&config(env, &network.block(), ""));
+    wd.set_env("AWS_ENDPOINT_URL", &recorder.endpoint());
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+
+    // A refresh of a service still running the recorded revision: nothing to describe
+    // (a revision is immutable), and nothing changes.
+    let before = count(&recorder, "DescribeTaskDefinition");
+    wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+    assert_eq!(count(&recorder, "DescribeTaskDefinition"), before);
+
+    // CI deploys another image out of band: a new revision, and the service moved to it.
+    let deployed = block_on(async {
+        let current = c
+            .ecs
+            .describe_task_definition()
+            .task_definition(format!("{env}-api"))
+            .send()
+            .await
+            .expect("DescribeTaskDefinition")
+            .task_definition
+            .expect("the revision");
+        let mut container = current.container_definitions()[0].clone();
+        container.image = Some("nginx:1.28".into());
+        let registered = c
+            .ecs
+            .register_task_definition()
+            .family(current.family().unwrap_or_default())
+            .set_requires_compatibilities(current.requires_compatibilities.clone())
+            .set_network_mode(current.network_mode.clone())
+            .set_cpu(current.cpu.clone())
+            .set_memory(current.memory.clone())
+            .set_execution_role_arn(current.execution_role_arn.clone())
+            .container_definitions(container)
+            .send()
+            .await
+            .expect("RegisterTaskDefinition")
+            .task_definition
+            .and_then(|t| t.task_definition_arn)
+            .expect("the new revision's ARN");
+        c.ecs
+            .update_service()
+            .cluster(format!("{env}-cluster"))
+            .service(format!("{env}-api"))
+            .task_definition(&registered)
+            .send()
+            .await
+            .expect("UpdateService");
+        registered
+    });
+    let drift = wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"]);
+    drift.expect_code(2);
+    assert!(
+        drift.stdout.contains("\"nginx:1.28\" -> \"nginx:1.27\""),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        count(&recorder, "DescribeTaskDefinition") > before,
+        "the new revision was read"
+    );
+
+    // The apply puts the configured image back, on a revision of its own.
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let running = block_on(async {
+        c.ecs
+            .describe_services()
+            .cluster(format!("{env}-cluster"))
+            .services(format!("{env}-api"))
+            .send()
+            .await
+            .expect("DescribeServices")
+            .services()[0]
+            .task_definition()
+            .unwrap_or_default()
+            .to_string()
+    });
+    assert_ne!(
+        running, deployed,
+        "the service left the out-of-band revision"
+    );
+    wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
     wd.run(&tf, &["destroy", "-no-color", "-auto-approve"])
         .expect_success();
 }

@@ -26,6 +26,7 @@ const SERVICE: &str = "fgdev-api";
 const OWNER: Owner<'static> = Owner {
     tag: ("platform:service", "fgdev/api"),
     creating: false,
+    marks: true,
 };
 const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-url-AbCdEf";
 
@@ -106,6 +107,7 @@ async fn lifecycle(moto: &Moto) {
         Owner {
             tag: ("platform:environment", ENV),
             creating: true,
+            marks: true,
         },
     )
     .await
@@ -392,6 +394,7 @@ async fn lifecycle(moto: &Moto) {
             Owner {
                 tag: ("platform:service", "fgdev/other"),
                 creating: true,
+                marks: true,
             },
         )
         .await,

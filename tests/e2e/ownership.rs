@@ -407,6 +407,144 @@ fn a_create_killed_mid_apply_is_adopted_by_the_retry() {
         .expect_code(0);
 }
 
+/// The IAM role a Fargate service's generated execution role gets: `(ARN, tags)`.
+fn role(c: &Aws, name: &str) -> Option<(String, BTreeMap<String, String>)> {
+    block_on(async {
+        let role = c.iam.get_role().role_name(name).send().await.ok()?.role?;
+        let tags = c
+            .iam
+            .list_role_tags()
+            .role_name(name)
+            .send()
+            .await
+            .ok()?
+            .tags
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect();
+        Some((role.arn, tags))
+    })
+}
+
+/// `(ARN, tags)` of a log group.
+fn log_group(c: &Aws, name: &str) -> Option<(String, BTreeMap<String, String>)> {
+    block_on(async {
+        let groups = c
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .ok()?;
+        let arn = groups
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name))?
+            .log_group_arn()?
+            .to_string();
+        let tags = c
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .ok()?
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        Some((arn, tags))
+    })
+}
+
+#[test]
+fn a_fargate_create_killed_before_its_anchor_is_finished_is_adopted_by_the_retry() {
+    let tf = newest_terraform();
+    let Cloud {
+        moto,
+        aws: c,
+        network,
+    } = Cloud::with_network();
+    let config = format!(
+        r#"
+{REQUIRED_PROVIDERS}
+resource "platform_environment" "env" {{
+  name   = "anchor"
+  tier   = "development"
+  region = "us-east-1"
+{network}
+}}
+
+resource "platform_api_service" "api" {{
+  environment = platform_environment.env.context
+  name        = "api"
+  host        = "aws_fargate"
+  image       = "ghcr.io/example/api:1.0.0"
+}}
+"#,
+        network = network.block()
+    );
+    let wd = moto.workdir(&config);
+
+    // 1. Killed when the service's last call is made: the log group's marker removal.
+    //    Every child exists; only the log group (the anchor) carries the marker.
+    let proxy = HoldProxy::start(addr(&moto.endpoint()), "Logs_20140328.UntagResource");
+    apply_killed_at(
+        &tf,
+        &wd,
+        &proxy,
+        "AWS_ENDPOINT_URL",
+        "CloudWatch Logs UntagResource",
+    );
+    let (group_arn, group_tags) =
+        log_group(&c, "/platform/anchor/api").expect("the log group was made");
+    assert_eq!(
+        group_tags.get("platform:lifecycle").map(String::as_str),
+        Some("creating"),
+        "the anchor is marked: {group_tags:?}"
+    );
+    let (role_arn, role_tags) = role(&c, "anchor-api-execution").expect("the role was made");
+    assert!(
+        !role_tags.contains_key("platform:lifecycle"),
+        "{role_tags:?}"
+    );
+    let service_before = fingerprint(&c, &moto, "anchor");
+    assert!(service_before.contains("service Some("), "{service_before}");
+    assert!(
+        !service_before
+            .lines()
+            .filter(|l| !l.starts_with("log group"))
+            .any(|l| l.contains("platform:lifecycle")),
+        "only the anchor is marked:\n{service_before}"
+    );
+    assert_eq!(
+        state_list(&tf, &wd),
+        vec!["platform_environment.env".to_string()],
+        "the service was not recorded"
+    );
+
+    // 2. The retry adopts every child (the same ARNs) and finishes the anchor.
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let (adopted, group_tags) = log_group(&c, "/platform/anchor/api").unwrap();
+    assert_eq!(adopted, group_arn, "the same log group");
+    assert!(
+        !group_tags.contains_key("platform:lifecycle"),
+        "{group_tags:?}"
+    );
+    assert_eq!(role(&c, "anchor-api-execution").unwrap().0, role_arn);
+    let after = fingerprint(&c, &moto, "anchor");
+    let service_line = |f: &str| {
+        f.lines()
+            .find(|l| l.starts_with("service "))
+            .map(|l| l.split(' ').nth(1).unwrap_or_default().to_string())
+    };
+    assert_eq!(service_line(&after), service_line(&service_before));
+    assert!(!after.contains("platform:lifecycle"), "{after}");
+    wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+}
+
 #[test]
 fn a_second_state_never_adopts_changes_or_deletes_the_first_states_resources() {
     let tf = newest_terraform();

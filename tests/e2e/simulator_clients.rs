@@ -21,6 +21,7 @@ use crate::sim::{ACCOUNT, Sim, TOKEN, ZONE};
 const OWNER: Owner<'static> = Owner {
     tag: ("platform:environment", "simtest"),
     creating: false,
+    marks: true,
 };
 const SOURCE: &str = "export default { async fetch() { return new Response('v1'); } };";
 

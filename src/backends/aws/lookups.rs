@@ -11,6 +11,7 @@ use super::AwsClients;
 use super::autoscaling::{self, ObservedPolicy, ObservedTarget};
 use super::batch::{Batcher, WINDOW};
 use super::ecs_service::{self, ObservedService};
+use super::iam::ObservedRole;
 use super::log_group::{self, ListedLogGroup};
 use super::rds::{self, ObservedInstance};
 use super::task_definition::{self, ObservedTaskDefinition};
@@ -35,6 +36,8 @@ pub struct Lookups {
     /// Revisions an apply just registered or adopted, by family, with when: the read
     /// that follows the apply takes its revision from here once instead of describing it.
     noted: Mutex<HashMap<String, (Instant, ObservedTaskDefinition)>>,
+    /// IAM role name → the inline policy an apply just put or found, for the read after it.
+    noted_policies: Mutex<HashMap<String, (Instant, String)>>,
     targets: Batcher<String, ObservedTarget>,
     policies: Batcher<(String, String), ObservedPolicy>,
     db_instances: Batcher<String, ObservedInstance>,
@@ -103,6 +106,7 @@ impl Lookups {
             log_groups: Mutex::default(),
             families: Mutex::default(),
             noted: Mutex::default(),
+            noted_policies: Mutex::default(),
             targets,
             policies,
             db_instances,
@@ -196,6 +200,30 @@ impl Lookups {
             revision.definition.family.clone(),
             (Instant::now(), revision.clone()),
         );
+    }
+
+    /// Notes the inline policy an apply put on (or found on) a role, for the read that
+    /// follows it.
+    pub fn note_role_policy(&self, role: &ObservedRole) {
+        if let Some(policy) = &role.policy {
+            self.noted_policies
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(role.name.clone(), (Instant::now(), policy.clone()));
+        }
+    }
+
+    /// The role's inline policy an apply noted in the last minute (taken, so only the read
+    /// right after that apply uses it); `None` when the read must ask IAM.
+    pub fn noted_role_policy(&self, role_name: &str) -> Option<String> {
+        let noted = self
+            .noted_policies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(role_name);
+        noted
+            .filter(|(at, _)| at.elapsed() < NOTED_FOR)
+            .map(|(_, policy)| policy)
     }
 
     /// The family's current revision: the one an apply noted in the last minute (taken,

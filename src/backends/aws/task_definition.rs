@@ -197,10 +197,15 @@ pub async fn create_given(
         ..desired.clone()
     };
     if let Some(existing) = existing {
-        owner.check(
-            || format!("The ECS task definition family `{}`", desired.family),
-            &existing.definition.tags,
-        )?;
+        // While the resource is in state, the family is its own whoever registered the
+        // current revision: a deploy out of band (CI, the console) registers revisions
+        // without our tags, and the apply puts the configured one back.
+        if owner.creating {
+            owner.check(
+                || format!("The ECS task definition family `{}`", desired.family),
+                &existing.definition.tags,
+            )?;
+        }
         tracing::info!(family = %desired.family, "adopting the task definition family of this service");
         return update(client, &existing, &desired).await;
     }

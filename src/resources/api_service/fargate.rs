@@ -165,12 +165,20 @@ pub(super) async fn apply_fargate(
         for (_, role) in &d.roles {
             roles_found.push(iam::find(&iam_client, &role.name, &role.policy_name).await?);
         }
+        // The log group is this unit's anchor (see `backends::ownership`): made first,
+        // finished last, and alone carrying the creating marker; the children made after
+        // it follow it.
+        let follower = owner.after_anchor(
+            group_found
+                .as_ref()
+                .is_some_and(|g| ownership::is_creating(&g.tags)),
+        );
         if owner.creating {
             // Every child that exists under our names is checked before anything is made
             // or changed, so a refusal leaves the cloud exactly as it was; the service
             // first, since it is what a refusal should name.
             if let Some(svc) = &service_found {
-                owner.check(
+                follower.check(
                     || {
                         format!(
                             "The ECS service `{}` in cluster `{}`",
@@ -181,7 +189,7 @@ pub(super) async fn apply_fargate(
                 )?;
             }
             if let Some(td) = &task_found {
-                owner.check(
+                follower.check(
                     || format!("The ECS task definition family `{}`", d.task.family),
                     &td.definition.tags,
                 )?;
@@ -195,16 +203,11 @@ pub(super) async fn apply_fargate(
             for ((_, desired), r) in d.roles.iter().zip(&roles_found) {
                 if let Some(r) = r {
                     iam::check_region(r, desired)?;
-                    owner.check(|| format!("The IAM role `{}`", r.name), &r.tags)?;
+                    follower.check(|| format!("The IAM role `{}`", r.name), &r.tags)?;
                 }
             }
         }
-        // The roles first: the task definition names them.
-        let mut roles = BTreeMap::new();
-        for ((key, desired), found) in d.roles.iter().zip(roles_found) {
-            let role = iam::create_given(&iam_client, desired, owner, found).await?;
-            roles.insert(*key, role);
-        }
+        // The anchor first.
         let group = match log_group::create_given(&logs, &d.log, owner, group_found).await? {
             Some(adopted) => adopted,
             // Created: CreateLogGroup does not answer with the ARN the finish needs.
@@ -228,6 +231,12 @@ pub(super) async fn apply_fargate(
                 }
             }
         };
+        // Then the roles: the task definition names them.
+        let mut roles = BTreeMap::new();
+        for ((key, desired), found) in d.roles.iter().zip(roles_found) {
+            let role = iam::create_given(&iam_client, desired, follower, found).await?;
+            roles.insert(*key, role);
+        }
         // A family without an active revision has no older one to deregister.
         let had_revisions = task_found.is_some();
         let arn = |key: &str| roles.get(key).map(|r: &iam::ObservedRole| r.arn.clone());
@@ -237,7 +246,7 @@ pub(super) async fn apply_fargate(
             task_role_arn: arn(TASK_ROLE_KEY).or_else(|| d.task.task_role_arn.clone()),
             ..d.task.clone()
         };
-        let revision = task_definition::create_given(&ecs, task, owner, task_found).await?;
+        let revision = task_definition::create_given(&ecs, task, follower, task_found).await?;
         let mut service = d.service.clone();
         service.task_definition = revision.arn.clone();
         if let Some(current) = &service_found
@@ -245,7 +254,7 @@ pub(super) async fn apply_fargate(
         {
             service.desired_count = current.desired_count;
         }
-        let running = ecs_service::create_given(&ecs, &service, owner, service_found).await?;
+        let running = ecs_service::create_given(&ecs, &service, follower, service_found).await?;
         if had_revisions {
             task_definition::deregister_older(&ecs, &d.task.family, revision.revision).await?;
         }
@@ -258,12 +267,15 @@ pub(super) async fn apply_fargate(
             autoscaling::put_policy(&scaling, &d.policy).await?;
         }
         // The create is complete: from now on no other state may adopt these children.
+        // Followers still marked (an older version's unfinished create) first, the anchor
+        // last; each call is skipped when its child carries no marker.
         for role in roles.values() {
             iam::finish(&iam_client, role).await?;
+            look.note_role_policy(role);
         }
-        log_group::finish(&logs, &group).await?;
         task_definition::finish(&ecs, &revision).await?;
         ecs_service::finish(&ecs, &running).await?;
+        log_group::finish(&logs, &group).await?;
         // The read that follows takes the revision from here: RegisterTaskDefinition
         // answered with all of it.
         let mut finished = revision;
@@ -274,27 +286,55 @@ pub(super) async fn apply_fargate(
     .await
 }
 
+/// Reads the children. `recorded_revision`: the task definition revision (ARN) the state
+/// holds, whose settings the state already records. A revision is immutable, so while the
+/// service runs that one it is not described again; a service running any other revision
+/// (a deploy out of band, an apply that registered a new one) has its family's current
+/// revision read. Its tags are not read either way: the service's are the unit's.
 pub(super) async fn read_fargate(
     d: &FargateDesired,
+    recorded_revision: Option<&str>,
     ctx: &CallContext,
 ) -> Result<Seen, BackendError> {
     let look = ctx.aws.lookups(&d.region).await;
     cancellable(&ctx.cancel, async {
         let mut seen = Seen::default();
         // The look-ups of services read at the same time go out together; the task
-        // definition (DescribeTaskDefinition takes one family) alone.
-        let (group, task, service, target, policy) = tokio::join!(
+        // definition (DescribeTaskDefinition takes one family) alone, and only when the
+        // service no longer runs the recorded revision.
+        let (group, service, target, policy) = tokio::join!(
             look.log_group(&d.log.name),
-            look.current_task_definition(&d.task.family),
             look.service(&d.service.cluster, &d.service.name),
             look.target(&d.target.resource_id),
             look.policy(&d.policy.resource_id, &d.policy.name),
         );
+        let service = service?;
+        let running = service
+            .as_ref()
+            .filter(|svc| svc.status == "ACTIVE")
+            .map(|svc| svc.task_definition.as_str());
+        let task = match (recorded_revision, running) {
+            (Some(recorded), Some(running)) if recorded == running => {
+                // As recorded: the child stays, its settings unchanged.
+                seen.children
+                    .insert("ecs_task_definition".into(), BTreeMap::new());
+                seen.ids
+                    .insert("ecs_task_definition".into(), recorded.to_string());
+                Ok(None)
+            }
+            _ => look.current_task_definition(&d.task.family).await,
+        };
         for (key, desired) in &d.roles {
             // One call: the role's policy. A role (or policy) that is gone leaves the
             // expansion, and the next apply makes it again.
-            let client = ctx.aws.iam(&d.region).await;
-            if let Some(found) = iam::policy(&client, &desired.name, &desired.policy_name).await? {
+            let found = match look.noted_role_policy(&desired.name) {
+                Some(noted) => Some(noted),
+                None => {
+                    let client = ctx.aws.iam(&d.region).await;
+                    iam::policy(&client, &desired.name, &desired.policy_name).await?
+                }
+            };
+            if let Some(found) = found {
                 // The policy as planned when it says the same as JSON; as found otherwise,
                 // so a change out of band shows as this child's drift.
                 let policy = if iam::same_json(&found, &desired.policy) {
@@ -345,7 +385,7 @@ pub(super) async fn read_fargate(
             seen.env = def.container.environment.clone();
             seen.artefact = Some(def.container.image.clone());
         }
-        if let Some(svc) = service?
+        if let Some(svc) = service
             && svc.status == "ACTIVE"
         {
             let count = if within_range(svc.desired_count, d) {

@@ -317,6 +317,7 @@ fn owner(plan: &ServicePlan, creating: bool) -> Owner<'_> {
     Owner {
         tag: (naming::TAG_ENVIRONMENT, plan.environment.as_str()),
         creating,
+        marks: true,
     }
 }
 
@@ -356,7 +357,12 @@ async fn read_children(
     ctx: &CallContext,
 ) -> Result<Seen, BackendError> {
     match plan.placement.host {
-        Host::AwsFargate => read_fargate(&fargate_desired(input, plan, config), ctx).await,
+        Host::AwsFargate => {
+            let recorded = get(config, "child_ids")
+                .get("ecs_task_definition")
+                .and_then(Value::as_str);
+            read_fargate(&fargate_desired(input, plan, config), recorded, ctx).await
+        }
         Host::Fly => read_fly(plan, ctx).await,
         Host::CloudflareWorkers => read_workers(plan, ctx).await,
     }

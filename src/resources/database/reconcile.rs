@@ -46,6 +46,7 @@ pub(super) async fn reconcile(
     let owner = Owner {
         tag: (naming::TAG_ENVIRONMENT, plan.environment.as_str()),
         creating,
+        marks: true,
     };
     let mut primary = desired(plan, config, password);
     primary.tags = owner.tags(&primary.tags);
