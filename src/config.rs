@@ -101,6 +101,14 @@ pub struct Endpoints {
     pub cloudwatch_logs: Option<String>,
     /// IAM API URL.
     pub iam: Option<String>,
+    /// Elastic Load Balancing (v2) API URL.
+    pub elbv2: Option<String>,
+    /// EC2 API URL (subnets, security groups).
+    pub ec2: Option<String>,
+    /// ACM API URL.
+    pub acm: Option<String>,
+    /// Route 53 API URL.
+    pub route53: Option<String>,
     /// STS API URL (for `assume_role`).
     pub sts: Option<String>,
     /// Fly Machines API URL.

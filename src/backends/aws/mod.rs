@@ -9,16 +9,20 @@
 //! about 100 retries across a whole process) is turned off, as the hashicorp/aws provider does:
 //! at `-parallelism` 30 under throttling it would end retries long before `max_retries`.
 
+pub mod acm;
 mod api_error;
 pub mod autoscaling;
 pub mod batch;
 pub mod ecs;
 pub mod ecs_service;
 mod ecs_tags;
+pub mod elbv2;
 pub mod iam;
 pub mod log_group;
 pub mod lookups;
 pub mod rds;
+pub mod route53;
+pub mod security_group;
 pub mod task_definition;
 
 use crate::config::{AwsSettings, Endpoints, RetryStyle};
@@ -113,6 +117,10 @@ struct Inner {
     application_autoscaling: Mutex<HashMap<String, aws_sdk_applicationautoscaling::Client>>,
     cloudwatch_logs: Mutex<HashMap<String, aws_sdk_cloudwatchlogs::Client>>,
     iam: Mutex<HashMap<String, aws_sdk_iam::Client>>,
+    elbv2: Mutex<HashMap<String, aws_sdk_elasticloadbalancingv2::Client>>,
+    ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    acm: Mutex<HashMap<String, aws_sdk_acm::Client>>,
+    route53: Mutex<HashMap<String, aws_sdk_route53::Client>>,
     lookups: lookups::ByRegion,
 }
 
@@ -288,13 +296,7 @@ impl AwsClients {
     /// endpoint is in the partition's home region (`us-east-1` for `aws`, `cn-north-1` for
     /// `aws-cn`, `us-gov-west-1` for `aws-us-gov`).
     pub async fn iam(&self, region: &str) -> aws_sdk_iam::Client {
-        let home = if region.starts_with("cn-") {
-            "cn-north-1"
-        } else if region.starts_with("us-gov-") {
-            "us-gov-west-1"
-        } else {
-            "us-east-1"
-        };
+        let home = partition_home(region);
         let url = self.inner.endpoints.iam.clone();
         self.client(&self.inner.iam, home, |sdk, region| {
             let mut b = aws_sdk_iam::config::Builder::from(sdk)
@@ -306,6 +308,81 @@ impl AwsClients {
             aws_sdk_iam::Client::from_conf(b.build())
         })
         .await
+    }
+
+    /// The Elastic Load Balancing (v2) client for a region.
+    pub async fn elbv2(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+        let url = self.inner.endpoints.elbv2.clone();
+        self.client(&self.inner.elbv2, region, |sdk, region| {
+            let mut b = aws_sdk_elasticloadbalancingv2::config::Builder::from(sdk)
+                .retry_partition(retry_partition("elbv2", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_elasticloadbalancingv2::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The EC2 client for a region (subnets and security groups).
+    pub async fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let url = self.inner.endpoints.ec2.clone();
+        self.client(&self.inner.ec2, region, |sdk, region| {
+            let mut b = aws_sdk_ec2::config::Builder::from(sdk)
+                .retry_partition(retry_partition("ec2", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_ec2::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The ACM client for a region (a load balancer's certificate is in its region).
+    pub async fn acm(&self, region: &str) -> aws_sdk_acm::Client {
+        let url = self.inner.endpoints.acm.clone();
+        self.client(&self.inner.acm, region, |sdk, region| {
+            let mut b = aws_sdk_acm::config::Builder::from(sdk)
+                .retry_partition(retry_partition("acm", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_acm::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The Route 53 client for resources in `region`. Route 53 is global within a
+    /// partition, like IAM: its endpoint is in the partition's home region.
+    pub async fn route53(&self, region: &str) -> aws_sdk_route53::Client {
+        let home = partition_home(region);
+        let url = self.inner.endpoints.route53.clone();
+        self.client(&self.inner.route53, home, |sdk, region| {
+            let mut b = aws_sdk_route53::config::Builder::from(sdk)
+                .retry_partition(retry_partition("route53", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_route53::Client::from_conf(b.build())
+        })
+        .await
+    }
+}
+
+/// The home region of `region`'s partition, where its global services (IAM, Route 53)
+/// answer: `us-east-1` for `aws`, `cn-north-1` for `aws-cn`, `us-gov-west-1` for
+/// `aws-us-gov`.
+fn partition_home(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "cn-north-1"
+    } else if region.starts_with("us-gov-") {
+        "us-gov-west-1"
+    } else {
+        "us-east-1"
     }
 }
 

@@ -1,0 +1,672 @@
+//! VPC security groups the platform makes (the shared load balancer's; the tasks' rule
+//! admitting it): the VPC of a set of subnets, find by name in a VPC, create with tags
+//! (adopting only an unfinished create of ours), bring the TCP ingress rules to the
+//! desired ones, finish a create, delete (waiting, bounded, while something still uses it).
+//!
+//! Egress is left at EC2's default (all traffic allowed). Ingress rules are compared by
+//! port and source; a description alone differing is not a change.
+
+use super::api_error::{api_error, is_error};
+use crate::backends::BackendError;
+use crate::backends::ownership::{self, Owner};
+use crate::backends::wait::{self, Poll, WaitPolicy};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, Ipv6Range, ResourceType, Tag, TagSpecification, UserIdGroupPair,
+};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const SERVICE: &str = "EC2";
+
+/// How long a delete waits for the network interfaces that still use a group to go: a
+/// deleted load balancer's or stopped task's interfaces are released within minutes.
+pub const RELEASE: WaitPolicy = WaitPolicy {
+    initial: Duration::from_secs(5),
+    max_interval: Duration::from_secs(30),
+    timeout: Duration::from_secs(10 * 60),
+};
+
+/// Where the traffic an ingress rule admits comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RuleSource {
+    /// An IPv4 (`0.0.0.0/0`) or IPv6 (`::/0`) range.
+    Cidr(String),
+    /// Members of another security group, by id.
+    Group(String),
+}
+
+/// One TCP ingress rule: a port and who may reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The TCP port.
+    pub port: i32,
+    /// Who may connect.
+    pub source: RuleSource,
+    /// Shown in the console; not compared.
+    pub description: String,
+}
+
+impl Rule {
+    fn key(&self) -> (i32, &RuleSource) {
+        (self.port, &self.source)
+    }
+}
+
+/// An ingress rule that is not a single TCP port (another protocol, a port range): never
+/// made by this provider, so revoked when found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherRule {
+    /// `udp`, `icmp`, `-1` (all), or `tcp` with a range.
+    pub protocol: String,
+    /// First port, when the protocol has ports.
+    pub from_port: Option<i32>,
+    /// Last port.
+    pub to_port: Option<i32>,
+    /// Who it admits.
+    pub source: RuleSource,
+}
+
+/// What a security group should look like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredSecurityGroup {
+    /// Its name, unique in the VPC.
+    pub name: String,
+    /// Its description (fixed at create: EC2 cannot change it).
+    pub description: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// Exactly these TCP ingress rules.
+    pub ingress: Vec<Rule>,
+    /// Every tag, including the `platform:*` ones.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A security group as EC2 reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedSecurityGroup {
+    /// Its id, `sg-…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// Its single-port TCP ingress rules.
+    pub ingress: Vec<Rule>,
+    /// Its other ingress rules.
+    pub other_ingress: Vec<OtherRule>,
+    /// Every tag.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The one VPC that `subnets` are in. Subnets that do not exist, or that span several
+/// VPCs, are refused with a message naming them.
+pub async fn vpc_of_subnets(client: &Client, subnets: &[String]) -> Result<String, BackendError> {
+    if subnets.is_empty() {
+        return Err(BackendError::Conflict(
+            "no subnets were given: list at least two public subnets in different Availability Zones".into(),
+        ));
+    }
+    let out = match client
+        .describe_subnets()
+        .set_subnet_ids(Some(subnets.to_vec()))
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if is_error(&e, "InvalidSubnetID.NotFound", None) => {
+            let message = e
+                .as_service_error()
+                .and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::message(s))
+                .unwrap_or("not found")
+                .to_string();
+            return Err(BackendError::Conflict(format!(
+                "the subnets {} cannot all be found in this account and region ({message}). Check the subnet ids and the provider's region.",
+                quoted(subnets)
+            )));
+        }
+        Err(e) => return Err(api_error(SERVICE, "DescribeSubnets", e)),
+    };
+    let mut by_vpc: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in out.subnets() {
+        by_vpc
+            .entry(s.vpc_id().unwrap_or_default().to_string())
+            .or_default()
+            .push(s.subnet_id().unwrap_or_default().to_string());
+    }
+    let missing: Vec<String> = subnets
+        .iter()
+        .filter(|id| !by_vpc.values().flatten().any(|s| s == *id))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(BackendError::Conflict(format!(
+            "the subnets {} cannot be found in this account and region. Check the subnet ids and the provider's region.",
+            quoted(&missing)
+        )));
+    }
+    let mut vpcs = by_vpc.into_iter();
+    match (vpcs.next(), vpcs.next()) {
+        (Some((vpc, _)), None) => Ok(vpc),
+        (Some(first), Some(second)) => {
+            let all: Vec<String> = [first, second]
+                .into_iter()
+                .chain(vpcs)
+                .map(|(vpc, subnets)| format!("{} in `{vpc}`", quoted(&subnets)))
+                .collect();
+            Err(BackendError::Conflict(format!(
+                "the subnets are in several VPCs ({}): a load balancer's subnets must all be in one VPC. List subnets of one VPC.",
+                all.join(", ")
+            )))
+        }
+        (None, _) => Err(BackendError::Conflict(format!(
+            "the subnets {} cannot be found in this account and region.",
+            quoted(subnets)
+        ))),
+    }
+}
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn source_of_range(cidr: &str) -> RuleSource {
+    RuleSource::Cidr(cidr.to_string())
+}
+
+/// The ingress rules of a group, split into single-port TCP ones and the others.
+fn ingress_of(perms: &[IpPermission]) -> (Vec<Rule>, Vec<OtherRule>) {
+    let mut rules = Vec::new();
+    let mut others = Vec::new();
+    for p in perms {
+        let mut sources: Vec<(RuleSource, String)> = Vec::new();
+        for r in p.ip_ranges() {
+            if let Some(c) = r.cidr_ip() {
+                sources.push((source_of_range(c), r.description().unwrap_or("").into()));
+            }
+        }
+        for r in p.ipv6_ranges() {
+            if let Some(c) = r.cidr_ipv6() {
+                sources.push((source_of_range(c), r.description().unwrap_or("").into()));
+            }
+        }
+        for g in p.user_id_group_pairs() {
+            if let Some(id) = g.group_id() {
+                sources.push((
+                    RuleSource::Group(id.to_string()),
+                    g.description().unwrap_or("").into(),
+                ));
+            }
+        }
+        let protocol = p.ip_protocol().unwrap_or("-1").to_string();
+        let single_tcp =
+            protocol == "tcp" && p.from_port().is_some() && p.from_port() == p.to_port();
+        for (source, description) in sources {
+            if single_tcp {
+                rules.push(Rule {
+                    port: p.from_port().unwrap_or_default(),
+                    source,
+                    description,
+                });
+            } else {
+                others.push(OtherRule {
+                    protocol: protocol.clone(),
+                    from_port: p.from_port(),
+                    to_port: p.to_port(),
+                    source,
+                });
+            }
+        }
+    }
+    (rules, others)
+}
+
+fn permission(
+    protocol: &str,
+    from: Option<i32>,
+    to: Option<i32>,
+    source: &RuleSource,
+    description: Option<&str>,
+) -> IpPermission {
+    let b = IpPermission::builder()
+        .ip_protocol(protocol)
+        .set_from_port(from)
+        .set_to_port(to);
+    match source {
+        RuleSource::Cidr(c) if c.contains(':') => b
+            .ipv6_ranges(
+                Ipv6Range::builder()
+                    .cidr_ipv6(c)
+                    .set_description(description.map(str::to_string))
+                    .build(),
+            )
+            .build(),
+        RuleSource::Cidr(c) => b
+            .ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(c)
+                    .set_description(description.map(str::to_string))
+                    .build(),
+            )
+            .build(),
+        RuleSource::Group(g) => b
+            .user_id_group_pairs(
+                UserIdGroupPair::builder()
+                    .group_id(g)
+                    .set_description(description.map(str::to_string))
+                    .build(),
+            )
+            .build(),
+    }
+}
+
+fn rule_permission(r: &Rule) -> IpPermission {
+    let description = (!r.description.is_empty()).then_some(r.description.as_str());
+    permission("tcp", Some(r.port), Some(r.port), &r.source, description)
+}
+
+/// What to change to bring `observed` ingress to `desired`: rules to authorize and the
+/// permissions to revoke.
+fn ingress_changes(
+    observed: &ObservedSecurityGroup,
+    desired: &[Rule],
+) -> (Vec<IpPermission>, Vec<IpPermission>) {
+    let authorize = desired
+        .iter()
+        .filter(|d| !observed.ingress.iter().any(|o| o.key() == d.key()))
+        .map(rule_permission)
+        .collect();
+    let revoke = observed
+        .ingress
+        .iter()
+        .filter(|o| !desired.iter().any(|d| d.key() == o.key()))
+        .map(|o| permission("tcp", Some(o.port), Some(o.port), &o.source, None))
+        .chain(
+            observed
+                .other_ingress
+                .iter()
+                .map(|o| permission(&o.protocol, o.from_port, o.to_port, &o.source, None)),
+        )
+        .collect();
+    (authorize, revoke)
+}
+
+/// Looks a group up by name in a VPC, with its rules and tags; `None` when there is none.
+pub async fn find(
+    client: &Client,
+    vpc_id: &str,
+    name: &str,
+) -> Result<Option<ObservedSecurityGroup>, BackendError> {
+    let filter = |n: &str, v: &str| Filter::builder().name(n).values(v).build();
+    let out = client
+        .describe_security_groups()
+        .filters(filter("group-name", name))
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "DescribeSecurityGroups", e))?;
+    let Some(g) = out
+        .security_groups()
+        .iter()
+        .find(|g| g.group_name() == Some(name) && g.vpc_id() == Some(vpc_id))
+    else {
+        return Ok(None);
+    };
+    let (ingress, other_ingress) = ingress_of(g.ip_permissions());
+    Ok(Some(ObservedSecurityGroup {
+        id: g.group_id().unwrap_or_default().to_string(),
+        name: name.to_string(),
+        vpc_id: vpc_id.to_string(),
+        ingress,
+        other_ingress,
+        tags: g
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
+            .collect(),
+    }))
+}
+
+fn tag_list(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Creates the group with its tags (the creating marker while `owner` is creating) and
+/// ingress rules, or adopts the one an unfinished create of this owner left (`existing`,
+/// just looked up) and brings it to `desired`. Any other group of that name in the VPC is
+/// refused untouched.
+pub async fn create_given(
+    client: &Client,
+    desired: &DesiredSecurityGroup,
+    owner: Owner<'_>,
+    existing: Option<ObservedSecurityGroup>,
+) -> Result<ObservedSecurityGroup, BackendError> {
+    let desired = &DesiredSecurityGroup {
+        tags: owner.tags(&desired.tags),
+        ..desired.clone()
+    };
+    if let Some(existing) = existing {
+        owner.check(
+            || {
+                format!(
+                    "The security group `{}` in `{}`",
+                    desired.name, desired.vpc_id
+                )
+            },
+            &existing.tags,
+        )?;
+        tracing::info!(security_group = %desired.name, "adopting the security group an unfinished create left");
+        return update(client, &existing, desired).await;
+    }
+    let out = client
+        .create_security_group()
+        .group_name(&desired.name)
+        .description(&desired.description)
+        .vpc_id(&desired.vpc_id)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::SecurityGroup)
+                .set_tags(Some(tag_list(&desired.tags)))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "CreateSecurityGroup", e))?;
+    let created = ObservedSecurityGroup {
+        id: out.group_id().unwrap_or_default().to_string(),
+        name: desired.name.clone(),
+        vpc_id: desired.vpc_id.clone(),
+        ingress: Vec::new(),
+        other_ingress: Vec::new(),
+        tags: desired.tags.clone(),
+    };
+    update(client, &created, desired).await
+}
+
+/// Authorizes the desired ingress rules it lacks and revokes the ones not desired; syncs
+/// tags. Calls only what differs.
+pub async fn update(
+    client: &Client,
+    observed: &ObservedSecurityGroup,
+    desired: &DesiredSecurityGroup,
+) -> Result<ObservedSecurityGroup, BackendError> {
+    let (authorize, revoke) = ingress_changes(observed, &desired.ingress);
+    if !authorize.is_empty() {
+        match client
+            .authorize_security_group_ingress()
+            .group_id(&observed.id)
+            .set_ip_permissions(Some(authorize))
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            // Another apply added the same rule meanwhile: it is there, as wanted.
+            Err(e) if is_error(&e, "InvalidPermission.Duplicate", None) => {}
+            Err(e) => return Err(api_error(SERVICE, "AuthorizeSecurityGroupIngress", e)),
+        }
+    }
+    if !revoke.is_empty() {
+        match client
+            .revoke_security_group_ingress()
+            .group_id(&observed.id)
+            .set_ip_permissions(Some(revoke))
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_error(&e, "InvalidPermission.NotFound", None) => {}
+            Err(e) => return Err(api_error(SERVICE, "RevokeSecurityGroupIngress", e)),
+        }
+    }
+    let (stale, changed) = super::tag_changes(&observed.tags, &desired.tags);
+    if !stale.is_empty() {
+        client
+            .delete_tags()
+            .resources(&observed.id)
+            .set_tags(Some(
+                stale
+                    .iter()
+                    .map(|k| Tag::builder().key(k).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| api_error(SERVICE, "DeleteTags", e))?;
+    }
+    if !changed.is_empty() {
+        client
+            .create_tags()
+            .resources(&observed.id)
+            .set_tags(Some(tag_list(&changed)))
+            .send()
+            .await
+            .map_err(|e| api_error(SERVICE, "CreateTags", e))?;
+    }
+    Ok(ObservedSecurityGroup {
+        id: observed.id.clone(),
+        name: observed.name.clone(),
+        vpc_id: observed.vpc_id.clone(),
+        ingress: desired.ingress.clone(),
+        other_ingress: Vec::new(),
+        tags: desired.tags.clone(),
+    })
+}
+
+/// Marks the group's create as finished (removes the creating marker).
+pub async fn finish(client: &Client, observed: &ObservedSecurityGroup) -> Result<(), BackendError> {
+    if !ownership::is_creating(&observed.tags) {
+        return Ok(());
+    }
+    client
+        .delete_tags()
+        .resources(&observed.id)
+        .tags(Tag::builder().key(ownership::TAG_LIFECYCLE).build())
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "DeleteTags", e))?;
+    Ok(())
+}
+
+/// What one delete attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Attempt {
+    /// Deleted, or already gone.
+    Gone,
+    /// Still used by a network interface or another group's rule (EC2's message).
+    InUse(String),
+}
+
+/// Deletes the group; one already gone counts as deleted. While a network interface or
+/// another group's rule still uses it (`DependencyViolation`), retries within [`RELEASE`],
+/// then fails naming what to remove.
+pub async fn delete(
+    client: &Client,
+    id: &str,
+    cancel: &CancellationToken,
+) -> Result<(), BackendError> {
+    delete_within(id, RELEASE, cancel, || async move {
+        match client.delete_security_group().group_id(id).send().await {
+            Ok(_) => Ok(Attempt::Gone),
+            Err(e) if is_error(&e, "InvalidGroup.NotFound", None) => Ok(Attempt::Gone),
+            Err(e) if is_error(&e, "DependencyViolation", None) => Ok(Attempt::InUse(
+                e.as_service_error()
+                    .and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::message(s))
+                    .unwrap_or("resource has a dependent object")
+                    .to_string(),
+            )),
+            Err(e) => Err(api_error(SERVICE, "DeleteSecurityGroup", e)),
+        }
+    })
+    .await
+}
+
+async fn delete_within<F, Fut>(
+    id: &str,
+    policy: WaitPolicy,
+    cancel: &CancellationToken,
+    attempt: F,
+) -> Result<(), BackendError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Attempt, BackendError>>,
+{
+    until_released(&format!("the security group `{id}`"), policy, cancel, attempt, |minutes, last| {
+        BackendError::Conflict(format!(
+            "the security group `{id}` is still in use after {minutes} minutes (DependencyViolation: {last}), so it was not deleted. A network interface (of a load balancer or task being deleted) or another security group's rule still refers to it; once that is gone, destroy again."
+        ))
+    })
+    .await
+}
+
+/// Repeats a delete `attempt` that finds its resource still in use, within `policy`, and
+/// ends with `refusal(minutes, last message)` when it stays in use. Shared by the deletes
+/// that AWS refuses while a just-deleted user lets go (security groups, certificates).
+pub(crate) async fn until_released<F, Fut>(
+    what: &str,
+    policy: WaitPolicy,
+    cancel: &CancellationToken,
+    mut attempt: F,
+    refusal: impl Fn(u64, &str) -> BackendError,
+) -> Result<(), BackendError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Attempt, BackendError>>,
+{
+    let started = tokio::time::Instant::now();
+    let refusal = &refusal;
+    // The wait's own bound is never reached: the probe refuses first, with its message.
+    let outer = WaitPolicy {
+        timeout: policy.timeout + policy.max_interval * 2,
+        ..policy
+    };
+    wait::until(what, outer, cancel, move || {
+        let fut = attempt();
+        async move {
+            match fut.await? {
+                Attempt::Gone => Ok(Poll::Ready(())),
+                Attempt::InUse(m) if started.elapsed() >= policy.timeout => {
+                    Err(refusal(policy.timeout.as_secs() / 60, &m))
+                }
+                Attempt::InUse(_) => Ok(Poll::Pending("in use".into())),
+            }
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn rule(port: i32, source: RuleSource) -> Rule {
+        Rule {
+            port,
+            source,
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_the_rules_that_differ_are_authorized_or_revoked() {
+        let alb = RuleSource::Group("sg-alb".into());
+        let anywhere = RuleSource::Cidr("0.0.0.0/0".into());
+        let observed = ObservedSecurityGroup {
+            id: "sg-1".into(),
+            name: "n".into(),
+            vpc_id: "vpc-1".into(),
+            ingress: vec![
+                rule(443, anywhere.clone()),
+                Rule {
+                    description: "old text".into(),
+                    ..rule(80, anywhere.clone())
+                },
+                rule(22, anywhere.clone()),
+            ],
+            other_ingress: vec![OtherRule {
+                protocol: "-1".into(),
+                from_port: None,
+                to_port: None,
+                source: anywhere.clone(),
+            }],
+            tags: BTreeMap::new(),
+        };
+        let desired = [
+            rule(443, anywhere.clone()),
+            rule(80, anywhere.clone()),
+            rule(8080, alb.clone()),
+        ];
+        let (authorize, revoke) = ingress_changes(&observed, &desired);
+        let (added, others) = ingress_of(&authorize);
+        assert_eq!(added, vec![rule(8080, alb)]);
+        assert!(others.is_empty());
+        let (removed, others) = ingress_of(&revoke);
+        assert_eq!(removed, vec![rule(22, anywhere.clone())]);
+        assert_eq!(others, observed.other_ingress);
+        let settled = ObservedSecurityGroup {
+            ingress: desired.to_vec(),
+            other_ingress: vec![],
+            ..observed
+        };
+        let (authorize, revoke) = ingress_changes(&settled, &desired);
+        assert!(authorize.is_empty() && revoke.is_empty());
+    }
+
+    #[test]
+    fn ipv6_ranges_are_written_as_ipv6() {
+        let p = rule_permission(&rule(443, RuleSource::Cidr("::/0".into())));
+        assert_eq!(p.ipv6_ranges().len(), 1);
+        assert!(p.ip_ranges().is_empty());
+        assert_eq!(
+            ingress_of(&[p]).0,
+            vec![rule(443, RuleSource::Cidr("::/0".into()))]
+        );
+    }
+
+    const FAST: WaitPolicy = WaitPolicy {
+        initial: Duration::from_secs(1),
+        max_interval: Duration::from_secs(4),
+        timeout: Duration::from_secs(60),
+    };
+
+    #[tokio::test(start_paused = true)]
+    async fn a_group_in_use_is_retried_until_released() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        delete_within("sg-1", FAST, &CancellationToken::new(), move || {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            async move {
+                Ok(if n < 3 {
+                    Attempt::InUse("resource sg-1 has a dependent object".into())
+                } else {
+                    Attempt::Gone
+                })
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_group_never_released_fails_naming_it() {
+        let err = delete_within("sg-1", FAST, &CancellationToken::new(), || async {
+            Ok(Attempt::InUse(
+                "resource sg-1 has a dependent object".into(),
+            ))
+        })
+        .await
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, BackendError::Conflict(_)), "{text}");
+        assert!(text.contains("`sg-1` is still in use"), "{text}");
+        assert!(text.contains("dependent object"), "{text}");
+    }
+}
