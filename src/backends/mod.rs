@@ -42,6 +42,10 @@ pub enum BackendError {
         /// The last attempt's error.
         message: String,
     },
+    /// A wait for a resource to become ready ended without it: it entered a state it will
+    /// not leave, or the bound passed. The message says what it last saw.
+    #[error("{0}")]
+    Wait(String),
     /// A resource exists under our name but was not created by this provider.
     #[error("{0}")]
     Conflict(String),

@@ -60,24 +60,16 @@ where
         match status {
             Poll::Ready(v) => return Ok(v),
             Poll::Failed(s) => {
-                return Err(BackendError::Api {
-                    service: "wait",
-                    operation: "status",
-                    message: format!(
-                        "{what} entered status `{s}`, from which it will not become ready"
-                    ),
-                });
+                return Err(BackendError::Wait(format!(
+                    "{what} entered status `{s}`, from which it will not become ready"
+                )));
             }
             Poll::Pending(s) => {
                 if started.elapsed() >= policy.timeout {
-                    return Err(BackendError::Api {
-                        service: "wait",
-                        operation: "status",
-                        message: format!(
-                            "{what} is still `{s}` after {} minutes; it may finish on its own — run `terraform apply` again later to continue",
-                            policy.timeout.as_secs() / 60
-                        ),
-                    });
+                    return Err(BackendError::Wait(format!(
+                        "{what} is still `{s}` after {} minutes; it may finish on its own — run `terraform apply` again later to continue",
+                        policy.timeout.as_secs() / 60
+                    )));
                 }
                 tracing::debug!(what, status = %s, "waiting");
             }

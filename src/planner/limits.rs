@@ -30,6 +30,12 @@ pub const MAX_INSTANCES: IntRange = IntRange { min: 1, max: 1000 };
 /// Target-tracking CPU utilisation, in percent.
 pub const TARGET_CPU_PERCENT: IntRange = IntRange { min: 1, max: 100 };
 
+/// How long an apply waits for a Fargate service to reach a steady state, in minutes.
+pub const DEPLOYMENT_TIMEOUT_MINUTES: IntRange = IntRange { min: 1, max: 180 };
+
+/// The wait when `deployment.timeout_minutes` is not set.
+pub const DEPLOYMENT_TIMEOUT_MINUTES_DEFAULT: i64 = 15;
+
 /// RDS automated backup retention (`BackupRetentionPeriod`), in days; 0 disables backups.
 pub const BACKUP_RETENTION_DAYS: IntRange = IntRange { min: 0, max: 35 };
 

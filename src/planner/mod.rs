@@ -102,6 +102,9 @@ pub enum Source {
     /// Computed from other settings (a name from the environment's and the resource's, a
     /// replica's settings from its source instance).
     Derived,
+    /// Set outside Terraform and read from the cloud, where the configuration says so
+    /// (`deployment.image_source = "external"`: the image CI deployed).
+    External,
 }
 
 impl std::str::FromStr for Source {
@@ -115,6 +118,7 @@ impl std::str::FromStr for Source {
             "provider" => Ok(Source::Provider),
             "fixed" => Ok(Source::Fixed),
             "derived" => Ok(Source::Derived),
+            "external" => Ok(Source::External),
             _ => s
                 .strip_prefix("tier:")
                 .and_then(|t| t.parse().ok())
@@ -125,7 +129,8 @@ impl std::str::FromStr for Source {
 }
 
 impl fmt::Display for Source {
-    /// Renders as `config`, `environment`, `tier:<tier>`, `provider`, `fixed` or `derived`.
+    /// Renders as `config`, `environment`, `tier:<tier>`, `provider`, `fixed`, `derived` or
+    /// `external`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::Config => f.write_str("config"),
@@ -133,6 +138,7 @@ impl fmt::Display for Source {
             Source::Provider => f.write_str("provider"),
             Source::Fixed => f.write_str("fixed"),
             Source::Derived => f.write_str("derived"),
+            Source::External => f.write_str("external"),
             Source::Tier(tier) => write!(f, "tier:{}", tier.as_str()),
         }
     }

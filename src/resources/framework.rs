@@ -72,6 +72,17 @@ pub trait Composite: Send + Sync {
     }
     /// Reads the planner input from a plannable configuration or a state.
     fn decode(&self, config: &Value, ctx: &CallContext) -> Result<Self::Input, Diagnostics>;
+    /// Reads the planner input for a plan: the configuration, and what the prior state
+    /// (null on create) says the planner keeps (e.g. an image deployed outside Terraform).
+    /// Default: the configuration alone.
+    fn decode_for_plan(
+        &self,
+        config: &Value,
+        _prior: &Value,
+        ctx: &CallContext,
+    ) -> Result<Self::Input, Diagnostics> {
+        self.decode(config, ctx)
+    }
     /// The planner's checks of an input.
     fn validate(&self, input: &Self::Input) -> Vec<Violation>;
     /// The planner's expansion of an input.
@@ -260,7 +271,7 @@ impl<C: Composite> Resource for C {
         let planned = self
             .plannable(config)
             .then(|| {
-                let input = self.decode(config, ctx)?;
+                let input = self.decode_for_plan(config, prior, ctx)?;
                 let plan = Composite::plan(self, &input).map_err(violations)?;
                 Ok((input, plan))
             })
@@ -303,11 +314,14 @@ impl<C: Composite> Resource for C {
         let (new_state, diagnostics) = if req.planned_state.is_null() {
             self.delete(req.prior_state, ctx).await
         } else {
-            // Re-planned from the configuration, which alone holds write-only values.
-            let planned = self.decode(&req.config, ctx).and_then(|i| {
-                let p = Composite::plan(self, &i).map_err(violations)?;
-                Ok((i, p))
-            });
+            // Re-planned from the configuration, which alone holds write-only values, and
+            // the prior state, as the plan was.
+            let planned = self
+                .decode_for_plan(&req.config, &req.prior_state, ctx)
+                .and_then(|i| {
+                    let p = Composite::plan(self, &i).map_err(violations)?;
+                    Ok((i, p))
+                });
             match planned {
                 Err(d) => (req.prior_state, d),
                 Ok((i, p)) => {

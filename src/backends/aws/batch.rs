@@ -194,6 +194,7 @@ async fn drain<K, V>(
 fn duplicate(e: &BackendError) -> BackendError {
     match e {
         BackendError::Cancelled => BackendError::Cancelled,
+        BackendError::Wait(m) => BackendError::Wait(m.clone()),
         BackendError::Api {
             service,
             operation,

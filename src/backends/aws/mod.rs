@@ -14,6 +14,7 @@ mod api_error;
 pub mod autoscaling;
 pub mod batch;
 pub mod ecs;
+pub mod ecs_rollout;
 pub mod ecs_service;
 mod ecs_tags;
 pub mod elbv2;

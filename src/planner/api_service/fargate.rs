@@ -35,6 +35,8 @@ pub struct FargatePlan {
     pub task_role: Option<RolePlan>,
     /// How ECS rolls out a new revision.
     pub deployment: DeploymentPlan,
+    /// The image the task definition runs ([`ServiceInput::effective_image`]).
+    pub image: String,
 }
 
 /// ECS deployment settings of a service.
@@ -44,6 +46,8 @@ pub struct DeploymentPlan {
     pub circuit_breaker: bool,
     /// A deployment it stopped rolls back.
     pub rollback: bool,
+    /// The apply waits for the steady state, this many minutes at most; `None`: no wait.
+    pub wait_minutes: Option<i64>,
 }
 
 /// An HTTP health check: path and interval.
@@ -126,14 +130,21 @@ pub(super) fn expand_fargate(
             iam::execution_role(
                 iam::execution_role_name(cloud_name),
                 &ctx.region,
-                input.image.as_deref().unwrap_or_default(),
+                input.effective_image().0,
                 &format!("/platform/{}/{}", ctx.name, input.name),
                 input.secrets.values().map(String::as_str),
             )
         }),
+        image: input.effective_image().0.to_string(),
         deployment: DeploymentPlan {
             circuit_breaker: breaker.0,
             rollback: rollback.0,
+            wait_minutes: (input.deployment.wait_for_steady_state == Some(true)).then(|| {
+                input
+                    .deployment
+                    .timeout_minutes
+                    .unwrap_or(crate::planner::limits::DEPLOYMENT_TIMEOUT_MINUTES_DEFAULT)
+            }),
         },
         // Validation accepted every grant: the ones that do not parse are not planned.
         task_role: (!input.access.is_empty()).then(|| {
@@ -198,6 +209,7 @@ pub(super) fn expand_fargate(
             inherited(ctx, "log_retention_days"),
         );
 
+    let image = input.effective_image();
     let mut task = Settings::default();
     // Names follow from the environment's and the service's; the launch type, network
     // mode, platform and log driver are the provider's design, the same in every tier.
@@ -208,11 +220,7 @@ pub(super) fn expand_fargate(
         .set("cpu", p.cpu_units, cpu.1)
         .set("memory", p.memory_mb, memory_mb.1)
         .set("container.name", &input.name, Source::Config)
-        .set(
-            "container.image",
-            input.image.as_deref().unwrap_or_default(),
-            Source::Config,
-        )
+        .set("container.image", image.0, image.1)
         .set("log.driver", "awslogs", Source::Fixed)
         .set("log.group", log_group_name, Source::Derived)
         .set("log.region", &p.region, Source::Environment);

@@ -207,6 +207,37 @@ pub struct DeploymentInput {
     pub circuit_breaker: Option<bool>,
     /// Whether a deployment the circuit breaker stopped rolls back to the last good one.
     pub rollback: Option<bool>,
+    /// Whether an apply waits until the service runs the new revision everywhere.
+    pub wait_for_steady_state: Option<bool>,
+    /// How long that wait may take, in minutes.
+    pub timeout_minutes: Option<i64>,
+    /// `config` (the default: the configured `image` runs) or `external` (CI deploys
+    /// images; the one running is kept), unparsed so validation can explain typos.
+    pub image_source: Option<String>,
+    /// The image the task definition runs now, as the state last read it; with
+    /// `image_source = "external"` it is kept.
+    pub deployed_image: Option<String>,
+}
+
+/// `deployment.image_source` values.
+pub const IMAGE_SOURCES: [&str; 2] = ["config", "external"];
+
+impl ServiceInput {
+    /// The image the task definition runs, and what decided it: with images deployed
+    /// outside Terraform, the deployed one once it differs from the configured one
+    /// (`external`); else the configured one (`config`).
+    pub fn effective_image(&self) -> (&str, Source) {
+        let configured = self.image.as_deref().unwrap_or_default();
+        match (
+            &self.deployment.image_source,
+            &self.deployment.deployed_image,
+        ) {
+            (Some(s), Some(deployed)) if s == "external" && deployed != configured => {
+                (deployed.as_str(), Source::External)
+            }
+            _ => (configured, Source::Config),
+        }
+    }
 }
 
 /// Map entries whose values are only known after apply (an `env` value from a database's

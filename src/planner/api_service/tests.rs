@@ -227,6 +227,49 @@ fn a_service_without_a_port_is_a_worker() {
 }
 
 #[test]
+fn waiting_for_a_steady_state_is_asked_for_and_bounded() {
+    let wait_of = |plan: &ServicePlan| match &plan.host_plan {
+        HostPlan::Fargate(p) => p.deployment.wait_minutes,
+        _ => panic!("a Fargate plan"),
+    };
+    assert_eq!(wait_of(&planned(&scoring_api_fargate())), None);
+    let waiting = planned(&with(scoring_api_fargate, |i| {
+        i.deployment.wait_for_steady_state = Some(true)
+    }));
+    assert_eq!(wait_of(&waiting), Some(15), "the default bound");
+    let bounded = planned(&with(scoring_api_fargate, |i| {
+        i.deployment.wait_for_steady_state = Some(true);
+        i.deployment.timeout_minutes = Some(30);
+    }));
+    assert_eq!(wait_of(&bounded), Some(30));
+    // Out of range: an error naming the attribute and the range.
+    let problems = validate(&with(scoring_api_fargate, |i| {
+        i.deployment.wait_for_steady_state = Some(true);
+        i.deployment.timeout_minutes = Some(0);
+    }));
+    assert!(
+        problems
+            .iter()
+            .any(|v| v.path.to_string() == "deployment.timeout_minutes"
+                && v.detail.contains("between `1` and `180`")),
+        "{problems:?}"
+    );
+    // A bound without the wait does nothing: a warning that says so.
+    let unused = plan(&with(scoring_api_fargate, |i| {
+        i.deployment.timeout_minutes = Some(5)
+    }))
+    .expect("plans");
+    assert!(
+        unused
+            .warnings
+            .iter()
+            .any(|w| w.summary == "Timeout Without A Wait"),
+        "{:?}",
+        unused.warnings
+    );
+}
+
+#[test]
 fn deployments_stop_and_roll_back_by_tier_unless_told_otherwise() {
     let service = |plan: &ServicePlan, key: &str| child(plan, "ecs_service").settings[key].clone();
     let source = |plan: &ServicePlan, key: &str| child(plan, "ecs_service").settings_source[key];
@@ -249,7 +292,8 @@ fn deployments_stop_and_roll_back_by_tier_unless_told_otherwise() {
         p.deployment,
         DeploymentPlan {
             circuit_breaker: false,
-            rollback: false
+            rollback: false,
+            wait_minutes: None,
         }
     );
     // Told otherwise: `config`.

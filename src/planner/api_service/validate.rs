@@ -371,7 +371,12 @@ pub(super) fn check_deployment(
     warnings: &mut Vec<Violation>,
 ) {
     let d = &input.deployment;
-    if d.circuit_breaker.is_none() && d.rollback.is_none() {
+    if d.circuit_breaker.is_none()
+        && d.rollback.is_none()
+        && d.wait_for_steady_state.is_none()
+        && d.timeout_minutes.is_none()
+        && d.image_source.is_none()
+    {
         return;
     }
     if let Some(host) = host.filter(|h| *h != Host::AwsFargate) {
@@ -398,6 +403,34 @@ pub(super) fn check_deployment(
                 }
             ),
         ));
+    }
+    if let Some(source) = &d.image_source
+        && !IMAGE_SOURCES.contains(&source.as_str())
+    {
+        errors.push(messages::unknown_choice(
+            AttributePath::attr("deployment").then_attr("image_source"),
+            source,
+            &IMAGE_SOURCES,
+            None,
+        ));
+    }
+    if let Some(minutes) = d.timeout_minutes {
+        let path = AttributePath::attr("deployment").then_attr("timeout_minutes");
+        if !limits::DEPLOYMENT_TIMEOUT_MINUTES.contains(minutes) {
+            errors.push(messages::out_of_range(
+                path,
+                minutes,
+                limits::DEPLOYMENT_TIMEOUT_MINUTES,
+            ));
+        } else if d.wait_for_steady_state != Some(true) {
+            warnings.push(Violation::new(
+                path,
+                "Timeout Without A Wait",
+                format!(
+                    "`deployment.timeout_minutes = {minutes}` bounds the wait for a steady state, but `wait_for_steady_state` is not `true`, so the apply does not wait and the timeout is not used. Set `wait_for_steady_state = true`, or remove `timeout_minutes`."
+                ),
+            ));
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! ECS Fargate: the desired log group, task definition, service and autoscaling from the plan; apply, read and delete.
 
 use super::*;
+use crate::backends::aws::ecs_rollout;
 use crate::backends::aws::ecs_service::CircuitBreaker;
 use crate::backends::aws::iam::{self, DesiredRole};
 use crate::backends::aws::log_group::ObservedLogGroup;
@@ -19,6 +20,8 @@ pub(super) struct FargateDesired {
     pub(super) service: DesiredService,
     pub(super) target: DesiredTarget,
     pub(super) policy: DesiredPolicy,
+    /// `deployment.wait_for_steady_state`: how long the apply waits, if it does.
+    pub(super) wait: Option<std::time::Duration>,
 }
 
 pub(super) fn fargate_desired(
@@ -82,7 +85,7 @@ pub(super) fn fargate_desired(
             memory: p.memory_mb.to_string(),
             container: Container {
                 name: input.name.clone(),
-                image: input.image.clone().unwrap_or_default(),
+                image: p.image.clone(),
                 port,
                 environment: input.env.clone(),
                 secrets: input.secrets.clone(),
@@ -127,6 +130,10 @@ pub(super) fn fargate_desired(
             scale_out_cooldown_seconds: p.scaling.scale_out_cooldown_seconds as i32,
             scale_in_cooldown_seconds: p.scaling.scale_in_cooldown_seconds as i32,
         },
+        wait: p
+            .deployment
+            .wait_minutes
+            .map(|m| std::time::Duration::from_secs(m.max(0) as u64 * 60)),
     }
 }
 
@@ -281,6 +288,19 @@ pub(super) async fn apply_fargate(
         let mut finished = revision;
         finished.definition.tags.remove(ownership::TAG_LIFECYCLE);
         look.note_task_definition(&finished);
+        // Last, with every child made and finished: a wait that fails or times out leaves
+        // the service in place, and the error says what it saw.
+        if let Some(timeout) = d.wait {
+            ecs_rollout::wait_steady(
+                &ecs,
+                &d.service.cluster,
+                &d.service.name,
+                &running.task_definition,
+                timeout,
+                &ctx.cancel,
+            )
+            .await?;
+        }
         Ok(())
     })
     .await

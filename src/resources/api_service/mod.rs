@@ -137,6 +137,9 @@ fn schema() -> Schema {
                 block("deployment", "Fargate: how ECS rolls out a new revision.", vec![
                     opt("circuit_breaker", Type::Bool, "Stop a deployment whose tasks keep failing to start or stay healthy (ECS's deployment circuit breaker). Default: the tier's (off / on / on)."),
                     opt("rollback", Type::Bool, "Roll a deployment the circuit breaker stopped back to the last one that worked. Default: the same as `circuit_breaker`; `true` needs the circuit breaker."),
+                    opt("wait_for_steady_state", Type::Bool, "Make the apply wait until the service runs the new revision with all its tasks (the deployment completed, no older one left), and fail, naming what it saw, when the circuit breaker stops or rolls the deployment back or `timeout_minutes` pass. Ctrl-C stops the wait. Default `false`: the apply ends once ECS accepted the deployment."),
+                    opt("timeout_minutes", Type::Number, "How long `wait_for_steady_state` waits, 1–180 minutes. Default 15."),
+                    opt("image_source", Type::String, "`config` (default): the task definition runs `image`, and an image deployed out of band shows as drift and is put back. `external`: CI deploys images (a new task definition revision, the service moved to it); the plan shows the running image with source `external` and leaves it alone, and `image` is only the first one. Other task settings changed here still apply, on a revision with the running image."),
                 ]),
                 block("requirements", "What the service needs; with `host = \"auto\"` these choose the host (see `platform_hosting_matrix`).", vec![
                     opt("long_lived_connections", Type::Bool, "Holds WebSockets or streams open (rules out Workers)."),
@@ -238,6 +241,14 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
         deployment: DeploymentInput {
             circuit_breaker: get(get(v, "deployment"), "circuit_breaker").as_bool(),
             rollback: get(get(v, "deployment"), "rollback").as_bool(),
+            wait_for_steady_state: get(get(v, "deployment"), "wait_for_steady_state").as_bool(),
+            timeout_minutes: whole(
+                get(get(v, "deployment"), "timeout_minutes"),
+                AttributePath::attr("deployment").then_attr("timeout_minutes"),
+                limits::DEPLOYMENT_TIMEOUT_MINUTES,
+            ),
+            image_source: attrs::opt_string(get(get(v, "deployment"), "image_source")),
+            deployed_image: deployed_image(v),
         },
     };
     if diags.has_errors() {
@@ -248,6 +259,20 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
 }
 
 use super::framework::violations;
+
+/// The image the state last read from the task definition (a proposed plan carries the
+/// prior state's `expansion`): what `image_source = "external"` keeps.
+fn deployed_image(v: &Value) -> Option<String> {
+    let Value::List(children) = get(v, "expansion") else {
+        return None;
+    };
+    children
+        .iter()
+        .find(|c| get(c, "key").as_str() == Some("ecs_task_definition"))
+        .and_then(|c| get(get(c, "settings"), "container.image").as_str())
+        .filter(|image| !image.is_empty())
+        .map(str::to_string)
+}
 
 fn warnings(v: &[crate::planner::Violation]) -> Diagnostics {
     v.iter()
@@ -421,6 +446,17 @@ impl Composite for ApiServiceResource {
 
     fn decode(&self, config: &Value, ctx: &CallContext) -> Result<ServiceInput, Diagnostics> {
         input(config, &ctx.config)
+    }
+
+    fn decode_for_plan(
+        &self,
+        config: &Value,
+        prior: &Value,
+        ctx: &CallContext,
+    ) -> Result<ServiceInput, Diagnostics> {
+        let mut input = input(config, &ctx.config)?;
+        input.deployment.deployed_image = deployed_image(prior);
+        Ok(input)
     }
 
     fn validate(&self, input: &ServiceInput) -> Vec<Violation> {
