@@ -441,6 +441,9 @@ impl Moto {
             .arg(MOTO_WATCHDOG)
             .arg(moto_server_bin())
             .arg(port.to_string())
+            // ACM issues a DNS-validated certificate at once instead of after 60 s (moto
+            // never checks the validation record).
+            .env("MOTO_ACM_VALIDATION_WAIT", "0")
             .stdin(Stdio::piped())
             .stdout(clone(&log)?)
             .stderr(clone(&log)?)
@@ -1016,6 +1019,9 @@ pub struct Aws {
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub iam: aws_sdk_iam::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub acm: aws_sdk_acm::Client,
+    pub route53: aws_sdk_route53::Client,
 }
 
 macro_rules! aws_client {
@@ -1052,6 +1058,9 @@ impl Aws {
             autoscaling: aws_client!(aws_sdk_applicationautoscaling, &endpoint, region),
             logs: aws_client!(aws_sdk_cloudwatchlogs, &endpoint, region),
             iam: aws_client!(aws_sdk_iam, &endpoint, region),
+            elbv2: aws_client!(aws_sdk_elasticloadbalancingv2, &endpoint, region),
+            acm: aws_client!(aws_sdk_acm, &endpoint, region),
+            route53: aws_client!(aws_sdk_route53, &endpoint, region),
         }
     }
 }

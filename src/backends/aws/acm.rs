@@ -21,6 +21,14 @@ pub const RECORD_APPEARS: WaitPolicy = WaitPolicy {
     timeout: Duration::from_secs(2 * 60),
 };
 
+/// How long a delete waits for ACM to notice that a just-deleted listener no longer uses
+/// the certificate.
+pub const RELEASE: WaitPolicy = WaitPolicy {
+    initial: Duration::from_secs(5),
+    max_interval: Duration::from_secs(30),
+    timeout: Duration::from_secs(10 * 60),
+};
+
 /// How often to look while waiting for issuance (the bound is the caller's).
 const ISSUE_POLL_INITIAL: Duration = Duration::from_secs(5);
 const ISSUE_POLL_MAX: Duration = Duration::from_secs(30);
@@ -262,16 +270,15 @@ pub async fn find_by_domain_and_tag(
 
 /// Deletes the certificate; one already gone counts as deleted. While a listener still
 /// uses it (its load balancer was just deleted: ACM takes a moment to notice), retries
-/// within `policy`, then fails naming the users.
+/// within [`RELEASE`], then fails naming the users.
 pub async fn delete(
     client: &Client,
     arn: &str,
-    policy: WaitPolicy,
     cancel: &CancellationToken,
 ) -> Result<(), BackendError> {
     let in_use = until_released(
         &format!("the certificate `{arn}`"),
-        policy,
+        RELEASE,
         cancel,
         || async {
             match client.delete_certificate().certificate_arn(arn).send().await {

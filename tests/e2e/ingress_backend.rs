@@ -1,0 +1,702 @@
+//! The ingress backends (security groups, the shared load balancer and its listeners, a
+//! service's target group and listener rule, the ACM certificate and the Route 53 records)
+//! called directly against a private moto server: the subnets' VPC → security group
+//! create, adopt, rules brought to the desired ones → load balancer in two subnets → a
+//! certificate for `*.example.test` validated through a hosted zone → HTTPS and redirect
+//! listeners → target group → rule, and a second rule at the same priority answered with
+//! the typed `PriorityInUse` → what someone else made under our names is refused →
+//! everything deleted in order (twice), and moto holds none of it.
+
+use crate::harness::{self, Aws, Moto, block_on};
+use aws_sdk_acm::types::CertificateStatus;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use terraform_provider_platform::backends::BackendError;
+use terraform_provider_platform::backends::aws::acm;
+use terraform_provider_platform::backends::aws::elbv2::{
+    self, DefaultAction, DesiredListener, DesiredLoadBalancer, DesiredRule, DesiredTargetGroup,
+    ListenerProtocol, RuleCreated,
+};
+use terraform_provider_platform::backends::aws::route53::{self, RecordType, RecordValue};
+use terraform_provider_platform::backends::aws::security_group::{
+    self, DesiredSecurityGroup, Rule, RuleSource,
+};
+use terraform_provider_platform::backends::ownership::{self, Owner};
+use tokio_util::sync::CancellationToken;
+
+const ENV: &str = "ingdev";
+const LB: &str = "ingdev-ingress";
+const TG: &str = "ingdev-api";
+const ZONE: &str = "example.test";
+const HOST: &str = "api.example.test";
+/// The environment in state: children carrying its owner tag are its own.
+const OWNER: Owner<'static> = Owner {
+    tag: ("platform:environment", ENV),
+    creating: false,
+    marks: true,
+};
+const CREATING: Owner<'static> = Owner {
+    creating: true,
+    ..OWNER
+};
+
+fn tags() -> BTreeMap<String, String> {
+    [
+        ("platform:environment", ENV),
+        ("platform:component", "ingress"),
+        ("managed-by", "terraform-provider-platform"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn refusal(r: Result<impl std::fmt::Debug, BackendError>) -> String {
+    match r {
+        Err(BackendError::Conflict(m)) => m,
+        Err(BackendError::Taken(t)) => t.to_string(),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn rule(port: i32, source: RuleSource) -> Rule {
+    Rule {
+        port,
+        source,
+        description: String::new(),
+    }
+}
+
+fn keys(rules: &[Rule]) -> Vec<(i32, RuleSource)> {
+    let mut k: Vec<_> = rules.iter().map(|r| (r.port, r.source.clone())).collect();
+    k.sort();
+    k
+}
+
+#[test]
+fn ingress_backend_lifecycle_against_moto() {
+    let moto = Moto::start();
+    block_on(lifecycle(&moto));
+}
+
+async fn lifecycle(moto: &Moto) {
+    let c = Aws::new(moto);
+    let cancel = CancellationToken::new();
+    let network = harness::Network::create(&c.ec2).await;
+    let task_sg = network.security_groups[0].clone();
+    let subnet_a = network.subnets[0].clone();
+    let vpc_of_a = c
+        .ec2
+        .describe_subnets()
+        .subnet_ids(&subnet_a)
+        .send()
+        .await
+        .expect("DescribeSubnets")
+        .subnets()[0]
+        .vpc_id()
+        .expect("a VPC")
+        .to_string();
+    let subnet_b = c
+        .ec2
+        .create_subnet()
+        .vpc_id(&vpc_of_a)
+        .cidr_block("10.42.2.0/24")
+        .availability_zone("us-east-1b")
+        .send()
+        .await
+        .expect("CreateSubnet")
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("a subnet id")
+        .to_string();
+    let subnets = vec![subnet_a.clone(), subnet_b.clone()];
+
+    // 0. The subnets' one VPC; missing subnets and subnets of several VPCs are refused.
+    let vpc = security_group::vpc_of_subnets(&c.ec2, &subnets)
+        .await
+        .expect("the VPC");
+    assert_eq!(vpc, vpc_of_a);
+    let message = refusal(
+        security_group::vpc_of_subnets(&c.ec2, &[subnet_a.clone(), "subnet-0d15ea5e".into()]).await,
+    );
+    assert!(message.contains("`subnet-0d15ea5e`"), "{message}");
+    let other_vpc = c
+        .ec2
+        .create_vpc()
+        .cidr_block("10.43.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc")
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("a VPC id")
+        .to_string();
+    let elsewhere = c
+        .ec2
+        .create_subnet()
+        .vpc_id(&other_vpc)
+        .cidr_block("10.43.1.0/24")
+        .send()
+        .await
+        .expect("CreateSubnet")
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("a subnet id")
+        .to_string();
+    let message = refusal(
+        security_group::vpc_of_subnets(&c.ec2, &[subnet_a.clone(), elsewhere.clone()]).await,
+    );
+    assert!(message.contains("several VPCs"), "{message}");
+    assert!(
+        message.contains(&other_vpc) && message.contains(&vpc),
+        "{message}"
+    );
+
+    // 1. The load balancer's security group: created marked, a retried create adopts it,
+    //    rules brought to exactly the desired ones (an out-of-band rule is revoked).
+    let anywhere = RuleSource::Cidr("0.0.0.0/0".into());
+    let mut sg_desired = DesiredSecurityGroup {
+        name: LB.into(),
+        description: "ingdev shared load balancer".into(),
+        vpc_id: vpc.clone(),
+        ingress: vec![rule(443, anywhere.clone()), rule(80, anywhere.clone())],
+        tags: tags(),
+    };
+    assert!(
+        security_group::find(&c.ec2, &vpc, LB)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let sg = security_group::create_given(&c.ec2, &sg_desired, CREATING, None)
+        .await
+        .expect("security group");
+    let found = security_group::find(&c.ec2, &vpc, LB)
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(found.id, sg.id);
+    assert!(ownership::is_creating(&found.tags), "{:?}", found.tags);
+    assert_eq!(
+        keys(&found.ingress),
+        vec![(80, anywhere.clone()), (443, anywhere.clone())]
+    );
+    let adopted = security_group::create_given(&c.ec2, &sg_desired, CREATING, Some(found))
+        .await
+        .expect("a retried create adopts its own group");
+    assert_eq!(adopted.id, sg.id);
+    c.ec2
+        .authorize_security_group_ingress()
+        .group_id(&sg.id)
+        .ip_protocol("tcp")
+        .from_port(22)
+        .to_port(22)
+        .cidr_ip("0.0.0.0/0")
+        .send()
+        .await
+        .expect("out-of-band AuthorizeSecurityGroupIngress");
+    sg_desired.ingress = vec![
+        rule(443, anywhere.clone()),
+        rule(8080, RuleSource::Group(task_sg.clone())),
+    ];
+    let found = security_group::find(&c.ec2, &vpc, LB)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        found.ingress.iter().any(|r| r.port == 22),
+        "{:?}",
+        found.ingress
+    );
+    let updated = security_group::update(&c.ec2, &found, &sg_desired)
+        .await
+        .expect("rules");
+    security_group::finish(&c.ec2, &updated).await.unwrap();
+    let found = security_group::find(&c.ec2, &vpc, LB)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        keys(&found.ingress),
+        vec![
+            (443, anywhere.clone()),
+            (8080, RuleSource::Group(task_sg.clone()))
+        ]
+    );
+    assert!(found.other_ingress.is_empty(), "{:?}", found.other_ingress);
+    assert!(!ownership::is_creating(&found.tags), "finished");
+    assert_eq!(found.tags, tags());
+
+    // 2. The load balancer in two subnets; attributes changed in place.
+    let mut lb_desired = DesiredLoadBalancer {
+        name: LB.into(),
+        subnets: subnets.clone(),
+        security_groups: vec![sg.id.clone()],
+        deletion_protection: false,
+        idle_timeout_seconds: 60,
+        tags: tags(),
+    };
+    assert!(
+        elbv2::find_load_balancer(&c.elbv2, LB)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let lb = elbv2::create_load_balancer_given(&c.elbv2, &lb_desired, CREATING, None)
+        .await
+        .expect("load balancer");
+    let found = elbv2::find_load_balancer(&c.elbv2, LB)
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(found.arn, lb.arn);
+    assert!(!found.dns_name.is_empty() && !found.canonical_hosted_zone_id.is_empty());
+    assert_eq!(found.dns_name, lb.dns_name);
+    assert_eq!(found.vpc_id, vpc);
+    let mut sorted_subnets = subnets.clone();
+    sorted_subnets.sort();
+    assert_eq!(found.subnets, sorted_subnets);
+    assert_eq!(found.security_groups, vec![sg.id.clone()]);
+    assert!(!found.deletion_protection && !found.access_logs);
+    assert!(ownership::is_creating(&found.tags));
+    lb_desired.deletion_protection = true;
+    lb_desired.idle_timeout_seconds = 120;
+    let lb = elbv2::update_load_balancer(&c.elbv2, &found, &lb_desired)
+        .await
+        .expect("attributes");
+    elbv2::finish(&c.elbv2, &lb.arn, &lb.tags).await.unwrap();
+    let found = elbv2::find_load_balancer(&c.elbv2, LB)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.deletion_protection);
+    assert_eq!(found.idle_timeout_seconds, 120);
+    assert_eq!(found.tags, tags(), "finished");
+    let message = refusal(elbv2::delete_load_balancer(&c.elbv2, &found).await);
+    assert!(message.contains("deletion protection"), "{message}");
+    assert!(
+        elbv2::find_load_balancer(&c.elbv2, LB)
+            .await
+            .unwrap()
+            .is_some(),
+        "a protected load balancer is left alone"
+    );
+
+    // 3. A certificate for `*.example.test`, validated through the hosted zone.
+    let zone = c
+        .route53
+        .create_hosted_zone()
+        .name(ZONE)
+        .caller_reference("ingress-backend-e2e")
+        .send()
+        .await
+        .expect("CreateHostedZone")
+        .hosted_zone()
+        .map(|z| route53::zone_id(z.id()).to_string())
+        .expect("a zone id");
+    let domain = format!("*.{ZONE}");
+    let cert_arn = acm::request_certificate(&c.acm, &domain, &tags(), "ingdevingress")
+        .await
+        .expect("certificate");
+    let again = acm::request_certificate(&c.acm, &domain, &tags(), "ingdevingress")
+        .await
+        .expect("the same request again");
+    assert_eq!(
+        again, cert_arn,
+        "the idempotency token returns the same one"
+    );
+    let cert = acm::with_validation_record(&c.acm, &cert_arn, &cancel)
+        .await
+        .expect("validation record");
+    assert_eq!(cert.domain, domain);
+    let record = cert.validation_record.clone().expect("a record");
+    assert_eq!(record.record_type, "CNAME");
+    let validation = RecordValue::Cname {
+        value: record.value.clone(),
+        ttl: 300,
+    };
+    route53::upsert_record(&c.route53, &zone, &record.name, &validation)
+        .await
+        .expect("validation record");
+    route53::upsert_record(&c.route53, &zone, &record.name, &validation)
+        .await
+        .expect("upserted twice");
+    let found = route53::find_record(&c.route53, &zone, &record.name, RecordType::Cname)
+        .await
+        .unwrap()
+        .expect("found");
+    assert!(found.value.same_as(&validation), "{found:?}");
+    let issued = acm::wait_issued(&c.acm, &cert_arn, Duration::from_secs(60), &cancel)
+        .await
+        .expect("issued");
+    assert_eq!(issued.status, CertificateStatus::Issued);
+    let mine = acm::find_by_domain_and_tag(&c.acm, &domain, OWNER.tag)
+        .await
+        .unwrap()
+        .expect("found by domain and tag");
+    assert_eq!(mine.arn, cert_arn);
+    assert!(
+        acm::find_by_domain_and_tag(&c.acm, &domain, ("platform:environment", "other"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let message = refusal(
+        route53::upsert_record(&c.route53, "Z0000000000NOSUCHZONE", HOST, &validation).await,
+    );
+    assert!(message.contains("`Z0000000000NOSUCHZONE`"), "{message}");
+
+    // 4. HTTPS listener (404 for unmatched hosts) and the HTTP one redirecting to it.
+    let https = DesiredListener {
+        port: 443,
+        protocol: ListenerProtocol::Https {
+            certificate_arn: cert_arn.clone(),
+            ssl_policy: elbv2::RECOMMENDED_SSL_POLICY.into(),
+        },
+        default_action: DefaultAction::FixedResponse { status: 404 },
+    };
+    let http = DesiredListener {
+        port: 80,
+        protocol: ListenerProtocol::Http,
+        default_action: DefaultAction::RedirectToHttps,
+    };
+    let https_listener = elbv2::create_listener(&c.elbv2, &lb.arn, &https)
+        .await
+        .expect("HTTPS listener");
+    let http_listener = elbv2::create_listener(&c.elbv2, &lb.arn, &http)
+        .await
+        .expect("HTTP listener");
+    let listeners = elbv2::listeners(&c.elbv2, &lb.arn).await.unwrap();
+    assert_eq!(listeners.len(), 2, "{listeners:?}");
+    for (desired, arn) in [(&https, &https_listener.arn), (&http, &http_listener.arn)] {
+        let l = listeners.iter().find(|l| &l.arn == arn).expect("listed");
+        assert!(l.matches(desired), "{l:?} vs {desired:?}");
+    }
+    let changed = DesiredListener {
+        default_action: DefaultAction::FixedResponse { status: 503 },
+        ..https.clone()
+    };
+    elbv2::update_listener(&c.elbv2, &https_listener, &changed)
+        .await
+        .expect("ModifyListener");
+    let listed = elbv2::listeners(&c.elbv2, &lb.arn).await.unwrap();
+    let l = listed.iter().find(|l| l.arn == https_listener.arn).unwrap();
+    assert_eq!(
+        l.default_action,
+        Some(DefaultAction::FixedResponse { status: 503 })
+    );
+    elbv2::update_listener(&c.elbv2, l, &https)
+        .await
+        .expect("back to 404");
+
+    // 5. The service's target group: ip targets, its health check and delay.
+    let mut tg_desired = DesiredTargetGroup {
+        name: TG.into(),
+        port: 8080,
+        vpc_id: vpc.clone(),
+        health_check_path: "/healthz".into(),
+        interval_seconds: 15,
+        healthy_threshold: 3,
+        unhealthy_threshold: 2,
+        deregistration_delay_seconds: 30,
+        tags: tags(),
+    };
+    let tg = elbv2::create_target_group_given(&c.elbv2, &tg_desired, CREATING, None)
+        .await
+        .expect("target group");
+    let found = elbv2::find_target_group(&c.elbv2, TG)
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(found.arn, tg.arn);
+    assert_eq!(
+        (
+            found.port,
+            found.health_check_path.as_str(),
+            found.interval_seconds,
+            found.healthy_threshold,
+            found.unhealthy_threshold,
+            found.deregistration_delay_seconds
+        ),
+        (8080, "/healthz", 15, 3, 2, 30)
+    );
+    assert!(ownership::is_creating(&found.tags));
+    tg_desired.health_check_path = "/ready".into();
+    tg_desired.interval_seconds = 10;
+    tg_desired.deregistration_delay_seconds = 5;
+    let tg = elbv2::update_target_group(&c.elbv2, &found, &tg_desired)
+        .await
+        .expect("health check");
+    elbv2::finish(&c.elbv2, &tg.arn, &tg.tags).await.unwrap();
+    let found = elbv2::find_target_group(&c.elbv2, TG)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            found.health_check_path.as_str(),
+            found.interval_seconds,
+            found.deregistration_delay_seconds
+        ),
+        ("/ready", 10, 5)
+    );
+    assert_eq!(found.tags, tags());
+    let message = refusal(
+        elbv2::update_target_group(
+            &c.elbv2,
+            &found,
+            &DesiredTargetGroup {
+                port: 9090,
+                ..tg_desired.clone()
+            },
+        )
+        .await,
+    );
+    assert!(message.contains("port"), "{message}");
+
+    // 6. The rule routing the host to it; a second rule at that priority is told so.
+    let rule_desired = DesiredRule {
+        listener_arn: https_listener.arn.clone(),
+        priority: 10,
+        host: HOST.into(),
+        path: None,
+        target_group_arn: tg.arn.clone(),
+        tags: tags(),
+    };
+    let RuleCreated::Created(created) = elbv2::create_rule(&c.elbv2, &rule_desired, CREATING)
+        .await
+        .expect("rule")
+    else {
+        panic!("priority 10 is free");
+    };
+    let other = DesiredRule {
+        host: "www.example.test".into(),
+        ..rule_desired.clone()
+    };
+    assert_eq!(
+        elbv2::create_rule(&c.elbv2, &other, CREATING)
+            .await
+            .expect("a typed outcome, not an error"),
+        RuleCreated::PriorityInUse { priority: 10 }
+    );
+    let rules = elbv2::rules(&c.elbv2, &https_listener.arn).await.unwrap();
+    assert_eq!(rules.len(), 1, "the default rule is not listed: {rules:?}");
+    assert_eq!(rules[0].arn, created.arn);
+    assert_eq!(rules[0].priority, 10);
+    assert!(rules[0].routes_as(&rule_desired), "{:?}", rules[0]);
+    assert!(ownership::is_creating(&rules[0].tags));
+    let with_path = DesiredRule {
+        path: Some("/v1/*".into()),
+        ..rule_desired.clone()
+    };
+    let updated = elbv2::update_rule(&c.elbv2, &rules[0], &with_path)
+        .await
+        .expect("ModifyRule");
+    elbv2::finish(&c.elbv2, &updated.arn, &rules[0].tags)
+        .await
+        .unwrap();
+    let rules = elbv2::rules(&c.elbv2, &https_listener.arn).await.unwrap();
+    assert!(rules[0].routes_as(&with_path), "{:?}", rules[0]);
+    assert_eq!(rules[0].tags, tags());
+    let found = elbv2::find_target_group(&c.elbv2, TG)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.load_balancer_arns, vec![lb.arn.clone()]);
+
+    // 7. The service's alias to the load balancer.
+    let alias = RecordValue::Alias {
+        dns_name: lb.dns_name.clone(),
+        hosted_zone_id: lb.canonical_hosted_zone_id.clone(),
+    };
+    route53::upsert_record(&c.route53, &zone, HOST, &alias)
+        .await
+        .expect("alias");
+    let found = route53::find_record(&c.route53, &zone, HOST, RecordType::A)
+        .await
+        .unwrap()
+        .expect("found");
+    assert!(found.value.same_as(&alias), "{found:?}");
+
+    // 8. What someone else made under our names is refused, untouched.
+    c.elbv2
+        .create_load_balancer()
+        .name("ingdev-other")
+        .subnets(&subnet_a)
+        .subnets(&subnet_b)
+        .send()
+        .await
+        .expect("foreign CreateLoadBalancer");
+    let foreign = elbv2::find_load_balancer(&c.elbv2, "ingdev-other")
+        .await
+        .unwrap()
+        .expect("found");
+    let message = refusal(
+        elbv2::create_load_balancer_given(
+            &c.elbv2,
+            &DesiredLoadBalancer {
+                name: "ingdev-other".into(),
+                ..lb_desired.clone()
+            },
+            CREATING,
+            Some(foreign.clone()),
+        )
+        .await,
+    );
+    assert!(message.contains("`ingdev-other`"), "{message}");
+    let after = elbv2::find_load_balancer(&c.elbv2, "ingdev-other")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, foreign, "left untouched");
+    // Our own load balancer, finished, is another state's to a create.
+    let ours = elbv2::find_load_balancer(&c.elbv2, LB).await.unwrap();
+    let message =
+        refusal(elbv2::create_load_balancer_given(&c.elbv2, &lb_desired, CREATING, ours).await);
+    assert!(message.contains("another Terraform state"), "{message}");
+    c.ec2
+        .create_security_group()
+        .group_name("ingdev-stranger")
+        .description("not ours")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("foreign CreateSecurityGroup");
+    let stranger = security_group::find(&c.ec2, &vpc, "ingdev-stranger")
+        .await
+        .unwrap();
+    let message = refusal(
+        security_group::create_given(
+            &c.ec2,
+            &DesiredSecurityGroup {
+                name: "ingdev-stranger".into(),
+                ..sg_desired.clone()
+            },
+            OWNER,
+            stranger,
+        )
+        .await,
+    );
+    assert!(message.contains("`ingdev-stranger`"), "{message}");
+
+    // 9. Delete in order: rule → target group → listeners → load balancer → security
+    //    group, certificate, records. Each delete again is a no-op.
+    let message = refusal(elbv2::delete_target_group(&c.elbv2, &tg.arn).await);
+    assert!(message.contains("listener rule"), "{message}");
+    for _ in 0..2 {
+        elbv2::delete_rule(&c.elbv2, &created.arn)
+            .await
+            .expect("rule deleted");
+    }
+    assert!(
+        elbv2::rules(&c.elbv2, &https_listener.arn)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for _ in 0..2 {
+        elbv2::delete_target_group(&c.elbv2, &tg.arn)
+            .await
+            .expect("target group deleted");
+    }
+    assert!(
+        elbv2::find_target_group(&c.elbv2, TG)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    for arn in [&https_listener.arn, &http_listener.arn] {
+        for _ in 0..2 {
+            elbv2::delete_listener(&c.elbv2, arn)
+                .await
+                .expect("listener deleted");
+        }
+    }
+    assert!(
+        elbv2::listeners(&c.elbv2, &lb.arn)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    lb_desired.deletion_protection = false;
+    let protected = elbv2::find_load_balancer(&c.elbv2, LB)
+        .await
+        .unwrap()
+        .unwrap();
+    let unprotected = elbv2::update_load_balancer(&c.elbv2, &protected, &lb_desired)
+        .await
+        .expect("protection off");
+    for lb in [&unprotected, &foreign] {
+        for _ in 0..2 {
+            elbv2::delete_load_balancer(&c.elbv2, lb)
+                .await
+                .expect("load balancer deleted");
+        }
+    }
+    for id in [&sg.id] {
+        for _ in 0..2 {
+            security_group::delete(&c.ec2, id, &cancel)
+                .await
+                .expect("security group deleted");
+        }
+    }
+    let stranger_id = security_group::find(&c.ec2, &vpc, "ingdev-stranger")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    security_group::delete(&c.ec2, &stranger_id, &cancel)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        acm::delete(&c.acm, &cert_arn, &cancel)
+            .await
+            .expect("certificate deleted");
+    }
+    for (name, kind) in [
+        (record.name.as_str(), RecordType::Cname),
+        (HOST, RecordType::A),
+    ] {
+        for _ in 0..2 {
+            route53::delete_record(&c.route53, &zone, name, kind)
+                .await
+                .expect("record deleted");
+        }
+        assert!(
+            route53::find_record(&c.route53, &zone, name, kind)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    // moto holds none of it.
+    let lbs = c.elbv2.describe_load_balancers().send().await.unwrap();
+    assert!(lbs.load_balancers().is_empty(), "{lbs:?}");
+    let tgs = c.elbv2.describe_target_groups().send().await.unwrap();
+    assert!(tgs.target_groups().is_empty(), "{tgs:?}");
+    let certs = c.acm.list_certificates().send().await.unwrap();
+    assert!(certs.certificate_summary_list().is_empty(), "{certs:?}");
+    let sets = c
+        .route53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .unwrap();
+    let left: Vec<_> = sets
+        .resource_record_sets()
+        .iter()
+        .filter(|s| !matches!(s.r#type().as_str(), "SOA" | "NS"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    for name in [LB, "ingdev-stranger"] {
+        assert!(
+            security_group::find(&c.ec2, &vpc, name)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}"
+        );
+    }
+}
