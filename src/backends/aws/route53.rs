@@ -207,13 +207,13 @@ pub async fn upsert_record(
     }
 }
 
-/// The record of `name` and `record_type` in the zone; `None` when there is none.
-pub async fn find_record(
+/// The record set of `name` and `record_type` as Route 53 holds it, every field included.
+async fn find_set(
     client: &Client,
     zone: &str,
     name: &str,
     record_type: RecordType,
-) -> Result<Option<ObservedRecord>, BackendError> {
+) -> Result<Option<ResourceRecordSet>, BackendError> {
     let out = match client
         .list_resource_record_sets()
         .hosted_zone_id(zone_id(zone))
@@ -227,13 +227,14 @@ pub async fn find_record(
         Err(e) if is_error(&e, "NoSuchHostedZone", None) => return Err(no_zone(zone)),
         Err(e) => return Err(api_error(SERVICE, "ListResourceRecordSets", e)),
     };
-    let Some(set) = out
+    Ok(out
         .resource_record_sets()
         .iter()
         .find(|s| same_name(s.name(), name) && s.r#type() == &record_type.rr())
-    else {
-        return Ok(None);
-    };
+        .cloned())
+}
+
+fn observed(set: &ResourceRecordSet, record_type: RecordType) -> ObservedRecord {
     let value = match (record_type, set.alias_target()) {
         (_, Some(alias)) => RecordValue::Alias {
             dns_name: alias.dns_name().to_string(),
@@ -256,33 +257,56 @@ pub async fn find_record(
             ttl: set.ttl().unwrap_or_default(),
         },
     };
-    Ok(Some(ObservedRecord {
+    ObservedRecord {
         name: set.name().to_string(),
         value,
-    }))
+    }
 }
 
-/// Deletes the record of `name` and `record_type` (Route 53 needs its exact values: it is
-/// read first). A record or zone already gone counts as deleted.
+/// The record of `name` and `record_type` in the zone; `None` when there is none.
+pub async fn find_record(
+    client: &Client,
+    zone: &str,
+    name: &str,
+    record_type: RecordType,
+) -> Result<Option<ObservedRecord>, BackendError> {
+    Ok(find_set(client, zone, name, record_type)
+        .await?
+        .map(|set| observed(&set, record_type)))
+}
+
+/// How many times a delete re-reads a record that changed between its read and its
+/// DELETE (Route 53 deletes only a record given with exactly its current values).
+const DELETE_ATTEMPTS: usize = 3;
+
+/// Deletes the record of `name` and `record_type`: the set is read first and deleted
+/// with exactly its values (TTL, alias target health, routing fields). A record or zone
+/// already gone counts as deleted.
 pub async fn delete_record(
     client: &Client,
     zone: &str,
     name: &str,
     record_type: RecordType,
 ) -> Result<(), BackendError> {
-    let found = match find_record(client, zone, name, record_type).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return Ok(()),
-        Err(BackendError::Conflict(_)) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let set = record_set(&found.name, &found.value)?;
-    match change(client, zone, ChangeAction::Delete, set).await {
-        Ok(()) => Ok(()),
-        Err(e) if is_error(&e, "NoSuchHostedZone", None) => Ok(()),
-        // Deleted meanwhile (or changed: then the next plan shows it).
-        Err(e) if is_error(&e, "InvalidChangeBatch", Some("not found")) => Ok(()),
-        Err(e) => Err(api_error(SERVICE, "ChangeResourceRecordSets", e)),
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let set = match find_set(client, zone, name, record_type).await {
+            Ok(Some(set)) => set,
+            Ok(None) => return Ok(()),
+            // The zone is gone, and its records with it.
+            Err(BackendError::Conflict(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        match change(client, zone, ChangeAction::Delete, set).await {
+            Ok(()) => return Ok(()),
+            Err(e) if is_error(&e, "NoSuchHostedZone", None) => return Ok(()),
+            // Deleted or changed since the read: read it again.
+            Err(e)
+                if is_error(&e, "InvalidChangeBatch", Some("not found"))
+                    && attempt < DELETE_ATTEMPTS => {}
+            Err(e) => return Err(api_error(SERVICE, "ChangeResourceRecordSets", e)),
+        }
     }
 }
 
