@@ -85,23 +85,30 @@ async fn lifecycle(moto: &Moto) {
     let network = harness::Network::create(&c.ec2).await;
     let task_sg = network.security_groups[0].clone();
     let subnet_a = network.subnets[0].clone();
-    let vpc_of_a = c
+    let described = c
         .ec2
         .describe_subnets()
         .subnet_ids(&subnet_a)
         .send()
         .await
-        .expect("DescribeSubnets")
-        .subnets()[0]
-        .vpc_id()
-        .expect("a VPC")
+        .expect("DescribeSubnets");
+    let vpc_of_a = described.subnets()[0].vpc_id().expect("a VPC").to_string();
+    // A load balancer's subnets are in distinct zones; moto puts the harness's subnet in
+    // a zone of its choosing.
+    let zone_of_a = described.subnets()[0]
+        .availability_zone()
+        .expect("a zone")
         .to_string();
+    let mut other_zones = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+        .into_iter()
+        .filter(|z| *z != zone_of_a);
+    let (zone_b, zone_c) = (other_zones.next().unwrap(), other_zones.next().unwrap());
     let subnet_b = c
         .ec2
         .create_subnet()
         .vpc_id(&vpc_of_a)
         .cidr_block("10.42.2.0/24")
-        .availability_zone("us-east-1b")
+        .availability_zone(zone_b)
         .send()
         .await
         .expect("CreateSubnet")
@@ -259,6 +266,22 @@ async fn lifecycle(moto: &Moto) {
     assert_eq!(found.security_groups, vec![sg.id.clone()]);
     assert!(!found.deletion_protection && !found.access_logs);
     assert!(ownership::is_creating(&found.tags));
+    // A third subnet and the task group as a second security group, in place.
+    let subnet_c = c
+        .ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.42.3.0/24")
+        .availability_zone(zone_c)
+        .send()
+        .await
+        .expect("CreateSubnet")
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("a subnet id")
+        .to_string();
+    lb_desired.subnets.push(subnet_c.clone());
+    lb_desired.security_groups.push(task_sg.clone());
     lb_desired.deletion_protection = true;
     lb_desired.idle_timeout_seconds = 120;
     let lb = elbv2::update_load_balancer(&c.elbv2, &found, &lb_desired)
@@ -271,6 +294,12 @@ async fn lifecycle(moto: &Moto) {
         .unwrap();
     assert!(found.deletion_protection);
     assert_eq!(found.idle_timeout_seconds, 120);
+    let mut three = vec![subnet_a.clone(), subnet_b.clone(), subnet_c.clone()];
+    three.sort();
+    assert_eq!(found.subnets, three);
+    let mut two_groups = vec![sg.id.clone(), task_sg.clone()];
+    two_groups.sort();
+    assert_eq!(found.security_groups, two_groups);
     assert_eq!(found.tags, tags(), "finished");
     let message = refusal(elbv2::delete_load_balancer(&c.elbv2, &found).await);
     assert!(message.contains("deletion protection"), "{message}");
