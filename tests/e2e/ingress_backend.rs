@@ -119,9 +119,13 @@ async fn lifecycle(moto: &Moto) {
     let subnets = vec![subnet_a.clone(), subnet_b.clone()];
 
     // 0. The subnets' one VPC; missing subnets and subnets of several VPCs are refused.
-    let vpc = security_group::vpc_of_subnets(&c.ec2, &subnets)
+    let vpc = security_group::vpc_of_load_balancer_subnets(&c.ec2, &subnets)
         .await
         .expect("the VPC");
+    let message = refusal(
+        security_group::vpc_of_load_balancer_subnets(&c.ec2, std::slice::from_ref(&subnet_a)).await,
+    );
+    assert!(message.contains("at least two"), "{message}");
     assert_eq!(vpc, vpc_of_a);
     let message = refusal(
         security_group::vpc_of_subnets(&c.ec2, &[subnet_a.clone(), "subnet-0d15ea5e".into()]).await,

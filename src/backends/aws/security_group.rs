@@ -100,9 +100,16 @@ pub struct ObservedSecurityGroup {
     pub tags: BTreeMap<String, String>,
 }
 
-/// The one VPC that `subnets` are in. Subnets that do not exist, or that span several
-/// VPCs, are refused with a message naming them.
-pub async fn vpc_of_subnets(client: &Client, subnets: &[String]) -> Result<String, BackendError> {
+/// A subnet with its VPC and Availability Zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Placed {
+    subnet: String,
+    vpc: String,
+    zone: String,
+}
+
+/// The subnets' VPCs and zones; subnets that do not exist are refused, named.
+async fn place(client: &Client, subnets: &[String]) -> Result<Vec<Placed>, BackendError> {
     if subnets.is_empty() {
         return Err(BackendError::Conflict(
             "no subnets were given: list at least two public subnets in different Availability Zones".into(),
@@ -128,16 +135,18 @@ pub async fn vpc_of_subnets(client: &Client, subnets: &[String]) -> Result<Strin
         }
         Err(e) => return Err(api_error(SERVICE, "DescribeSubnets", e)),
     };
-    let mut by_vpc: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for s in out.subnets() {
-        by_vpc
-            .entry(s.vpc_id().unwrap_or_default().to_string())
-            .or_default()
-            .push(s.subnet_id().unwrap_or_default().to_string());
-    }
+    let placed: Vec<Placed> = out
+        .subnets()
+        .iter()
+        .map(|s| Placed {
+            subnet: s.subnet_id().unwrap_or_default().to_string(),
+            vpc: s.vpc_id().unwrap_or_default().to_string(),
+            zone: s.availability_zone().unwrap_or_default().to_string(),
+        })
+        .collect();
     let missing: Vec<String> = subnets
         .iter()
-        .filter(|id| !by_vpc.values().flatten().any(|s| s == *id))
+        .filter(|id| !placed.iter().any(|p| &p.subnet == *id))
         .cloned()
         .collect();
     if !missing.is_empty() {
@@ -146,25 +155,75 @@ pub async fn vpc_of_subnets(client: &Client, subnets: &[String]) -> Result<Strin
             quoted(&missing)
         )));
     }
-    let mut vpcs = by_vpc.into_iter();
-    match (vpcs.next(), vpcs.next()) {
-        (Some((vpc, _)), None) => Ok(vpc),
-        (Some(first), Some(second)) => {
-            let all: Vec<String> = [first, second]
-                .into_iter()
-                .chain(vpcs)
-                .map(|(vpc, subnets)| format!("{} in `{vpc}`", quoted(&subnets)))
+    Ok(placed)
+}
+
+/// The one VPC of placed subnets, or a refusal naming each VPC's subnets.
+fn one_vpc(placed: &[Placed]) -> Result<String, BackendError> {
+    let mut by_vpc: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for p in placed {
+        by_vpc.entry(&p.vpc).or_default().push(p.subnet.clone());
+    }
+    match by_vpc.len() {
+        1 => Ok(by_vpc.into_keys().next().unwrap_or_default().to_string()),
+        0 => Err(BackendError::Conflict("no subnets were given".into())),
+        _ => {
+            let all: Vec<String> = by_vpc
+                .iter()
+                .map(|(vpc, subnets)| format!("{} in `{vpc}`", quoted(subnets)))
                 .collect();
             Err(BackendError::Conflict(format!(
-                "the subnets are in several VPCs ({}): a load balancer's subnets must all be in one VPC. List subnets of one VPC.",
+                "the subnets are in several VPCs ({}): they must all be in one VPC. List subnets of one VPC.",
                 all.join(", ")
             )))
         }
-        (None, _) => Err(BackendError::Conflict(format!(
-            "the subnets {} cannot be found in this account and region.",
-            quoted(subnets)
-        ))),
     }
+}
+
+/// Refuses subnets an Application Load Balancer cannot use: fewer than two Availability
+/// Zones, or two subnets in one zone.
+fn load_balancer_zones(placed: &[Placed]) -> Result<(), BackendError> {
+    let mut by_zone: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for p in placed {
+        by_zone.entry(&p.zone).or_default().push(p.subnet.clone());
+    }
+    if let Some((zone, subnets)) = by_zone.iter().find(|(_, s)| s.len() > 1) {
+        return Err(BackendError::Conflict(format!(
+            "the subnets {} are all in `{zone}`: a load balancer takes one subnet per Availability Zone. Keep one of them.",
+            quoted(subnets)
+        )));
+    }
+    if by_zone.len() < 2 {
+        return Err(BackendError::Conflict(format!(
+            "the subnets {} cover one Availability Zone ({}): an Application Load Balancer needs public subnets in at least two. Add a public subnet in another zone.",
+            quoted(&placed.iter().map(|p| p.subnet.clone()).collect::<Vec<_>>()),
+            by_zone
+                .keys()
+                .map(|z| format!("`{z}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// The one VPC that `subnets` are in. Subnets that do not exist, or that span several
+/// VPCs, are refused with a message naming them.
+pub async fn vpc_of_subnets(client: &Client, subnets: &[String]) -> Result<String, BackendError> {
+    one_vpc(&place(client, subnets).await?)
+}
+
+/// [`vpc_of_subnets`] for a load balancer's subnets, which must also be in at least two
+/// Availability Zones, one subnet per zone (refused here with a message naming them,
+/// rather than by CreateLoadBalancer).
+pub async fn vpc_of_load_balancer_subnets(
+    client: &Client,
+    subnets: &[String],
+) -> Result<String, BackendError> {
+    let placed = place(client, subnets).await?;
+    let vpc = one_vpc(&placed)?;
+    load_balancer_zones(&placed)?;
+    Ok(vpc)
 }
 
 fn quoted(ids: &[String]) -> String {
@@ -617,6 +676,37 @@ mod tests {
         };
         let (authorize, revoke) = ingress_changes(&settled, &desired);
         assert!(authorize.is_empty() && revoke.is_empty());
+    }
+
+    fn placed(subnet: &str, vpc: &str, zone: &str) -> Placed {
+        Placed {
+            subnet: subnet.into(),
+            vpc: vpc.into(),
+            zone: zone.into(),
+        }
+    }
+
+    #[test]
+    fn subnets_must_share_a_vpc_and_a_load_balancer_needs_two_zones() {
+        let a = placed("subnet-a", "vpc-1", "us-east-1a");
+        let b = placed("subnet-b", "vpc-1", "us-east-1b");
+        assert_eq!(one_vpc(&[a.clone(), b.clone()]).unwrap(), "vpc-1");
+        assert!(load_balancer_zones(&[a.clone(), b.clone()]).is_ok());
+        let text = one_vpc(&[a.clone(), placed("subnet-x", "vpc-2", "us-east-1b")])
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("`subnet-x` in `vpc-2`"), "{text}");
+        let text = load_balancer_zones(std::slice::from_ref(&a))
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("at least two"), "{text}");
+        let text = load_balancer_zones(&[a, placed("subnet-c", "vpc-1", "us-east-1a"), b])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("`subnet-a`, `subnet-c` are all in `us-east-1a`"),
+            "{text}"
+        );
     }
 
     #[test]
