@@ -238,6 +238,70 @@ async fn lifecycle(moto: &Moto) {
     assert!(!ownership::is_creating(&found.tags), "finished");
     assert_eq!(found.tags, tags());
 
+    // The tasks' group (not ours) admits the load balancer's on the task port; only that
+    // rule is added and later removed, whatever else the group allows. Twice is once.
+    let admit = [rule(8080, RuleSource::Group(sg.id.clone()))];
+    let task_rules = |id: String| {
+        let ec2 = c.ec2.clone();
+        async move {
+            let out = ec2
+                .describe_security_groups()
+                .group_ids(id)
+                .send()
+                .await
+                .expect("DescribeSecurityGroups");
+            out.security_groups()[0]
+                .ip_permissions()
+                .iter()
+                .flat_map(|p| {
+                    p.user_id_group_pairs()
+                        .iter()
+                        .map(|g| (p.from_port(), g.group_id().map(str::to_string)))
+                        .chain(
+                            p.ip_ranges()
+                                .iter()
+                                .map(|r| (p.from_port(), r.cidr_ip().map(str::to_string))),
+                        )
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    c.ec2
+        .authorize_security_group_ingress()
+        .group_id(&task_sg)
+        .ip_protocol("tcp")
+        .from_port(9000)
+        .to_port(9000)
+        .cidr_ip("10.0.0.0/8")
+        .send()
+        .await
+        .expect("the user's own rule");
+    for _ in 0..2 {
+        security_group::authorize_ingress(&c.ec2, &task_sg, &admit)
+            .await
+            .expect("admitted");
+    }
+    let mut seen = task_rules(task_sg.clone()).await;
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            (Some(8080), Some(sg.id.clone())),
+            (Some(9000), Some("10.0.0.0/8".to_string()))
+        ]
+    );
+    for _ in 0..2 {
+        security_group::revoke_ingress(&c.ec2, &task_sg, &admit)
+            .await
+            .expect("removed");
+    }
+    assert_eq!(
+        task_rules(task_sg.clone()).await,
+        vec![(Some(9000), Some("10.0.0.0/8".to_string()))],
+        "the user's rule stays"
+    );
+
     // 2. The load balancer in two subnets; attributes changed in place.
     let mut lb_desired = DesiredLoadBalancer {
         name: LB.into(),

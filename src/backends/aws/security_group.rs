@@ -456,33 +456,8 @@ pub async fn update(
     desired: &DesiredSecurityGroup,
 ) -> Result<ObservedSecurityGroup, BackendError> {
     let (authorize, revoke) = ingress_changes(observed, &desired.ingress);
-    if !authorize.is_empty() {
-        match client
-            .authorize_security_group_ingress()
-            .group_id(&observed.id)
-            .set_ip_permissions(Some(authorize))
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            // Another apply added the same rule meanwhile: it is there, as wanted.
-            Err(e) if is_error(&e, "InvalidPermission.Duplicate", None) => {}
-            Err(e) => return Err(api_error(SERVICE, "AuthorizeSecurityGroupIngress", e)),
-        }
-    }
-    if !revoke.is_empty() {
-        match client
-            .revoke_security_group_ingress()
-            .group_id(&observed.id)
-            .set_ip_permissions(Some(revoke))
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if is_error(&e, "InvalidPermission.NotFound", None) => {}
-            Err(e) => return Err(api_error(SERVICE, "RevokeSecurityGroupIngress", e)),
-        }
-    }
+    authorize_permissions(client, &observed.id, authorize).await?;
+    revoke_permissions(client, &observed.id, revoke).await?;
     let (stale, changed) = super::tag_changes(&observed.tags, &desired.tags);
     if !stale.is_empty() {
         client
@@ -515,6 +490,102 @@ pub async fn update(
         other_ingress: Vec::new(),
         tags: desired.tags.clone(),
     })
+}
+
+/// Adds these TCP ingress rules to a group, leaving its other rules alone (for a group
+/// the platform does not own, e.g. the tasks' group admitting the load balancer's). Rules
+/// already there count as added.
+pub async fn authorize_ingress(
+    client: &Client,
+    group_id: &str,
+    rules: &[Rule],
+) -> Result<(), BackendError> {
+    authorize_permissions(
+        client,
+        group_id,
+        rules.iter().map(rule_permission).collect(),
+    )
+    .await
+}
+
+/// Removes these TCP ingress rules from a group, leaving its other rules alone. Rules (or
+/// a group) already gone count as removed.
+pub async fn revoke_ingress(
+    client: &Client,
+    group_id: &str,
+    rules: &[Rule],
+) -> Result<(), BackendError> {
+    let perms = rules
+        .iter()
+        .map(|r| permission("tcp", Some(r.port), Some(r.port), &r.source, None))
+        .collect();
+    revoke_permissions(client, group_id, perms).await
+}
+
+/// AuthorizeSecurityGroupIngress, all at once; when one of them exists already (another
+/// apply added it, and the call then adds none), one by one.
+async fn authorize_permissions(
+    client: &Client,
+    group_id: &str,
+    perms: Vec<IpPermission>,
+) -> Result<(), BackendError> {
+    if perms.is_empty() {
+        return Ok(());
+    }
+    let call = |perms: Vec<IpPermission>| async move {
+        match client
+            .authorize_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(perms))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if is_error(&e, "InvalidPermission.Duplicate", None) => Ok(false),
+            Err(e) => Err(api_error(SERVICE, "AuthorizeSecurityGroupIngress", e)),
+        }
+    };
+    if call(perms.clone()).await? || perms.len() == 1 {
+        return Ok(());
+    }
+    for p in perms {
+        call(vec![p]).await?;
+    }
+    Ok(())
+}
+
+/// RevokeSecurityGroupIngress, all at once; when one of them is gone already, one by one.
+/// A group that is gone has no rules left to revoke.
+async fn revoke_permissions(
+    client: &Client,
+    group_id: &str,
+    perms: Vec<IpPermission>,
+) -> Result<(), BackendError> {
+    if perms.is_empty() {
+        return Ok(());
+    }
+    let call = |perms: Vec<IpPermission>| async move {
+        match client
+            .revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(perms))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            // The group is gone, and its rules with it.
+            Err(e) if is_error(&e, "InvalidGroup.NotFound", None) => Ok(true),
+            Err(e) if is_error(&e, "InvalidPermission.NotFound", None) => Ok(false),
+            Err(e) => Err(api_error(SERVICE, "RevokeSecurityGroupIngress", e)),
+        }
+    };
+    if call(perms.clone()).await? || perms.len() == 1 {
+        return Ok(());
+    }
+    for p in perms {
+        call(vec![p]).await?;
+    }
+    Ok(())
 }
 
 /// Marks the group's create as finished (removes the creating marker).
