@@ -46,6 +46,11 @@ pub enum BackendError {
     /// not leave, or the bound passed. The message says what it last saw.
     #[error("{0}")]
     Wait(String),
+    /// The request cannot be carried out as configured (subnets in one zone, deletion
+    /// protection on, a resource still in use): nothing was changed, and the message names
+    /// the setting or the step that fixes it.
+    #[error("{0}")]
+    Refused(String),
     /// A resource exists under our name but was not created by this provider.
     #[error("{0}")]
     Conflict(String),

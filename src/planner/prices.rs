@@ -48,6 +48,8 @@ pub struct PriceRules {
     pub fargate_spot: String,
     /// How an ECS cluster is priced, in words.
     pub ecs_cluster: String,
+    /// How an Application Load Balancer is priced, in words.
+    pub alb: String,
 }
 
 /// The figures for one region.
@@ -58,6 +60,8 @@ pub struct RegionPrices {
     pub notes: Vec<String>,
     /// Amazon ECS.
     pub ecs: EcsPrices,
+    /// Elastic Load Balancing.
+    pub elbv2: ElbPrices,
     /// AWS Fargate, Linux on x86.
     pub fargate: FargatePrices,
     /// Amazon RDS for PostgreSQL, on-demand.
@@ -70,6 +74,16 @@ pub struct RegionPrices {
 pub struct EcsPrices {
     /// Monthly charge for a cluster itself (zero: tasks are billed, not clusters).
     pub cluster_month: f64,
+}
+
+/// Elastic Load Balancing prices for an Application Load Balancer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElbPrices {
+    /// Per hour an ALB exists.
+    pub alb_hour: f64,
+    /// Per LCU-hour (traffic; usage-priced, not estimated).
+    pub lcu_hour: f64,
 }
 
 /// AWS Fargate on-demand prices for Linux on x86.
@@ -119,6 +133,12 @@ pub fn region(region: &str) -> Option<&'static RegionPrices> {
 /// Monthly charge for an ECS cluster itself.
 pub fn ecs_cluster_month(region_code: &str) -> Option<f64> {
     region(region_code).map(|r| r.ecs.cluster_month)
+}
+
+/// An Application Load Balancer's monthly charge for existing (LCUs excluded: they follow
+/// traffic).
+pub fn alb_monthly(region_code: &str) -> Option<f64> {
+    region(region_code).map(|r| r.elbv2.alb_hour * HOURS_PER_MONTH)
 }
 
 /// Fargate (Linux/x86, on-demand) price per vCPU-hour.

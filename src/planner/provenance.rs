@@ -23,6 +23,9 @@ fn tier_value(kind: &str, setting: &str, d: &TierDefaults) -> Option<String> {
             d.default_capacity_provider.to_string()
         }
         ("ecs_service", "deployment.circuit_breaker") => d.deployment_circuit_breaker.to_string(),
+        ("elbv2_load_balancer", "deletion_protection") => {
+            d.load_balancer_deletion_protection.to_string()
+        }
         ("rds_db_instance", "instance_class") => d.db_instance_class.to_string(),
         ("rds_db_instance", "storage_gb") => d.db_storage_gb.to_string(),
         ("rds_db_instance", "storage_type") => d.db_storage_type.to_string(),
@@ -56,10 +59,21 @@ fn environment_input(tier: Tier) -> EnvironmentInput {
             subnet_ids: vec!["subnet-0a1b2c3d4e5f67890".to_string()],
             security_group_ids: vec!["sg-0a1b2c3d4e5f67890".to_string()],
             assign_public_ip: None,
+            public_subnet_ids: vec![
+                "subnet-0aaaaaaaaaaaaaaa1".to_string(),
+                "subnet-0aaaaaaaaaaaaaaa2".to_string(),
+            ],
         }),
         policy: PolicyInput::default(),
         tags: BTreeMap::new(),
         default_tags: BTreeMap::from([("project".to_string(), "p".to_string())]),
+        // The shared load balancer, so its tier default is checked too.
+        ingress: Some(environment::IngressInput {
+            domain: "api.example.com".to_string(),
+            certificate_arn: None,
+            hosted_zone_id: Some("Z0123456789ABC".to_string()),
+            deletion_protection: None,
+        }),
     }
 }
 

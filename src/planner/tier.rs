@@ -118,6 +118,8 @@ pub struct TierDefaults {
     /// Whether an ECS deployment that keeps failing is stopped (and rolled back) by the
     /// deployment circuit breaker.
     pub deployment_circuit_breaker: bool,
+    /// Whether the environment's shared load balancer refuses deletion.
+    pub load_balancer_deletion_protection: bool,
 }
 
 // The table gives cooldowns only for production. They are properties of how fast ECS
@@ -146,6 +148,7 @@ pub const DEVELOPMENT: TierDefaults = TierDefaults {
     container_insights: false,
     default_capacity_provider: "FARGATE_SPOT",
     deployment_circuit_breaker: false,
+    load_balancer_deletion_protection: false,
 };
 
 /// `staging`: on-demand FARGATE, Container Insights, a final snapshot on destroy, failed
@@ -168,6 +171,7 @@ pub const STAGING: TierDefaults = TierDefaults {
     container_insights: true,
     default_capacity_provider: "FARGATE",
     deployment_circuit_breaker: true,
+    load_balancer_deletion_protection: false,
 };
 
 /// `production`: Multi-AZ, deletion protection, 30-day backups and logs, failed
@@ -190,6 +194,7 @@ pub const PRODUCTION: TierDefaults = TierDefaults {
     container_insights: true,
     default_capacity_provider: "FARGATE",
     deployment_circuit_breaker: true,
+    load_balancer_deletion_protection: true,
 };
 
 #[cfg(test)]

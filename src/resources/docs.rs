@@ -69,6 +69,11 @@ pub const CIRCUIT_BREAKER: TierRow = TierRow {
     value: |d| on_off(d.deployment_circuit_breaker),
 };
 /// A tier-defaults row.
+pub const LB_DELETION_PROTECTION: TierRow = TierRow {
+    setting: "Load balancer deletion protection (`ingress`)",
+    value: |d| on_off(d.load_balancer_deletion_protection),
+};
+/// A tier-defaults row.
 pub const CONTAINER_INSIGHTS: TierRow = TierRow {
     setting: "ECS Container Insights",
     value: |d| on_off(d.container_insights),
@@ -129,6 +134,7 @@ pub const ENVIRONMENT_ROWS: &[TierRow] = &[
     DB_DELETION_PROTECTION,
     DB_FINAL_SNAPSHOT,
     DB_ENCRYPTION,
+    LB_DELETION_PROTECTION,
 ];
 
 /// What a service inherits.

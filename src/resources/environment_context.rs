@@ -11,8 +11,8 @@ use crate::backends::cancellable;
 use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::environment::{
-    self as env_planner, EnvironmentContext, EnvironmentInput, EnvironmentPlan, Network,
-    NetworkInput, PolicyInput,
+    self as env_planner, EnvironmentContext, EnvironmentInput, EnvironmentPlan, IngressInput,
+    Network, NetworkInput, PolicyInput,
 };
 use crate::planner::naming;
 use crate::value::{AttributePath, Type, Value};
@@ -332,6 +332,14 @@ pub(super) fn input(
         subnet_ids: attrs::strings(get(net, "subnet_ids")),
         security_group_ids: attrs::strings(get(net, "security_group_ids")),
         assign_public_ip: attrs::opt_bool(get(net, "assign_public_ip")),
+        public_subnet_ids: attrs::strings(get(net, "public_subnet_ids")),
+    });
+    let ing = get(config, "ingress");
+    let ingress = (!ing.is_null()).then(|| IngressInput {
+        domain: attrs::opt_string(get(ing, "domain")).unwrap_or_default(),
+        certificate_arn: attrs::opt_string(get(ing, "certificate_arn")),
+        hosted_zone_id: attrs::opt_string(get(ing, "hosted_zone_id")),
+        deletion_protection: attrs::opt_bool(get(ing, "deletion_protection")),
     });
     let policy = policy_input(
         get(config, "policy"),
@@ -346,6 +354,7 @@ pub(super) fn input(
         policy,
         tags: attrs::string_map(get(config, "tags")),
         default_tags: default_tags.clone(),
+        ingress,
     };
     if diags.has_errors() {
         Err(diags)
@@ -493,6 +502,7 @@ mod tests {
             policy,
             tags: BTreeMap::new(),
             default_tags: BTreeMap::new(),
+            ingress: None,
         }
     }
 
@@ -503,6 +513,7 @@ mod tests {
                 subnet_ids: vec!["subnet-0123456789abcdef0".into(), "subnet-12345678".into()],
                 security_group_ids: vec![],
                 assign_public_ip: Some(true),
+                public_subnet_ids: Vec::new(),
             }),
             PolicyInput {
                 min_instances: Some(3),
@@ -550,6 +561,7 @@ mod tests {
             },
             tags: BTreeMap::new(),
             default_tags: BTreeMap::new(),
+            ingress: None,
         };
         let plan = env_planner::plan(&input).unwrap();
         let value = context_value(&plan);

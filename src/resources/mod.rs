@@ -124,6 +124,10 @@ pub(crate) fn backend_diagnostic(
                 "{action} was cancelled because Terraform asked the provider to stop. The state records what exists; run the command again to finish."
             ),
         ),
+        BackendError::Refused(m) => Diagnostic::error(
+            format!("Could Not {action}"),
+            format!("{}.", m.trim_end_matches('.')),
+        ),
         BackendError::Wait(m) => Diagnostic::error(
             format!("Could Not {action}"),
             format!("{m}. What was made is kept and recorded in the state."),

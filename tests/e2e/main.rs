@@ -15,6 +15,7 @@ mod execution_role;
 mod fargate_backend;
 mod faults;
 mod harness;
+mod ingress;
 mod ingress_backend;
 mod ownership;
 mod packaging;

@@ -291,21 +291,21 @@ pub async fn delete(
             }
         },
         |minutes, _| {
-            BackendError::Conflict(format!(
+            BackendError::Refused(format!(
                 "the certificate `{arn}` is still in use after {minutes} minutes, so it was not deleted"
             ))
         },
     )
     .await;
     match in_use {
-        Err(BackendError::Conflict(m)) => {
+        Err(BackendError::Refused(m)) => {
             let users = describe(client, arn)
                 .await
                 .ok()
                 .flatten()
                 .map(|c| c.in_use_by.join("`, `"))
                 .unwrap_or_default();
-            Err(BackendError::Conflict(format!(
+            Err(BackendError::Refused(format!(
                 "{m} (used by `{users}`). Remove it from those listeners (or delete them), then destroy again."
             )))
         }

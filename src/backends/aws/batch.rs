@@ -195,6 +195,7 @@ fn duplicate(e: &BackendError) -> BackendError {
     match e {
         BackendError::Cancelled => BackendError::Cancelled,
         BackendError::Wait(m) => BackendError::Wait(m.clone()),
+        BackendError::Refused(m) => BackendError::Refused(m.clone()),
         BackendError::Api {
             service,
             operation,

@@ -397,7 +397,7 @@ pub async fn update_load_balancer(
 
 /// The refusal to delete a load balancer with deletion protection on.
 fn protected(name: &str) -> BackendError {
-    BackendError::Conflict(format!(
+    BackendError::Refused(format!(
         "the load balancer `{name}` has deletion protection on, so it was not deleted (nor its listeners). Turn deletion protection off first (apply with it off), then destroy again."
     ))
 }
@@ -888,7 +888,7 @@ pub async fn update_target_group(
 ) -> Result<ObservedTargetGroup, BackendError> {
     let fixed = observed.fixed_differences(desired);
     if !fixed.is_empty() {
-        return Err(BackendError::Conflict(format!(
+        return Err(BackendError::Refused(format!(
             "the target group `{}` has another {} than wanted, which cannot change in place: it must be replaced (delete its listener rule and it, then create it again)",
             observed.name,
             fixed.join(" and ")
@@ -939,7 +939,7 @@ pub async fn delete_target_group(client: &Client, arn: &str) -> Result<(), Backe
     {
         Ok(_) => Ok(()),
         Err(e) if is_error(&e, "TargetGroupNotFound", None) => Ok(()),
-        Err(e) if is_error(&e, "ResourceInUse", None) => Err(BackendError::Conflict(format!(
+        Err(e) if is_error(&e, "ResourceInUse", None) => Err(BackendError::Refused(format!(
             "the target group `{arn}` is still used by a listener rule or listener, so it was not deleted. Delete the listener rule that forwards to it first, then destroy again."
         ))),
         Err(e) => Err(api_error(SERVICE, "DeleteTargetGroup", e)),

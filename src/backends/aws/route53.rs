@@ -187,7 +187,7 @@ async fn change(
 }
 
 fn no_zone(zone: &str) -> BackendError {
-    BackendError::Conflict(format!(
+    BackendError::Refused(format!(
         "the Route 53 hosted zone `{}` does not exist in this account. Check `hosted_zone_id` (the zone's id, e.g. `Z0123456789ABCDEFGHIJ`).",
         zone_id(zone)
     ))
@@ -295,7 +295,7 @@ pub async fn delete_record(
             Ok(Some(set)) => set,
             Ok(None) => return Ok(()),
             // The zone is gone, and its records with it.
-            Err(BackendError::Conflict(_)) => return Ok(()),
+            Err(BackendError::Refused(_)) => return Ok(()),
             Err(e) => return Err(e),
         };
         match change(client, zone, ChangeAction::Delete, set).await {

@@ -111,7 +111,7 @@ struct Placed {
 /// The subnets' VPCs and zones; subnets that do not exist are refused, named.
 async fn place(client: &Client, subnets: &[String]) -> Result<Vec<Placed>, BackendError> {
     if subnets.is_empty() {
-        return Err(BackendError::Conflict(
+        return Err(BackendError::Refused(
             "no subnets were given: list at least two public subnets in different Availability Zones".into(),
         ));
     }
@@ -128,7 +128,7 @@ async fn place(client: &Client, subnets: &[String]) -> Result<Vec<Placed>, Backe
                 .and_then(|s| aws_sdk_ec2::error::ProvideErrorMetadata::message(s))
                 .unwrap_or("not found")
                 .to_string();
-            return Err(BackendError::Conflict(format!(
+            return Err(BackendError::Refused(format!(
                 "the subnets {} cannot all be found in this account and region ({message}). Check the subnet ids and the provider's region.",
                 quoted(subnets)
             )));
@@ -150,7 +150,7 @@ async fn place(client: &Client, subnets: &[String]) -> Result<Vec<Placed>, Backe
         .cloned()
         .collect();
     if !missing.is_empty() {
-        return Err(BackendError::Conflict(format!(
+        return Err(BackendError::Refused(format!(
             "the subnets {} cannot be found in this account and region. Check the subnet ids and the provider's region.",
             quoted(&missing)
         )));
@@ -166,13 +166,13 @@ fn one_vpc(placed: &[Placed]) -> Result<String, BackendError> {
     }
     match by_vpc.len() {
         1 => Ok(by_vpc.into_keys().next().unwrap_or_default().to_string()),
-        0 => Err(BackendError::Conflict("no subnets were given".into())),
+        0 => Err(BackendError::Refused("no subnets were given".into())),
         _ => {
             let all: Vec<String> = by_vpc
                 .iter()
                 .map(|(vpc, subnets)| format!("{} in `{vpc}`", quoted(subnets)))
                 .collect();
-            Err(BackendError::Conflict(format!(
+            Err(BackendError::Refused(format!(
                 "the subnets are in several VPCs ({}): they must all be in one VPC. List subnets of one VPC.",
                 all.join(", ")
             )))
@@ -188,13 +188,13 @@ fn load_balancer_zones(placed: &[Placed]) -> Result<(), BackendError> {
         by_zone.entry(&p.zone).or_default().push(p.subnet.clone());
     }
     if let Some((zone, subnets)) = by_zone.iter().find(|(_, s)| s.len() > 1) {
-        return Err(BackendError::Conflict(format!(
+        return Err(BackendError::Refused(format!(
             "the subnets {} are all in `{zone}`: a load balancer takes one subnet per Availability Zone. Keep one of them.",
             quoted(subnets)
         )));
     }
     if by_zone.len() < 2 {
-        return Err(BackendError::Conflict(format!(
+        return Err(BackendError::Refused(format!(
             "the subnets {} cover one Availability Zone ({}): an Application Load Balancer needs public subnets in at least two. Add a public subnet in another zone.",
             quoted(&placed.iter().map(|p| p.subnet.clone()).collect::<Vec<_>>()),
             by_zone
@@ -647,7 +647,7 @@ where
     Fut: std::future::Future<Output = Result<Attempt, BackendError>>,
 {
     until_released(&format!("the security group `{id}`"), policy, cancel, attempt, |minutes, last| {
-        BackendError::Conflict(format!(
+        BackendError::Refused(format!(
             "the security group `{id}` is still in use after {minutes} minutes (DependencyViolation: {last}), so it was not deleted. A network interface (of a load balancer or task being deleted) or another security group's rule still refers to it; once that is gone, destroy again."
         ))
     })
@@ -826,7 +826,7 @@ mod tests {
         .await
         .unwrap_err();
         let text = err.to_string();
-        assert!(matches!(err, BackendError::Conflict(_)), "{text}");
+        assert!(matches!(err, BackendError::Refused(_)), "{text}");
         assert!(text.contains("`sg-1` is still in use"), "{text}");
         assert!(text.contains("dependent object"), "{text}");
     }

@@ -22,10 +22,12 @@ fn context_with(tier: Tier, policy: PolicyInput) -> EnvironmentContext {
             ],
             security_group_ids: vec!["sg-0a1b2c3d4e5f67890".to_string()],
             assign_public_ip: None,
+            public_subnet_ids: Vec::new(),
         }),
         policy,
         tags: BTreeMap::new(),
         default_tags: BTreeMap::new(),
+        ingress: None,
     };
     environment::plan(&input)
         .unwrap_or_else(|v| panic!("test environment is valid: {v:#?}"))
@@ -384,6 +386,7 @@ fn role_names_fit_iam_or_the_plan_says_what_to_shorten() {
             subnet_ids: vec!["subnet-0a1b2c3d4e5f67890".to_string()],
             security_group_ids: vec!["sg-0a1b2c3d4e5f67890".to_string()],
             assign_public_ip: None,
+            public_subnet_ids: Vec::new(),
         }),
         ..EnvironmentInput::default()
     })

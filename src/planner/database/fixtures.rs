@@ -21,6 +21,7 @@ pub(super) fn context(tier: Tier, policy: PolicyInput) -> EnvironmentContext {
         policy,
         tags: BTreeMap::new(),
         default_tags: BTreeMap::new(),
+        ingress: None,
     };
     environment::plan(&input)
         .unwrap_or_else(|v| panic!("{v:#?}"))

@@ -16,10 +16,12 @@ pub(super) fn valid() -> EnvironmentInput {
             ],
             security_group_ids: vec!["sg-0a1b2c3d4e5f67890".to_string()],
             assign_public_ip: None,
+            public_subnet_ids: Vec::new(),
         }),
         policy: PolicyInput::default(),
         tags: BTreeMap::from([("team".to_string(), "platform".to_string())]),
         default_tags: BTreeMap::new(),
+        ingress: None,
     }
 }
 

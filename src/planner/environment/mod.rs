@@ -41,6 +41,8 @@ pub struct EnvironmentInput {
     pub tags: BTreeMap<String, String>,
     /// The provider's `default_tags`.
     pub default_tags: BTreeMap<String, String>,
+    /// The shared load balancer, if any.
+    pub ingress: Option<IngressInput>,
 }
 
 /// The `network` block as written.
@@ -52,6 +54,8 @@ pub struct NetworkInput {
     pub security_group_ids: Vec<String>,
     /// Whether tasks get a public IP; unset means no.
     pub assign_public_ip: Option<bool>,
+    /// Public subnets for the shared load balancer (`ingress`).
+    pub public_subnet_ids: Vec<String>,
 }
 
 /// The `policy` block as written: every field overrides the tier default when set.
@@ -84,7 +88,9 @@ pub struct EnvironmentPlan {
     pub context: EnvironmentContext,
     /// The ECS cluster, typed: what the backend is asked to make.
     pub cluster: ClusterPlan,
-    /// The expansion: one ECS cluster.
+    /// The shared load balancer, typed, when `ingress` is set.
+    pub ingress: Option<IngressPlan>,
+    /// The expansion: one ECS cluster, and the ingress children.
     pub children: Vec<Child>,
     /// Sum of the children's monthly costs.
     pub estimated_monthly_cost_usd: f64,
@@ -173,7 +179,10 @@ pub struct EffectivePolicy {
 mod changes;
 #[cfg(test)]
 mod fixtures;
+pub mod ingress;
 mod validate;
+
+pub use ingress::{CertificatePlan, IngressInput, IngressPlan};
 
 pub use changes::changes;
 pub use validate::validate;
@@ -227,11 +236,16 @@ pub fn plan(input: &EnvironmentInput) -> Result<EnvironmentPlan, Vec<Violation>>
         capacity_providers: CAPACITY_PROVIDERS.map(String::from).to_vec(),
         default_capacity_provider: tier.defaults().default_capacity_provider.to_string(),
     };
-    let children = vec![ecs_cluster(&context, &cluster)];
+    let mut children = vec![ecs_cluster(&context, &cluster)];
+    let ingress = ingress::plan(input, tier).map(|(plan, ingress_children)| {
+        children.extend(ingress_children);
+        plan
+    });
     let estimated_monthly_cost_usd = children.iter().map(|c| c.monthly_cost_usd).sum();
     Ok(EnvironmentPlan {
         context,
         cluster,
+        ingress,
         children,
         estimated_monthly_cost_usd,
     })

@@ -34,6 +34,7 @@ pub fn validate(input: &EnvironmentInput) -> Vec<Violation> {
         check_network(network, &mut violations);
     }
     check_policy(&input.policy, tier, &mut violations);
+    super::ingress::check(input, &mut violations);
     let platform = naming::platform_tags(&input.name, COMPONENT);
     if let Err(tag_violations) = naming::merge_tags(&input.default_tags, &input.tags, &platform) {
         violations.extend(tag_violations);
@@ -80,18 +81,8 @@ pub(super) fn check_network(network: &NetworkInput, out: &mut Vec<Violation>) {
             "Fargate tasks need at least one subnet to run in",
         ));
     }
-    check_id_list(
-        &network.subnet_ids,
-        subnets,
-        IdRule {
-            prefix: "subnet-",
-            what: "subnet IDs",
-            summary: "Invalid Subnet ID",
-            example: "subnet-0a1b2c3d4e5f67890",
-            max: MAX_SUBNETS,
-        },
-        out,
-    );
+    check_id_list(&network.subnet_ids, subnets, IdRule::subnets(), out);
+    super::ingress::check_public_subnets(network, out);
     check_id_list(
         &network.security_group_ids,
         AttributePath::attr("network").then_attr("security_group_ids"),
@@ -113,6 +104,19 @@ pub(super) struct IdRule {
     summary: &'static str,
     example: &'static str,
     max: usize,
+}
+
+impl IdRule {
+    /// Subnet IDs.
+    pub(super) fn subnets() -> Self {
+        IdRule {
+            prefix: "subnet-",
+            what: "subnet IDs",
+            summary: "Invalid Subnet ID",
+            example: "subnet-0a1b2c3d4e5f67890",
+            max: MAX_SUBNETS,
+        }
+    }
 }
 
 pub(super) fn check_id_list(
@@ -529,6 +533,7 @@ mod tests {
                 subnet_ids: vec!["subnet-12345678".to_string(), "nope".to_string()],
                 security_group_ids: vec!["sg-1".to_string()],
                 assign_public_ip: Some(true),
+                public_subnet_ids: Vec::new(),
             }),
             policy: PolicyInput {
                 target_cpu_percent: Some(0),
@@ -537,6 +542,7 @@ mod tests {
             },
             tags: BTreeMap::from([("aws:x".to_string(), "y".to_string())]),
             default_tags: BTreeMap::new(),
+            ingress: None,
         };
         let paths: Vec<String> = validate(&input)
             .iter()

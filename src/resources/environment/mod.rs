@@ -2,6 +2,8 @@
 //! the environment inherits (its `context`). Order: schema, validate, plan, apply, read,
 //! import.
 
+mod ingress;
+
 use super::attrs::{self, get, map_of, s, with};
 use super::environment_context::{
     self, TAG_TIER, context_type, context_value, input, policy_fields, record_tags,
@@ -55,6 +57,20 @@ fn schema() -> Schema {
                             Attribute::new("subnet_ids", strings.clone(), Mode::Optional, "Subnets Fargate tasks run in (`subnet-…`)."),
                             Attribute::new("security_group_ids", strings.clone(), Mode::Optional, "Security groups attached to Fargate tasks (`sg-…`)."),
                             Attribute::new("assign_public_ip", Type::Bool, Mode::Optional, "Give Fargate tasks a public IP (needed in public subnets without a NAT gateway). Default `false`."),
+                            Attribute::new("public_subnet_ids", strings.clone(), Mode::Optional, "Public subnets (with a route to an internet gateway) in at least two Availability Zones, for the shared load balancer that `ingress` makes."),
+                        ],
+                        blocks: vec![],
+                    },
+                },
+                NestedBlock {
+                    name: "ingress".into(),
+                    block: Block {
+                        description: "A shared internet-facing Application Load Balancer for the environment's Fargate services: its security group, an HTTPS listener (TLS 1.3/1.2) answering 404 until a service's rule matches, and an HTTP listener that redirects to HTTPS. Needs `network.public_subnet_ids`.".into(),
+                        attributes: vec![
+                            Attribute::new("domain", Type::String, Mode::Required, "The domain the services are named under, e.g. `api.example.com` (a service's hostname defaults to `<service>.<domain>`)."),
+                            Attribute::new("certificate_arn", Type::String, Mode::Optional, "An ACM certificate in the environment's region covering the services' hostnames. Without it, the environment requests one for `*.<domain>` and validates it in `hosted_zone_id`."),
+                            Attribute::new("hosted_zone_id", Type::String, Mode::Optional, "The Route 53 hosted zone of `domain`: validates the requested certificate (when no `certificate_arn`) and will hold the services' alias records."),
+                            Attribute::new("deletion_protection", Type::Bool, Mode::Optional, "Whether the load balancer refuses deletion. Default: the tier's (off / off / on). To destroy a protected environment, set it to `false` and apply first."),
                         ],
                         blocks: vec![],
                     },
@@ -146,16 +162,28 @@ fn desired_cluster(plan: &EnvironmentPlan, input: &EnvironmentInput) -> DesiredC
 
 /// Writes what ECS reports into the `ecs_cluster` element of `expansion`, so a change made
 /// outside Terraform shows in the next plan as a change of that child.
-fn observe(state: Value, cluster: &ObservedCluster) -> Value {
+fn observe(state: Value, cluster: &ObservedCluster, ingress: Option<&ingress::Seen>) -> Value {
     let mut providers = cluster.capacity_providers.clone();
     providers.sort();
     let expansion = match get(&state, "expansion") {
         Value::List(children) => Value::List(
             children
                 .iter()
-                .map(|child| {
-                    if get(child, "type").as_str() != Some("ecs_cluster") {
-                        return child.clone();
+                .filter_map(|child| {
+                    let key = get(child, "key").as_str().unwrap_or_default();
+                    if key != env_planner::ECS_CLUSTER_KEY {
+                        // An ingress child: as read, or gone (the next plan makes it again).
+                        let Some(seen) = ingress else {
+                            return Some(child.clone());
+                        };
+                        let observed = seen.get(key)?;
+                        let mut settings = attrs::string_map(get(child, "settings"));
+                        for (k, v) in observed {
+                            if settings.contains_key(k) {
+                                settings.insert(k.clone(), v.clone());
+                            }
+                        }
+                        return Some(with(child.clone(), [("settings", map_of(&settings))]));
                     }
                     let mut settings = attrs::string_map(get(child, "settings"));
                     settings.insert(
@@ -175,7 +203,7 @@ fn observe(state: Value, cluster: &ObservedCluster) -> Value {
                             .clone()
                             .unwrap_or_default(),
                     );
-                    with(child.clone(), [("settings", map_of(&settings))])
+                    Some(with(child.clone(), [("settings", map_of(&settings))]))
                 })
                 .collect(),
         ),
@@ -238,6 +266,22 @@ impl Composite for EnvironmentResource {
 
     fn plan(&self, input: &EnvironmentInput) -> Result<EnvironmentPlan, Vec<Violation>> {
         env_planner::plan(input)
+    }
+
+    /// A load balancer with deletion protection is not destroyed: the way out is named.
+    fn guard_destroy(&self, _prior: &Value, prior_plan: &EnvironmentPlan) -> Diagnostics {
+        match &prior_plan.ingress {
+            Some(p) if p.deletion_protection => Diagnostics::from_error(Diagnostic::error(
+                "Load Balancer Deletion Protection Is On",
+                format!(
+                    "The environment `{}` has a shared load balancer, `{}`, with deletion protection on (the {} tier's default, or `ingress.deletion_protection`), so destroying the environment is refused before anything is changed. To destroy it, set `deletion_protection = false` in the `ingress` block and apply, then destroy.",
+                    prior_plan.context.name,
+                    p.load_balancer_name,
+                    prior_plan.context.tier.as_str()
+                ),
+            )),
+            _ => Diagnostics::new(),
+        }
     }
 
     /// Also while they are unknown: a new name or region replaces the environment.
@@ -319,10 +363,27 @@ impl Composite for EnvironmentResource {
         .await
         .map_err(|e| ownership::with_import(e, "platform_environment", &input.name));
         match result {
-            Ok(observed) => (
-                state_value(config, plan, input, s(observed.arn)),
-                Diagnostics::new(),
-            ),
+            Ok(observed) => {
+                let state = state_value(config, plan, input, s(observed.arn.clone()));
+                let Some(p) = &plan.ingress else {
+                    return (state, Diagnostics::new());
+                };
+                let tags = &plan.context.tags;
+                match ingress::apply(p, &input.region, &input.name, tags, owner, ctx).await {
+                    Ok(()) => (state, Diagnostics::new()),
+                    Err(e) => {
+                        let e = ownership::with_import(e, "platform_environment", &input.name);
+                        let d = diagnostic("Apply The Load Balancer", e);
+                        // The state records the ingress children that exist.
+                        let seen = super::read_back(ctx, |fresh| async move {
+                            ingress::read(p, &input.region, &input.name, tags, &fresh).await
+                        })
+                        .await
+                        .unwrap_or_default();
+                        fail(observe(state, &observed, Some(&seen)), d)
+                    }
+                }
+            }
             // Someone else's cluster: nothing of it enters the state.
             Err(e @ BackendError::Taken(_)) => fail(prior, diagnostic("Apply The ECS Cluster", e)),
             Err(e) => {
@@ -338,7 +399,7 @@ impl Composite for EnvironmentResource {
                 match found {
                     Ok(Some(cluster)) if ownership::is_creating(&cluster.tags) => {
                         let state = state_value(config, plan, input, s(cluster.arn.clone()));
-                        fail(observe(state, &cluster), d)
+                        fail(observe(state, &cluster, None), d)
                     }
                     _ => fail(prior, d),
                 }
@@ -348,6 +409,16 @@ impl Composite for EnvironmentResource {
 
     async fn delete(&self, prior: Value, ctx: &CallContext) -> (Value, Diagnostics) {
         let (name, region) = cluster_of(&prior);
+        // The shared load balancer first: nothing of the services' may outlive it.
+        if let Some((input, plan)) = self.replan(&prior, ctx)
+            && let Some(p) = &plan.ingress
+            && let Err(e) = ingress::delete(p, &input.region, &input.name, ctx).await
+        {
+            return (
+                prior,
+                Diagnostics::from_error(diagnostic("Delete The Load Balancer", e)),
+            );
+        }
         let client = ctx.aws.ecs(&region).await;
         match cancellable(&ctx.cancel, ecs::delete(&client, &name)).await {
             Ok(()) => (Value::Null, Diagnostics::new()),
@@ -366,7 +437,22 @@ impl Composite for EnvironmentResource {
                 tracing::info!(cluster = %name, "cluster is gone; it will be planned for creation");
                 (Value::Null, Diagnostics::new())
             }
-            Ok(Some(cluster)) => (observe(state, &cluster), Diagnostics::new()),
+            Ok(Some(cluster)) => {
+                let Some((input, plan)) = self.replan(&state, ctx) else {
+                    return (observe(state, &cluster, None), Diagnostics::new());
+                };
+                let Some(p) = &plan.ingress else {
+                    return (observe(state, &cluster, None), Diagnostics::new());
+                };
+                let tags = &plan.context.tags;
+                match ingress::read(p, &input.region, &input.name, tags, ctx).await {
+                    Ok(seen) => (observe(state, &cluster, Some(&seen)), Diagnostics::new()),
+                    Err(e) => (
+                        state,
+                        Diagnostics::from_error(diagnostic("Read The Load Balancer", e)),
+                    ),
+                }
+            }
             Err(e) => (
                 state,
                 Diagnostics::from_error(diagnostic("Read The ECS Cluster", e)),
@@ -383,7 +469,10 @@ impl Composite for EnvironmentResource {
                     &found.input,
                     s(found.cluster.arn.clone()),
                 );
-                (Some(observe(state, &found.cluster)), Diagnostics::new())
+                (
+                    Some(observe(state, &found.cluster, None)),
+                    Diagnostics::new(),
+                )
             }
             Err(d) => (None, d),
         }
@@ -405,6 +494,8 @@ fn cluster_of(state: &Value) -> (String, String) {
 /// What the page says it expands into.
 const EXPANSION: &str = "\
 One ECS cluster, `<name>-cluster` (key `ecs_cluster`), with Container Insights on in staging and production and FARGATE_SPOT as the preferred capacity provider in development. The cluster itself has no charge.
+
+With an `ingress` block, also the shared load balancer of the environment's Fargate services: its security group `<name>-alb` (`alb_security_group`: HTTPS and HTTP from anywhere), the internet-facing Application Load Balancer `<name>-alb` in `network.public_subnet_ids` (`load_balancer`: deletion protection per tier, access logs off, its hourly price in the cost; LCUs are usage-priced and not estimated), an HTTPS listener (`https_listener`: TLS 1.3/1.2, answering 404 until a service's rule matches its hostname) and an HTTP listener that redirects to HTTPS (`http_listener`). Without `certificate_arn`, an ACM certificate for `*.<domain>` (`certificate`) and its DNS validation record in `hosted_zone_id` (`certificate_validation_record`); the apply waits until ACM issues it. Destroy deletes the listeners, the load balancer, its group, then the certificate and its record; a load balancer with deletion protection on is refused at plan time until `ingress.deletion_protection = false` is applied.
 
 The environment also exports `context`: its name, tier, region, cluster, network and effective policy (with the source of each value), known at plan time. `platform_api_service` and `platform_database` take it as `environment` and inherit the policy.";
 

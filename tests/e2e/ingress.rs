@@ -1,0 +1,428 @@
+//! An environment with `ingress`, end to end on real Terraform against moto: the plan
+//! shows the shared load balancer's children with their sources and the load balancer's
+//! hourly price before anything exists; apply makes the security group, the load
+//! balancer, a certificate for `*.<domain>` validated through its record in the hosted
+//! zone, the HTTPS listener (404 until a service's rule matches) and the HTTP → HTTPS
+//! redirect; a listener changed out of band shows as that child's drift and is put back;
+//! destroy leaves nothing (listeners, load balancer, group, certificate, record).
+
+use crate::harness::{
+    Aws, Cloud, Network, REQUIRED_PROVIDERS, Terraform, block_on, terraform_versions,
+};
+use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, FixedResponseActionConfig};
+
+const DOMAIN: &str = "api.example.test";
+
+fn config(env: &str, network: &Network, public: &[String], zone: &str) -> String {
+    format!(
+        r#"
+{REQUIRED_PROVIDERS}
+provider "platform" {{}}
+
+resource "platform_environment" "env" {{
+  name   = "{env}"
+  tier   = "staging"
+  region = "us-east-1"
+  network {{
+    subnet_ids         = ["{subnet}"]
+    security_group_ids = ["{sg}"]
+    public_subnet_ids  = ["{a}", "{b}"]
+  }}
+  ingress {{
+    domain         = "{DOMAIN}"
+    hosted_zone_id = "{zone}"
+  }}
+}}
+"#,
+        subnet = network.subnets[0],
+        sg = network.security_groups[0],
+        a = public[0],
+        b = public[1],
+    )
+}
+
+/// Two public subnets in two zones of the harness's VPC, and the hosted zone of DOMAIN.
+fn public_subnets_and_zone(c: &Aws, network: &Network) -> (Vec<String>, String) {
+    block_on(async {
+        let vpc = c
+            .ec2
+            .describe_subnets()
+            .subnet_ids(&network.subnets[0])
+            .send()
+            .await
+            .expect("DescribeSubnets")
+            .subnets()[0]
+            .vpc_id()
+            .expect("a VPC")
+            .to_string();
+        let mut subnets = Vec::new();
+        for (zone, cidr) in [
+            ("us-east-1a", "10.42.10.0/24"),
+            ("us-east-1b", "10.42.11.0/24"),
+        ] {
+            subnets.push(
+                c.ec2
+                    .create_subnet()
+                    .vpc_id(&vpc)
+                    .cidr_block(cidr)
+                    .availability_zone(zone)
+                    .send()
+                    .await
+                    .expect("CreateSubnet")
+                    .subnet()
+                    .and_then(|s| s.subnet_id())
+                    .expect("a subnet id")
+                    .to_string(),
+            );
+        }
+        let zone = c
+            .route53
+            .create_hosted_zone()
+            .name(DOMAIN)
+            .caller_reference("ingress-e2e")
+            .send()
+            .await
+            .expect("CreateHostedZone")
+            .hosted_zone()
+            .map(|z| z.id().trim_start_matches("/hostedzone/").to_string())
+            .expect("a zone id");
+        (subnets, zone)
+    })
+}
+
+/// What moto holds of the ingress: the load balancer's ARN and listeners
+/// (`port protocol action`), the security group's ingress ports, the certificates for
+/// `*.DOMAIN` and the CNAME records of the zone.
+#[derive(Debug)]
+struct Held {
+    load_balancer: Option<String>,
+    listeners: Vec<String>,
+    group_ports: Option<Vec<i32>>,
+    certificates: Vec<(String, String)>,
+    cnames: usize,
+}
+
+fn held(c: &Aws, name: &str, zone: &str) -> Held {
+    block_on(async {
+        let lb = c
+            .elbv2
+            .describe_load_balancers()
+            .names(name)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.load_balancers().first().cloned());
+        let mut listeners = Vec::new();
+        if let Some(arn) = lb.as_ref().and_then(|l| l.load_balancer_arn()) {
+            let out = c
+                .elbv2
+                .describe_listeners()
+                .load_balancer_arn(arn)
+                .send()
+                .await
+                .expect("DescribeListeners");
+            for l in out.listeners() {
+                let action = l
+                    .default_actions()
+                    .first()
+                    .map(|a| match a.r#type() {
+                        Some(ActionTypeEnum::Redirect) => format!(
+                            "redirect {}",
+                            a.redirect_config()
+                                .and_then(|r| r.protocol())
+                                .unwrap_or("?")
+                        ),
+                        Some(ActionTypeEnum::FixedResponse) => format!(
+                            "fixed {}",
+                            a.fixed_response_config()
+                                .and_then(|f| f.status_code())
+                                .unwrap_or("?")
+                        ),
+                        other => format!("{other:?}"),
+                    })
+                    .unwrap_or_default();
+                let certs = l.certificates().len();
+                listeners.push(format!(
+                    "{} {} {action} certs={certs}",
+                    l.port().unwrap_or_default(),
+                    l.protocol().map(|p| p.as_str()).unwrap_or("?")
+                ));
+            }
+            listeners.sort();
+        }
+        let group_ports = c
+            .ec2
+            .describe_security_groups()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-name")
+                    .values(name)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("DescribeSecurityGroups")
+            .security_groups()
+            .first()
+            .map(|g| {
+                let mut ports: Vec<i32> = g
+                    .ip_permissions()
+                    .iter()
+                    .filter_map(|p| p.from_port())
+                    .collect();
+                ports.sort();
+                ports
+            });
+        let mut certificates = Vec::new();
+        for s in c
+            .acm
+            .list_certificates()
+            .send()
+            .await
+            .expect("ListCertificates")
+            .certificate_summary_list()
+        {
+            if s.domain_name() == Some(format!("*.{DOMAIN}").as_str()) {
+                certificates.push((
+                    s.certificate_arn().unwrap_or_default().to_string(),
+                    s.status()
+                        .map(|x| x.as_str().to_string())
+                        .unwrap_or_default(),
+                ));
+            }
+        }
+        let cnames = c
+            .route53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone)
+            .send()
+            .await
+            .expect("ListResourceRecordSets")
+            .resource_record_sets()
+            .iter()
+            .filter(|r| r.r#type().as_str() == "CNAME")
+            .count();
+        Held {
+            load_balancer: lb.and_then(|l| l.load_balancer_arn().map(str::to_string)),
+            listeners,
+            group_ports,
+            certificates,
+            cnames,
+        }
+    })
+}
+
+fn lifecycle(tf: &Terraform) {
+    let Cloud {
+        moto,
+        aws: c,
+        network,
+    } = Cloud::with_network();
+    let (public, zone) = public_subnets_and_zone(&c, &network);
+    let env = "ing";
+    let wd = moto.workdir(&config(env, &network, &public, &zone));
+
+    // The plan: every child, its sources, the load balancer's price, before anything exists.
+    let plan = wd.run(tf, &["plan", "-no-color"]);
+    plan.expect_success();
+    for want in [
+        "elbv2_load_balancer",
+        "\"ing-alb\"",
+        "ec2_security_group",
+        "elbv2_listener",
+        "acm_certificate",
+        "route53_record",
+        "\"*.api.example.test\"",
+        "redirect to HTTPS:443 (301)",
+        "\"tier:staging\" = \"deletion_protection\"",
+        // us-east-1: $0.0225 an hour, 730 hours.
+        "monthly_cost_usd = 16.43",
+    ] {
+        assert!(plan.stdout.contains(want), "{tf}: {want}:\n{}", plan.stdout);
+    }
+    assert!(held(&c, "ing-alb", &zone).load_balancer.is_none());
+
+    // Apply: the children exist, the certificate issued through its record.
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let h = held(&c, "ing-alb", &zone);
+    assert!(h.load_balancer.is_some(), "{tf}: {h:?}");
+    assert_eq!(
+        h.listeners,
+        [
+            "443 HTTPS fixed 404 certs=1",
+            "80 HTTP redirect HTTPS certs=0"
+        ],
+        "{tf}: {h:?}"
+    );
+    assert_eq!(h.group_ports, Some(vec![80, 443]), "{tf}: {h:?}");
+    assert_eq!(h.certificates.len(), 1, "{tf}: one certificate: {h:?}");
+    assert_eq!(h.certificates[0].1, "ISSUED", "{tf}: {h:?}");
+    assert_eq!(h.cnames, 1, "{tf}: the validation record: {h:?}");
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // Drift: the HTTP listener answers 200 instead of redirecting; the plan says so on that
+    // child, and the apply puts the redirect back.
+    block_on(async {
+        let lb = h.load_balancer.clone().unwrap();
+        let listeners = c
+            .elbv2
+            .describe_listeners()
+            .load_balancer_arn(lb)
+            .send()
+            .await
+            .expect("DescribeListeners");
+        let http = listeners
+            .listeners()
+            .iter()
+            .find(|l| l.port() == Some(80))
+            .and_then(|l| l.listener_arn())
+            .expect("the HTTP listener")
+            .to_string();
+        c.elbv2
+            .modify_listener()
+            .listener_arn(http)
+            .default_actions(
+                Action::builder()
+                    .r#type(ActionTypeEnum::FixedResponse)
+                    .fixed_response_config(
+                        FixedResponseActionConfig::builder()
+                            .status_code("200")
+                            .content_type("text/plain")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("ModifyListener");
+    });
+    let drift = wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"]);
+    drift.expect_code(2);
+    assert!(
+        drift
+            .stdout
+            .contains("\"fixed-response 200\" -> \"redirect to HTTPS:443 (301)\""),
+        "{tf}:\n{}",
+        drift.stdout
+    );
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert!(
+        held(&c, "ing-alb", &zone)
+            .listeners
+            .contains(&"80 HTTP redirect HTTPS certs=0".to_string())
+    );
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // Destroy: nothing of the ingress is left.
+    wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
+        .expect_success();
+    let h = held(&c, "ing-alb", &zone);
+    assert!(h.load_balancer.is_none(), "{tf}: {h:?}");
+    assert_eq!(h.group_ports, None, "{tf}: {h:?}");
+    assert!(h.certificates.is_empty(), "{tf}: {h:?}");
+    assert_eq!(h.cnames, 0, "{tf}: {h:?}");
+}
+
+fn each(versions: &[&str]) {
+    let all = terraform_versions();
+    let chosen: Vec<&Terraform> = all
+        .iter()
+        .filter(|t| versions.iter().any(|v| t.version == *v))
+        .collect();
+    assert!(!chosen.is_empty(), "none of {versions:?} is installed");
+    for tf in chosen {
+        lifecycle(tf);
+    }
+}
+
+#[test]
+fn an_environment_with_ingress_on_terraform_1_15() {
+    each(&["1.15.5"]);
+}
+
+#[test]
+fn an_environment_with_ingress_on_terraform_1_11() {
+    each(&["1.11.4"]);
+}
+
+#[test]
+fn an_environment_with_ingress_on_terraform_1_0() {
+    each(&["1.0.3"]);
+}
+
+#[test]
+fn a_protected_load_balancer_is_not_destroyed_until_the_configuration_lifts_the_protection() {
+    let tf = crate::harness::newest_terraform();
+    let Cloud {
+        moto,
+        aws: c,
+        network,
+    } = Cloud::with_network();
+    let (public, zone) = public_subnets_and_zone(&c, &network);
+    // Production: the tier turns deletion protection on.
+    let production = config("prot", &network, &public, &zone)
+        .replace("tier   = \"staging\"", "tier   = \"production\"");
+    let wd = moto.workdir(&production);
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let protected = || {
+        block_on(async {
+            let arn = c
+                .elbv2
+                .describe_load_balancers()
+                .names("prot-alb")
+                .send()
+                .await
+                .expect("DescribeLoadBalancers")
+                .load_balancers()[0]
+                .load_balancer_arn()
+                .unwrap_or_default()
+                .to_string();
+            c.elbv2
+                .describe_load_balancer_attributes()
+                .load_balancer_arn(arn)
+                .send()
+                .await
+                .expect("DescribeLoadBalancerAttributes")
+                .attributes()
+                .iter()
+                .any(|a| {
+                    a.key() == Some("deletion_protection.enabled") && a.value() == Some("true")
+                })
+        })
+    };
+    assert!(
+        protected(),
+        "the production tier protects the load balancer"
+    );
+
+    // Destroy is refused at plan time, naming the way out; nothing changes.
+    let out = wd.run(&tf, &["destroy", "-no-color", "-auto-approve"]);
+    assert_ne!(out.code, 0, "{out}");
+    let text = out.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "Load Balancer Deletion Protection Is On",
+        "`prot-alb`",
+        "set `deletion_protection = false` in the `ingress` block and apply, then destroy",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+    assert!(held(&c, "prot-alb", &zone).load_balancer.is_some());
+
+    // Lifted in the configuration: an in-place change, then the destroy goes through.
+    let lifted = production.replace(
+        "    hosted_zone_id = ",
+        "    deletion_protection = false\n    hosted_zone_id = ",
+    );
+    wd.write_main_tf(&lifted);
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert!(!protected());
+    wd.run(&tf, &["destroy", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert!(held(&c, "prot-alb", &zone).load_balancer.is_none());
+}
