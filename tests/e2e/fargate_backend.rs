@@ -1,15 +1,19 @@
 //! The Fargate backend (log group, task definition, ECS service, autoscaling target and
 //! policy) called directly against a private moto server: create → read back every
 //! setting → adopt on a retried create → refuse what someone else made → a new image is a
-//! new revision and an in-place service update → out-of-band changes are seen → delete
-//! everything, twice, and it is gone.
+//! new revision and an in-place service update → out-of-band changes are seen → a service
+//! behind a target group: the attachment reads back, one removed out of band is drift and
+//! is put back → delete everything, twice, and it is gone.
 
 use crate::harness::{self, Aws, Moto, block_on};
 use std::collections::BTreeMap;
 use terraform_provider_platform::backends::BackendError;
 use terraform_provider_platform::backends::aws::autoscaling::{self, DesiredPolicy, DesiredTarget};
 use terraform_provider_platform::backends::aws::ecs::{self, DesiredCluster};
-use terraform_provider_platform::backends::aws::ecs_service::{self, DesiredService, Network};
+use terraform_provider_platform::backends::aws::ecs_service::{
+    self, DesiredService, LoadBalancerAttachment, Network,
+};
+use terraform_provider_platform::backends::aws::elbv2::{self, DesiredTargetGroup};
 use terraform_provider_platform::backends::aws::log_group::{self, DesiredLogGroup};
 use terraform_provider_platform::backends::aws::task_definition::{
     self, Container, DesiredTaskDefinition, HealthCheck, LogConfig,
@@ -200,6 +204,8 @@ async fn lifecycle(moto: &Moto) {
         network: net.clone(),
         tags: tags(&[]),
         circuit_breaker: Default::default(),
+        load_balancers: Vec::new(),
+        health_check_grace_period_seconds: None,
     };
     let created = ecs_service::create(&c.ecs, &svc, OWNER)
         .await
@@ -431,7 +437,136 @@ async fn lifecycle(moto: &Moto) {
     assert_eq!(worker.capacity_provider.as_deref(), Some("FARGATE"));
     assert!(ecs_service::drift(&worker, &on_demand).is_empty());
 
-    // 9. Delete everything; a second delete is a no-op; nothing is left.
+    // 9. A service behind a target group: CreateService carries the attachment and the
+    //    grace period; one removed out of band is drift, and update puts it back.
+    let vpc_id = c
+        .ec2
+        .describe_subnets()
+        .subnet_ids(&net.subnets[0])
+        .send()
+        .await
+        .expect("DescribeSubnets")
+        .subnets()[0]
+        .vpc_id()
+        .expect("a VPC")
+        .to_string();
+    let tg = elbv2::create_target_group_given(
+        &c.elbv2,
+        &DesiredTargetGroup {
+            name: "fgdev-web".into(),
+            port: 8080,
+            vpc_id,
+            health_check_path: "/healthz".into(),
+            interval_seconds: 15,
+            healthy_threshold: 3,
+            unhealthy_threshold: 2,
+            deregistration_delay_seconds: 30,
+            tags: tags(&[]),
+        },
+        OWNER,
+        None,
+    )
+    .await
+    .expect("target group");
+    let attachment = LoadBalancerAttachment {
+        target_group_arn: tg.arn.clone(),
+        container_name: "api".into(),
+        container_port: 8080,
+    };
+    let web = DesiredService {
+        name: "fgdev-web".into(),
+        load_balancers: vec![attachment.clone()],
+        health_check_grace_period_seconds: Some(60),
+        ..svc2.clone()
+    };
+    let created = ecs_service::create(&c.ecs, &web, OWNER)
+        .await
+        .expect("service behind the target group");
+    assert_eq!(created.load_balancers, vec![attachment.clone()]);
+    let described = c
+        .ecs
+        .describe_services()
+        .cluster(CLUSTER)
+        .services("fgdev-web")
+        .send()
+        .await
+        .expect("DescribeServices");
+    let raw = &described.services()[0];
+    assert_eq!(raw.load_balancers().len(), 1, "{raw:?}");
+    assert_eq!(
+        (
+            raw.load_balancers()[0].target_group_arn(),
+            raw.load_balancers()[0].container_name(),
+            raw.load_balancers()[0].container_port()
+        ),
+        (Some(tg.arn.as_str()), Some("api"), Some(8080))
+    );
+    assert_eq!(raw.health_check_grace_period_seconds(), Some(60));
+    let found = ecs_service::find(&c.ecs, CLUSTER, "fgdev-web")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.load_balancers, vec![attachment.clone()]);
+    assert_eq!(found.health_check_grace_period_seconds, Some(60));
+    assert!(ecs_service::drift(&found, &web).is_empty());
+    // Removed out of band (an empty list removes them all).
+    c.ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service("fgdev-web")
+        .set_load_balancers(Some(Vec::new()))
+        .send()
+        .await
+        .expect("out-of-band UpdateService");
+    let drifted = ecs_service::find(&c.ecs, CLUSTER, "fgdev-web")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(drifted.load_balancers.is_empty(), "{drifted:?}");
+    assert_eq!(ecs_service::drift(&drifted, &web), ["load_balancers"]);
+    let repaired = ecs_service::update(&c.ecs, &drifted, &web).await.unwrap();
+    assert_eq!(repaired.load_balancers, vec![attachment.clone()]);
+    let found = ecs_service::find(&c.ecs, CLUSTER, "fgdev-web")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.load_balancers, vec![attachment.clone()]);
+    assert!(ecs_service::drift(&found, &web).is_empty());
+    // Detached by the provider, then attached again with a new grace period (sent in its
+    // own UpdateService, after the load balancers).
+    let detached = DesiredService {
+        load_balancers: Vec::new(),
+        health_check_grace_period_seconds: None,
+        ..web.clone()
+    };
+    assert_eq!(ecs_service::drift(&found, &detached), ["load_balancers"]);
+    let plain = ecs_service::update(&c.ecs, &found, &detached)
+        .await
+        .unwrap();
+    assert!(plain.load_balancers.is_empty());
+    let web90 = DesiredService {
+        health_check_grace_period_seconds: Some(90),
+        ..web.clone()
+    };
+    let found = ecs_service::find(&c.ecs, CLUSTER, "fgdev-web")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.load_balancers.is_empty());
+    assert_eq!(
+        ecs_service::drift(&found, &web90),
+        ["load_balancers", "health_check_grace_period"]
+    );
+    ecs_service::update(&c.ecs, &found, &web90).await.unwrap();
+    let found = ecs_service::find(&c.ecs, CLUSTER, "fgdev-web")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.load_balancers, vec![attachment.clone()]);
+    assert_eq!(found.health_check_grace_period_seconds, Some(90));
+    assert!(ecs_service::drift(&found, &web90).is_empty());
+
+    // 10. Delete everything; a second delete is a no-op; nothing is left.
     for _ in 0..2 {
         autoscaling::delete_policy(&c.autoscaling, &resource_id, &policy.name)
             .await
@@ -439,11 +574,14 @@ async fn lifecycle(moto: &Moto) {
         autoscaling::delete_target(&c.autoscaling, &resource_id)
             .await
             .expect("delete target");
-        for name in [SERVICE, "fgdev-worker", "fgdev-other"] {
+        for name in [SERVICE, "fgdev-worker", "fgdev-other", "fgdev-web"] {
             ecs_service::delete(&c.ecs, CLUSTER, name, &cancel)
                 .await
                 .expect("delete service");
         }
+        elbv2::delete_target_group(&c.elbv2, &tg.arn)
+            .await
+            .expect("delete target group");
         task_definition::delete(&c.ecs, SERVICE)
             .await
             .expect("delete task definition");
@@ -483,4 +621,10 @@ async fn lifecycle(moto: &Moto) {
             .is_none()
     );
     assert!(ecs::find(&c.ecs, CLUSTER).await.unwrap().is_none());
+    assert!(
+        elbv2::find_target_group(&c.elbv2, "fgdev-web")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -1,6 +1,6 @@
 //! ECS services on Fargate: find by cluster and name, create (adopting only an unfinished
-//! create of ours), finish a create, update task definition / desired count / network / capacity provider / tags in
-//! place, delete (scale to zero, force-delete, wait until it has drained).
+//! create of ours), finish a create, update task definition / desired count / network / capacity provider /
+//! load balancer attachments / tags in place, delete (scale to zero, force-delete, wait until it has drained).
 //!
 //! The capacity provider follows the environment: `FARGATE` is set as the launch type,
 //! anything else (`FARGATE_SPOT` in development) as a one-provider strategy.
@@ -13,10 +13,10 @@ use crate::backends::wait::{self, Poll, WaitPolicy};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
-    DeploymentConfiguration, LaunchType, NetworkConfiguration, PropagateTags, SchedulingStrategy,
-    Service, ServiceField,
+    DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, PropagateTags,
+    SchedulingStrategy, Service, ServiceField,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -52,8 +52,25 @@ impl Network {
     }
 }
 
+/// A target group the service's tasks are registered in, and which container port of
+/// theirs it sends traffic to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LoadBalancerAttachment {
+    /// The target group (ip targets, as awsvpc tasks need).
+    pub target_group_arn: String,
+    /// The container, as named in the task definition.
+    pub container_name: String,
+    /// Its port; a `containerPort` of the task definition.
+    pub container_port: i32,
+}
+
+/// A list of attachments as a set: order and repeats do not matter to ECS.
+fn attachment_set(list: &[LoadBalancerAttachment]) -> BTreeSet<&LoadBalancerAttachment> {
+    list.iter().collect()
+}
+
 /// What a service should look like.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DesiredService {
     /// Cluster name.
     pub cluster: String,
@@ -71,6 +88,12 @@ pub struct DesiredService {
     pub tags: BTreeMap<String, String>,
     /// The deployment circuit breaker.
     pub circuit_breaker: CircuitBreaker,
+    /// The target groups its tasks register in (none: not behind a load balancer).
+    pub load_balancers: Vec<LoadBalancerAttachment>,
+    /// Seconds ECS ignores failing load balancer health checks of a new task. Only sent,
+    /// and only compared, when `load_balancers` is not empty: ECS refuses it on a service
+    /// without one. `None` is ECS's default, 0.
+    pub health_check_grace_period_seconds: Option<i32>,
 }
 
 /// ECS's deployment circuit breaker: stop a deployment whose tasks keep failing, and roll
@@ -111,6 +134,12 @@ pub struct ObservedService {
     /// The deployment circuit breaker, when the answer reports one (ECS always does; an
     /// emulator may not). Absent counts as ECS's default, off.
     pub circuit_breaker: Option<CircuitBreaker>,
+    /// The target groups its tasks register in (classic load balancers are listed by name
+    /// in `target_group_arn`, so that one attached out of band shows as a difference).
+    pub load_balancers: Vec<LoadBalancerAttachment>,
+    /// The health check grace period, when the answer reports one (ECS reports 0 for a
+    /// service with a load balancer and none set).
+    pub health_check_grace_period_seconds: Option<i32>,
 }
 
 /// The parts of a service that differ from the desired ones, by attribute name.
@@ -136,6 +165,15 @@ pub fn drift(observed: &ObservedService, desired: &DesiredService) -> Vec<&'stat
     }
     if observed.circuit_breaker.unwrap_or_default() != desired.circuit_breaker {
         changed.push("deployment");
+    }
+    if attachment_set(&observed.load_balancers) != attachment_set(&desired.load_balancers) {
+        changed.push("load_balancers");
+    }
+    if !desired.load_balancers.is_empty()
+        && observed.health_check_grace_period_seconds.unwrap_or(0)
+            != desired.health_check_grace_period_seconds.unwrap_or(0)
+    {
+        changed.push("health_check_grace_period");
     }
     changed
 }
@@ -264,6 +302,11 @@ pub async fn create_given(
         .propagate_tags(PropagateTags::Service)
         .deployment_configuration(deployment_configuration(desired))
         .set_tags(Some(ecs_tags::to_list(&desired.tags)));
+    if !desired.load_balancers.is_empty() {
+        req = req
+            .set_load_balancers(Some(load_balancers(desired)))
+            .set_health_check_grace_period_seconds(desired.health_check_grace_period_seconds);
+    }
     req = if desired.capacity_provider == FARGATE {
         req.launch_type(LaunchType::Fargate)
     } else {
@@ -286,6 +329,8 @@ pub async fn create_given(
         // Likewise the deployment configuration (moto keeps none).
         created.circuit_breaker = Some(desired.circuit_breaker);
     }
+    // The load balancers and grace period are left as the answer reports them: one an
+    // implementation dropped is sent again by the update below.
     // Emulators drop some CreateService fields (moto: the capacity provider strategy);
     // converging once makes the outcome the same everywhere, and costs nothing on AWS.
     update(client, &created, desired).await
@@ -298,6 +343,9 @@ pub async fn finish(client: &Client, observed: &ObservedService) -> Result<(), B
 
 /// Brings a service to the desired state with one UpdateService for whatever differs
 /// (plus tag calls); a capacity provider change forces a new deployment, as ECS requires.
+/// Load balancers given to a service that had none get their grace period in a second
+/// UpdateService: ECS checks the grace period against the service's load balancers as
+/// they were before the call.
 pub async fn update(
     client: &Client,
     observed: &ObservedService,
@@ -309,6 +357,9 @@ pub async fn update(
     }
     tracing::info!(service = %desired.name, ?changed, "updating the service");
     let settings: Vec<&str> = changed.iter().copied().filter(|c| *c != "tags").collect();
+    let grace_after = observed.load_balancers.is_empty()
+        && settings.contains(&"load_balancers")
+        && settings.contains(&"health_check_grace_period");
     let mut updated = None;
     if !settings.is_empty() {
         let mut req = client
@@ -325,6 +376,11 @@ pub async fn update(
                     .force_new_deployment(true),
                 "propagate_tags" => req.propagate_tags(PropagateTags::Service),
                 "deployment" => req.deployment_configuration(deployment_configuration(desired)),
+                // An empty list removes them all.
+                "load_balancers" => req.set_load_balancers(Some(load_balancers(desired))),
+                "health_check_grace_period" if !grace_after => {
+                    req.health_check_grace_period_seconds(grace_period(desired))
+                }
                 _ => req,
             };
         }
@@ -333,6 +389,17 @@ pub async fn update(
             .await
             .map_err(|e| api_error("ECS", "UpdateService", e))?;
         updated = out.service().map(|s| observe(&desired.cluster, s));
+        if grace_after {
+            let out = client
+                .update_service()
+                .cluster(&desired.cluster)
+                .service(&desired.name)
+                .health_check_grace_period_seconds(grace_period(desired))
+                .send()
+                .await
+                .map_err(|e| api_error("ECS", "UpdateService", e))?;
+            updated = out.service().map(|s| observe(&desired.cluster, s));
+        }
     }
     // The UpdateService answer describes the service as updated (without tags, which the
     // tag calls below set): no DescribeServices needed.
@@ -433,6 +500,24 @@ fn network_configuration(desired: &DesiredService) -> Result<NetworkConfiguratio
         .build())
 }
 
+fn load_balancers(desired: &DesiredService) -> Vec<LoadBalancer> {
+    desired
+        .load_balancers
+        .iter()
+        .map(|a| {
+            LoadBalancer::builder()
+                .target_group_arn(&a.target_group_arn)
+                .container_name(&a.container_name)
+                .container_port(a.container_port)
+                .build()
+        })
+        .collect()
+}
+
+fn grace_period(desired: &DesiredService) -> i32 {
+    desired.health_check_grace_period_seconds.unwrap_or(0)
+}
+
 fn deployment_configuration(desired: &DesiredService) -> DeploymentConfiguration {
     let breaker = DeploymentCircuitBreaker::builder()
         .enable(desired.circuit_breaker.enable)
@@ -501,6 +586,20 @@ fn observe(cluster: &str, s: &Service) -> ObservedService {
                 enable: c.enable(),
                 rollback: c.rollback(),
             }),
+        load_balancers: s
+            .load_balancers()
+            .iter()
+            .map(|l| LoadBalancerAttachment {
+                target_group_arn: l
+                    .target_group_arn()
+                    .or(l.load_balancer_name())
+                    .unwrap_or_default()
+                    .to_string(),
+                container_name: l.container_name().unwrap_or_default().to_string(),
+                container_port: l.container_port().unwrap_or_default(),
+            })
+            .collect(),
+        health_check_grace_period_seconds: s.health_check_grace_period_seconds(),
     }
 }
 
@@ -542,6 +641,8 @@ mod tests {
                 enable: true,
                 rollback: true,
             },
+            load_balancers: Vec::new(),
+            health_check_grace_period_seconds: None,
         };
         let mut observed = ObservedService {
             cluster: desired.cluster.clone(),
@@ -559,6 +660,8 @@ mod tests {
             propagate_tags: Some("SERVICE".into()),
             tags: BTreeMap::new(),
             circuit_breaker: Some(desired.circuit_breaker),
+            load_balancers: Vec::new(),
+            health_check_grace_period_seconds: None,
         };
         assert!(drift(&observed, &desired).is_empty());
         // An answer without a deployment configuration counts as ECS's default: off.
@@ -577,5 +680,68 @@ mod tests {
                 "deployment"
             ]
         );
+    }
+
+    fn attachment(tg: &str, port: i32) -> LoadBalancerAttachment {
+        LoadBalancerAttachment {
+            target_group_arn: tg.into(),
+            container_name: "api".into(),
+            container_port: port,
+        }
+    }
+
+    #[test]
+    fn load_balancers_compare_as_sets_and_the_grace_period_only_with_one() {
+        let desired = DesiredService {
+            task_definition: "prod-api:3".into(),
+            capacity_provider: FARGATE.into(),
+            load_balancers: vec![attachment("arn:tg/a", 8080), attachment("arn:tg/b", 8080)],
+            health_check_grace_period_seconds: Some(60),
+            ..Default::default()
+        };
+        let mut observed = ObservedService {
+            cluster: String::new(),
+            name: String::new(),
+            arn: "arn".into(),
+            status: "ACTIVE".into(),
+            task_definition: "arn:aws:ecs:us-east-1:1:task-definition/prod-api:3".into(),
+            desired_count: 0,
+            running_count: 0,
+            capacity_provider: Some(FARGATE.into()),
+            network: Network::default(),
+            propagate_tags: Some("SERVICE".into()),
+            tags: BTreeMap::new(),
+            circuit_breaker: None,
+            load_balancers: vec![
+                attachment("arn:tg/b", 8080),
+                attachment("arn:tg/a", 8080),
+                attachment("arn:tg/a", 8080),
+            ],
+            health_check_grace_period_seconds: Some(60),
+        };
+        assert!(drift(&observed, &desired).is_empty(), "order and repeats");
+        observed.load_balancers[0].container_port = 9090;
+        assert_eq!(drift(&observed, &desired), ["load_balancers"]);
+        observed.load_balancers.clear();
+        observed.health_check_grace_period_seconds = None;
+        assert_eq!(
+            drift(&observed, &desired),
+            ["load_balancers", "health_check_grace_period"]
+        );
+        // Without load balancers the grace period is ECS's to ignore, and so is it here.
+        let plain = DesiredService {
+            load_balancers: Vec::new(),
+            ..desired.clone()
+        };
+        observed.health_check_grace_period_seconds = Some(30);
+        assert!(drift(&observed, &plain).is_empty());
+        // ECS reports 0 for a service with a load balancer and no grace period.
+        let no_grace = DesiredService {
+            health_check_grace_period_seconds: None,
+            ..desired.clone()
+        };
+        observed.load_balancers = desired.load_balancers.clone();
+        observed.health_check_grace_period_seconds = Some(0);
+        assert!(drift(&observed, &no_grace).is_empty());
     }
 }

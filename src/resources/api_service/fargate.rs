@@ -116,6 +116,8 @@ pub(super) fn fargate_desired(
                 enable: p.deployment.circuit_breaker,
                 rollback: p.deployment.rollback,
             },
+            load_balancers: Vec::new(),
+            health_check_grace_period_seconds: None,
         },
         target: DesiredTarget {
             resource_id: resource_id.clone(),
