@@ -5,7 +5,9 @@
 //! certificate for `*.example.test` validated through a hosted zone → HTTPS and redirect
 //! listeners → target group → rule, and a second rule at the same priority answered with
 //! the typed `PriorityInUse` → what someone else made under our names is refused →
-//! everything deleted in order (twice), and moto holds none of it.
+//! everything deleted in order (twice), and moto holds none of it. Then rule priorities
+//! probed past taken ones: sequentially, and by two concurrent creates whose keys prefer
+//! the same priority.
 
 use crate::harness::{self, Aws, Moto, block_on};
 use aws_sdk_acm::types::CertificateStatus;
@@ -18,6 +20,7 @@ use terraform_provider_platform::backends::aws::elbv2::{
     ListenerProtocol, RuleCreated,
 };
 use terraform_provider_platform::backends::aws::route53::{self, RecordType, RecordValue};
+use terraform_provider_platform::backends::aws::rule_priority;
 use terraform_provider_platform::backends::aws::security_group::{
     self, DesiredSecurityGroup, Rule, RuleSource,
 };
@@ -840,4 +843,227 @@ async fn lifecycle(moto: &Moto) {
             "{name}"
         );
     }
+}
+
+#[test]
+fn rule_priorities_probe_past_taken_ones_against_moto() {
+    let moto = Moto::start();
+    block_on(probing(&moto));
+}
+
+/// Two keys whose preferred priorities are the same (found by search: the hash is fixed).
+fn colliding_keys() -> (String, String) {
+    let mut seen = std::collections::HashMap::new();
+    for i in 0.. {
+        let key = format!("{ENV}/svc{i}");
+        if let Some(other) = seen.insert(rule_priority::preferred(&key), key.clone()) {
+            return (other, key);
+        }
+    }
+    unreachable!()
+}
+
+async fn probing(moto: &Moto) {
+    let c = Aws::new(moto);
+    let network = harness::Network::create(&c.ec2).await;
+    let subnet_a = network.subnets[0].clone();
+    let described = c
+        .ec2
+        .describe_subnets()
+        .subnet_ids(&subnet_a)
+        .send()
+        .await
+        .expect("DescribeSubnets");
+    let vpc = described.subnets()[0].vpc_id().expect("a VPC").to_string();
+    let zone_of_a = described.subnets()[0]
+        .availability_zone()
+        .expect("a zone")
+        .to_string();
+    let zone_b = ["us-east-1a", "us-east-1b"]
+        .into_iter()
+        .find(|z| *z != zone_of_a)
+        .unwrap();
+    let subnet_b = c
+        .ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.42.2.0/24")
+        .availability_zone(zone_b)
+        .send()
+        .await
+        .expect("CreateSubnet")
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("a subnet id")
+        .to_string();
+    let lb = elbv2::create_load_balancer_given(
+        &c.elbv2,
+        &DesiredLoadBalancer {
+            name: LB.into(),
+            subnets: vec![subnet_a, subnet_b],
+            security_groups: network.security_groups.clone(),
+            deletion_protection: false,
+            idle_timeout_seconds: 60,
+            tags: tags(),
+        },
+        OWNER,
+        None,
+    )
+    .await
+    .expect("load balancer");
+    let listener = elbv2::create_listener(
+        &c.elbv2,
+        &lb.arn,
+        &DesiredListener {
+            port: 80,
+            protocol: ListenerProtocol::Http,
+            default_action: DefaultAction::FixedResponse { status: 404 },
+        },
+    )
+    .await
+    .expect("listener");
+    let tg = elbv2::create_target_group_given(
+        &c.elbv2,
+        &DesiredTargetGroup {
+            name: TG.into(),
+            port: 8080,
+            vpc_id: vpc.clone(),
+            health_check_path: "/healthz".into(),
+            interval_seconds: 15,
+            healthy_threshold: 3,
+            unhealthy_threshold: 2,
+            deregistration_delay_seconds: 30,
+            tags: tags(),
+        },
+        OWNER,
+        None,
+    )
+    .await
+    .expect("target group");
+    let rule_for = |host: &str| DesiredRule {
+        listener_arn: listener.arn.clone(),
+        priority: 0,
+        host: host.into(),
+        path: None,
+        target_group_arn: tg.arn.clone(),
+        tags: tags(),
+    };
+    let taken_now = || async {
+        elbv2::rules(&c.elbv2, &listener.arn)
+            .await
+            .expect("DescribeRules")
+            .iter()
+            .map(|r| r.priority)
+            .collect::<Vec<i32>>()
+    };
+
+    // 1. Sequential: another rule holds k2's preferred priority. With a stale view of the
+    //    listener (nothing taken), CreateRule answers PriorityInUse and the next one is
+    //    used; with the listener read first, the taken ones are not even tried.
+    let (k1, k2) = ("ingdev/api", "ingdev/web");
+    let p2 = rule_priority::preferred(k2);
+    let RuleCreated::Created(by_hand) = elbv2::create_rule(
+        &c.elbv2,
+        &DesiredRule {
+            priority: p2,
+            ..rule_for("hand.example.test")
+        },
+        OWNER,
+    )
+    .await
+    .expect("rule by hand") else {
+        panic!("{p2} is free");
+    };
+    let web =
+        rule_priority::create_rule_probing(&c.elbv2, rule_for("web.example.test"), k2, OWNER, &[])
+            .await
+            .expect("probed past the taken priority");
+    assert_eq!(web.priority, p2 + 1);
+    let api = rule_priority::create_rule_probing(
+        &c.elbv2,
+        rule_for("api.example.test"),
+        k1,
+        OWNER,
+        &taken_now().await,
+    )
+    .await
+    .expect("its preferred priority");
+    assert_eq!(api.priority, rule_priority::preferred(k1));
+    let again = rule_priority::create_rule_probing(
+        &c.elbv2,
+        rule_for("again.example.test"),
+        k2,
+        OWNER,
+        &taken_now().await,
+    )
+    .await
+    .expect("past the two taken ones");
+    assert_eq!(again.priority, p2 + 2);
+    let listed = elbv2::rules(&c.elbv2, &listener.arn).await.unwrap();
+    let by_arn = |arn: &str| listed.iter().find(|r| r.arn == arn).expect("listed");
+    assert_eq!(by_arn(&web.arn).priority, p2 + 1);
+    assert!(by_arn(&web.arn).routes_as(&rule_for("web.example.test")));
+    assert_eq!(by_arn(&web.arn).tags, OWNER.tags(&tags()));
+    assert_eq!(by_arn(&by_hand.arn).priority, p2);
+
+    // 2. Concurrent: two keys preferring the same priority, created at once from the same
+    //    view of the listener; both rules exist, at distinct priorities.
+    let (k3, k4) = colliding_keys();
+    let p = rule_priority::preferred(&k3);
+    assert_eq!(rule_priority::preferred(&k4), p);
+    let view = taken_now().await;
+    let (a, b) = tokio::join!(
+        rule_priority::create_rule_probing(
+            &c.elbv2,
+            rule_for("three.example.test"),
+            &k3,
+            OWNER,
+            &view
+        ),
+        rule_priority::create_rule_probing(
+            &c.elbv2,
+            rule_for("four.example.test"),
+            &k4,
+            OWNER,
+            &view
+        ),
+    );
+    let (a, b) = (a.expect("first"), b.expect("second"));
+    let mut got = [a.priority, b.priority];
+    got.sort();
+    let first_free = rule_priority::candidates(&k3)
+        .find(|c| !view.contains(c))
+        .unwrap();
+    let second_free = rule_priority::candidates(&k3)
+        .filter(|c| !view.contains(c))
+        .nth(1)
+        .unwrap();
+    assert_eq!(got, [first_free, second_free], "{k3} and {k4}");
+    let listed = elbv2::rules(&c.elbv2, &listener.arn).await.unwrap();
+    let mut priorities: Vec<i32> = listed.iter().map(|r| r.priority).collect();
+    let count = priorities.len();
+    priorities.dedup();
+    assert_eq!(priorities.len(), count, "no two rules share a priority");
+    assert_eq!(count, 6, "{listed:?}");
+
+    // 3. Every candidate taken: refused before any call, naming the listener.
+    let all: Vec<i32> = rule_priority::candidates(k1).collect();
+    let message = match rule_priority::create_rule_probing(
+        &c.elbv2,
+        rule_for("full.example.test"),
+        k1,
+        OWNER,
+        &all,
+    )
+    .await
+    {
+        Err(BackendError::Refused(m)) => m,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert!(message.contains(&listener.arn), "{message}");
+    assert!(message.contains("no free rule priority"), "{message}");
+    assert_eq!(
+        elbv2::rules(&c.elbv2, &listener.arn).await.unwrap().len(),
+        6
+    );
 }

@@ -23,6 +23,7 @@ pub mod log_group;
 pub mod lookups;
 pub mod rds;
 pub mod route53;
+pub mod rule_priority;
 pub mod security_group;
 pub mod task_definition;
 
