@@ -56,7 +56,7 @@ fn tags() -> BTreeMap<String, String> {
 
 fn refusal(r: Result<impl std::fmt::Debug, BackendError>) -> String {
     match r {
-        Err(BackendError::Conflict(m)) => m,
+        Err(BackendError::Conflict(m) | BackendError::Refused(m)) => m,
         Err(BackendError::Taken(t)) => t.to_string(),
         other => panic!("expected a refusal, got {other:?}"),
     }
