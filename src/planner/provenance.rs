@@ -147,6 +147,9 @@ fn service_input(tier: Tier, host: &str) -> ServiceInput {
         access: Vec::new(),
         task_role_arn: None,
         deployment: DeploymentInput::default(),
+        // On Fargate, behind the environment's load balancer, so its children are checked.
+        ingress: (host == "aws_fargate")
+            .then(crate::planner::api_service::ingress::ServiceIngressInput::default),
     }
 }
 

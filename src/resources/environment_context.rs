@@ -11,8 +11,8 @@ use crate::backends::cancellable;
 use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::environment::{
-    self as env_planner, EnvironmentContext, EnvironmentInput, EnvironmentPlan, IngressInput,
-    Network, NetworkInput, PolicyInput,
+    self as env_planner, EnvironmentContext, EnvironmentInput, EnvironmentPlan, IngressContext,
+    IngressInput, Network, NetworkInput, PolicyInput,
 };
 use crate::planner::naming;
 use crate::value::{AttributePath, Type, Value};
@@ -97,6 +97,15 @@ pub fn context_type() -> Type {
         ),
         ("policy", Type::map(Type::String)),
         ("tags", Type::map(Type::String)),
+        (
+            "ingress",
+            Type::object([
+                ("domain", Type::String),
+                ("hosted_zone_id", Type::String),
+                ("load_balancer", Type::String),
+                ("security_group", Type::String),
+            ]),
+        ),
     ])
 }
 
@@ -121,6 +130,20 @@ pub(super) fn context_value(plan: &EnvironmentPlan) -> Value {
         ),
         ("policy", map_of(&overrides_map(&c.overrides))),
         ("tags", map_of(&naming::inherited_tags(&c.tags))),
+        (
+            "ingress",
+            c.ingress.as_ref().map_or(Value::Null, |i| {
+                Value::object([
+                    ("domain", s(i.domain.clone())),
+                    (
+                        "hosted_zone_id",
+                        i.hosted_zone_id.clone().map_or(Value::Null, s),
+                    ),
+                    ("load_balancer", s(i.load_balancer.clone())),
+                    ("security_group", s(i.security_group.clone())),
+                ])
+            }),
+        ),
     ])
 }
 
@@ -176,7 +199,21 @@ pub fn context_from_value(v: &Value) -> Result<Option<EnvironmentContext>, Strin
         return Err(NOT_A_CONTEXT.to_string());
     };
     let overrides = policy_from_map(&attrs::string_map(get(v, "policy")))?;
-    Ok(Some(EnvironmentContext::new(
+    let ing = get(v, "ingress");
+    let ingress = match (
+        text(ing, "domain"),
+        text(ing, "load_balancer"),
+        text(ing, "security_group"),
+    ) {
+        (Some(domain), Some(load_balancer), Some(security_group)) => Some(IngressContext {
+            domain,
+            hosted_zone_id: text(ing, "hosted_zone_id"),
+            load_balancer,
+            security_group,
+        }),
+        _ => None,
+    };
+    let context = EnvironmentContext::new(
         name,
         tier,
         region,
@@ -188,7 +225,8 @@ pub fn context_from_value(v: &Value) -> Result<Option<EnvironmentContext>, Strin
         },
         overrides,
         attrs::string_map(get(v, "tags")),
-    )))
+    );
+    Ok(Some(EnvironmentContext { ingress, ..context }))
 }
 
 /// `context.policy` read back: each key a field of the environment's `policy` block, each

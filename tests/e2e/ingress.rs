@@ -426,3 +426,273 @@ fn a_protected_load_balancer_is_not_destroyed_until_the_configuration_lifts_the_
         .expect_success();
     assert!(held(&c, "prot-alb", &zone).load_balancer.is_none());
 }
+
+// ---------------------------------------------------------------------------------------
+// A service behind the load balancer
+// ---------------------------------------------------------------------------------------
+
+fn service(name: &str) -> String {
+    format!(
+        r#"
+resource "platform_api_service" "{name}" {{
+  environment = platform_environment.env.context
+  name        = "{name}"
+  host        = "aws_fargate"
+  image       = "nginx:1.27"
+  port        = 8080
+  health_check {{
+    path = "/healthz"
+  }}
+  ingress {{}}
+}}
+"#
+    )
+}
+
+/// What moto holds of a service's place on the load balancer: its target group's health
+/// path, the hosts of the rules forwarding to it and their priorities, whether the ECS
+/// service is attached to it, the ports the task group admits from another group, and
+/// whether the alias record exists.
+#[derive(Debug, PartialEq)]
+struct Placed {
+    health_path: Option<String>,
+    rules: Vec<(i32, Vec<String>)>,
+    attached: bool,
+    admitted_ports: Vec<i32>,
+    alias: bool,
+}
+
+fn placed(c: &Aws, env: &str, svc: &str, network: &Network, zone: &str) -> Placed {
+    block_on(async {
+        let tg = c
+            .elbv2
+            .describe_target_groups()
+            .names(format!("{env}-{svc}"))
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.target_groups().first().cloned());
+        let tg_arn = tg
+            .as_ref()
+            .and_then(|t| t.target_group_arn())
+            .map(str::to_string);
+        let mut rules = Vec::new();
+        if let (Some(arn), Some(lb)) = (
+            &tg_arn,
+            c.elbv2
+                .describe_load_balancers()
+                .names(format!("{env}-alb"))
+                .send()
+                .await
+                .ok()
+                .and_then(|o| o.load_balancers().first().cloned()),
+        ) {
+            let listeners = c
+                .elbv2
+                .describe_listeners()
+                .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+                .send()
+                .await
+                .expect("DescribeListeners");
+            for l in listeners.listeners() {
+                let out = c
+                    .elbv2
+                    .describe_rules()
+                    .listener_arn(l.listener_arn().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("DescribeRules");
+                for r in out.rules() {
+                    let forwards = r
+                        .actions()
+                        .iter()
+                        .any(|a| a.target_group_arn() == Some(arn.as_str()));
+                    if forwards {
+                        let hosts = r
+                            .conditions()
+                            .iter()
+                            .filter_map(|c| c.host_header_config())
+                            .flat_map(|h| h.values().to_vec())
+                            .collect();
+                        rules.push((r.priority().unwrap_or_default().parse().unwrap_or(0), hosts));
+                    }
+                }
+            }
+        }
+        let attached = c
+            .ecs
+            .describe_services()
+            .cluster(format!("{env}-cluster"))
+            .services(format!("{env}-{svc}"))
+            .send()
+            .await
+            .ok()
+            .and_then(|o| {
+                o.services()
+                    .iter()
+                    .find(|s| s.status() == Some("ACTIVE"))
+                    .map(|s| {
+                        s.load_balancers()
+                            .iter()
+                            .any(|l| l.target_group_arn() == tg_arn.as_deref())
+                    })
+            })
+            .unwrap_or(false);
+        let admitted_ports = c
+            .ec2
+            .describe_security_groups()
+            .group_ids(&network.security_groups[0])
+            .send()
+            .await
+            .expect("DescribeSecurityGroups")
+            .security_groups()[0]
+            .ip_permissions()
+            .iter()
+            .filter(|p| !p.user_id_group_pairs().is_empty())
+            .filter_map(|p| p.from_port())
+            .collect();
+        let alias = c
+            .route53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone)
+            .send()
+            .await
+            .expect("ListResourceRecordSets")
+            .resource_record_sets()
+            .iter()
+            .any(|r| {
+                r.r#type().as_str() == "A"
+                    && r.name().trim_end_matches('.') == format!("{svc}.{DOMAIN}")
+                    && r.alias_target().is_some()
+            });
+        Placed {
+            health_path: tg.and_then(|t| t.health_check_path().map(str::to_string)),
+            rules,
+            attached,
+            admitted_ports,
+            alias,
+        }
+    })
+}
+
+fn service_lifecycle(tf: &Terraform) {
+    let Cloud {
+        moto,
+        aws: c,
+        network,
+    } = Cloud::with_network();
+    let (public, zone) = public_subnets_and_zone(&c, &network);
+    let env = "svc";
+    let main = format!(
+        "{}{}",
+        config(env, &network, &public, &zone),
+        service("api")
+    );
+    let wd = moto.workdir(&main);
+
+    // The plan: the URL and every child before anything exists.
+    let plan = wd.run(tf, &["plan", "-no-color"]);
+    plan.expect_success();
+    for want in [
+        "url                          = \"https://api.api.example.test\"",
+        "elbv2_target_group",
+        "elbv2_listener_rule",
+        "ec2_security_group_rule",
+        "\"svc-api:api:8080\"",
+        "\"tcp/8080 from svc-alb\"",
+    ] {
+        assert!(plan.stdout.contains(want), "{tf}: {want}:\n{}", plan.stdout);
+    }
+
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let p = placed(&c, env, "api", &network, &zone);
+    assert_eq!(p.health_path.as_deref(), Some("/healthz"), "{tf}: {p:?}");
+    assert_eq!(p.rules.len(), 1, "{tf}: one rule: {p:?}");
+    assert_eq!(p.rules[0].1, ["api.api.example.test"], "{tf}: {p:?}");
+    assert!(p.attached, "{tf}: the service is attached: {p:?}");
+    assert_eq!(p.admitted_ports, [8080], "{tf}: {p:?}");
+    assert!(p.alias, "{tf}: the alias record: {p:?}");
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // Drift: the target group probes another path; shown on that child, put back.
+    block_on(async {
+        let arn = c
+            .elbv2
+            .describe_target_groups()
+            .names("svc-api")
+            .send()
+            .await
+            .expect("DescribeTargetGroups")
+            .target_groups()[0]
+            .target_group_arn()
+            .unwrap_or_default()
+            .to_string();
+        c.elbv2
+            .modify_target_group()
+            .target_group_arn(arn)
+            .health_check_path("/other")
+            .send()
+            .await
+            .expect("ModifyTargetGroup");
+    });
+    let drift = wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"]);
+    drift.expect_code(2);
+    assert!(
+        drift.stdout.contains("\"/other\" -> \"/healthz\""),
+        "{tf}:\n{}",
+        drift.stdout
+    );
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert_eq!(
+        placed(&c, env, "api", &network, &zone)
+            .health_path
+            .as_deref(),
+        Some("/healthz")
+    );
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // Destroy: the service leaves the load balancer before it goes.
+    wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert_eq!(
+        placed(&c, env, "api", &network, &zone),
+        Placed {
+            health_path: None,
+            rules: Vec::new(),
+            attached: false,
+            admitted_ports: Vec::new(),
+            alias: false,
+        }
+    );
+}
+
+fn each_service(versions: &[&str]) {
+    let all = terraform_versions();
+    let chosen: Vec<&Terraform> = all
+        .iter()
+        .filter(|t| versions.iter().any(|v| t.version == *v))
+        .collect();
+    assert!(!chosen.is_empty(), "none of {versions:?} is installed");
+    for tf in chosen {
+        service_lifecycle(tf);
+    }
+}
+
+#[test]
+fn a_service_behind_the_load_balancer_on_terraform_1_15() {
+    each_service(&["1.15.5"]);
+}
+
+#[test]
+fn a_service_behind_the_load_balancer_on_terraform_1_11() {
+    each_service(&["1.11.4"]);
+}
+
+#[test]
+fn a_service_behind_the_load_balancer_on_terraform_1_0() {
+    each_service(&["1.0.3"]);
+}

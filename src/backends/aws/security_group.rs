@@ -515,9 +515,51 @@ pub async fn revoke_ingress(
     group_id: &str,
     rules: &[Rule],
 ) -> Result<(), BackendError> {
+    // A rule naming another group is revoked as the group holds it (the pair's account
+    // and description): EC2 matches the group alone, moto only the whole pair.
+    let held = match client
+        .describe_security_groups()
+        .group_ids(group_id)
+        .send()
+        .await
+    {
+        Ok(out) => out
+            .security_groups()
+            .first()
+            .map(|g| g.ip_permissions().to_vec())
+            .unwrap_or_default(),
+        Err(e) if is_error(&e, "InvalidGroup.NotFound", None) => return Ok(()),
+        Err(e) => return Err(api_error(SERVICE, "DescribeSecurityGroups", e)),
+    };
     let perms = rules
         .iter()
-        .map(|r| permission("tcp", Some(r.port), Some(r.port), &r.source, None))
+        .map(|r| match &r.source {
+            RuleSource::Group(source) => held
+                .iter()
+                .filter(|p| {
+                    p.ip_protocol() == Some("tcp")
+                        && p.from_port() == Some(r.port)
+                        && p.to_port() == Some(r.port)
+                })
+                .flat_map(|p| p.user_id_group_pairs())
+                .find(|pair| pair.group_id() == Some(source.as_str()))
+                .map(|pair| {
+                    IpPermission::builder()
+                        .ip_protocol("tcp")
+                        .from_port(r.port)
+                        .to_port(r.port)
+                        .user_id_group_pairs(
+                            UserIdGroupPair::builder()
+                                .set_group_id(pair.group_id().map(str::to_string))
+                                .set_user_id(pair.user_id().map(str::to_string))
+                                .set_description(pair.description().map(str::to_string))
+                                .build(),
+                        )
+                        .build()
+                })
+                .unwrap_or_else(|| permission("tcp", Some(r.port), Some(r.port), &r.source, None)),
+            RuleSource::Cidr(_) => permission("tcp", Some(r.port), Some(r.port), &r.source, None),
+        })
         .collect();
     revoke_permissions(client, group_id, perms).await
 }

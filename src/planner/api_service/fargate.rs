@@ -37,6 +37,8 @@ pub struct FargatePlan {
     pub deployment: DeploymentPlan,
     /// The image the task definition runs ([`ServiceInput::effective_image`]).
     pub image: String,
+    /// The service's place on the environment's shared load balancer.
+    pub ingress: Option<super::ingress::ServiceIngressPlan>,
 }
 
 /// ECS deployment settings of a service.
@@ -106,6 +108,7 @@ pub(super) fn expand_fargate(
         Some(on) => (on, Source::Config),
         None => (breaker.0, Source::Derived),
     };
+    let ingress = super::ingress::expand_ingress(input, r, cloud_name);
     let p = FargatePlan {
         region: ctx.region.clone(),
         // The container's log group is a child of its own: created first, deleted last,
@@ -136,6 +139,7 @@ pub(super) fn expand_fargate(
             )
         }),
         image: input.effective_image().0.to_string(),
+        ingress: ingress.as_ref().map(|(plan, _)| plan.clone()),
         deployment: DeploymentPlan {
             circuit_breaker: breaker.0,
             rollback: rollback.0,
@@ -299,6 +303,19 @@ pub(super) fn expand_fargate(
         )
         .set("deployment.circuit_breaker", breaker.0, breaker.1)
         .set("deployment.rollback", rollback.0, rollback.1);
+    if let Some((plan, _)) = &ingress {
+        service
+            .set(
+                "load_balancer",
+                format!("{}:{}:{}", plan.target_group, input.name, plan.port),
+                Source::Derived,
+            )
+            .set(
+                "health_check_grace_period_seconds",
+                super::ingress::HEALTH_CHECK_GRACE_PERIOD_SECONDS,
+                Source::Fixed,
+            );
+    }
 
     let resource_id = format!("service/{}/{cloud_name}", p.cluster);
     let mut target = Settings::default();
@@ -376,7 +393,11 @@ pub(super) fn expand_fargate(
             0.0,
         ),
     ]);
-    let children = children.collect();
-    // A Fargate service has no public URL of its own: no load balancer is part of it.
-    (children, None, Some(HostPlan::Fargate(Box::new(p))))
+    let mut children: Vec<Child> = children.collect();
+    // Without ingress a Fargate service has no URL of its own; with it, its hostname's.
+    let url = ingress.map(|(plan, ingress_children)| {
+        children.extend(ingress_children);
+        super::ingress::url(&plan.hostname, plan.path.as_deref())
+    });
+    (children, url, Some(HostPlan::Fargate(Box::new(p))))
 }

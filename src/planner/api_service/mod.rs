@@ -62,6 +62,7 @@ mod changes;
 mod fargate;
 mod fly;
 pub mod iam;
+pub mod ingress;
 mod resolve;
 mod settings;
 mod size;
@@ -198,6 +199,8 @@ pub struct ServiceInput {
     pub task_role_arn: Option<String>,
     /// Fargate: the `deployment` block.
     pub deployment: DeploymentInput,
+    /// Fargate: the place on the environment's shared load balancer.
+    pub ingress: Option<ingress::ServiceIngressInput>,
 }
 
 /// The `deployment` block as written: each field overrides the tier's default.
@@ -518,6 +521,7 @@ fn analyse(input: &ServiceInput) -> Analysis {
     }
     check_deployment(input, host, &mut errors, &mut warnings);
     let regions = host.and_then(|host| resolve_regions(input, host, &mut errors, &mut warnings));
+    ingress::check_ingress(input, host, port.flatten().map(|(p, _)| p), &mut errors);
     if host == Some(Host::AwsFargate) && ctx.network.subnet_ids.is_empty() {
         errors.push(messages::missing_setting(
             AttributePath::attr("environment"),

@@ -82,6 +82,7 @@ fn scoring_api_fargate() -> ServiceInput {
         access: Vec::new(),
         task_role_arn: None,
         deployment: DeploymentInput::default(),
+        ingress: None,
     }
 }
 
@@ -833,3 +834,116 @@ mod changes;
 mod host_plan;
 mod unknowns;
 mod validate;
+
+fn behind_the_load_balancer(change: impl FnOnce(&mut ServiceInput)) -> ServiceInput {
+    with(scoring_api_fargate, |i| {
+        i.environment.ingress = Some(crate::planner::environment::IngressContext {
+            domain: "api.phishsentry.test".into(),
+            hosted_zone_id: Some("Z0123456789ABC".into()),
+            load_balancer: "prod-alb".into(),
+            security_group: "prod-alb".into(),
+        });
+        i.ingress = Some(ingress::ServiceIngressInput::default());
+        change(i);
+    })
+}
+
+#[test]
+fn a_fargate_service_with_ingress_gets_its_target_group_rule_admission_and_record() {
+    let plan = planned(&behind_the_load_balancer(|_| {}));
+    assert_eq!(
+        plan.url.as_deref(),
+        Some("https://scoring-api.api.phishsentry.test"),
+        "known at plan time"
+    );
+    let tg = child(&plan, ingress::TARGET_GROUP_KEY);
+    assert_eq!(tg.name, "prod-scoring-api");
+    assert_eq!(tg.settings["port"], "3000");
+    assert_eq!(tg.settings["health_check.path"], "/healthz");
+    assert_eq!(tg.settings_source["health_check.path"], Source::Config);
+    let rule = child(&plan, ingress::LISTENER_RULE_KEY);
+    assert_eq!(rule.settings["host"], "scoring-api.api.phishsentry.test");
+    assert_eq!(rule.settings_source["host"], Source::Derived);
+    assert_eq!(rule.settings["listener"], "prod-alb:443");
+    let admission = child(&plan, ingress::TASK_INGRESS_KEY);
+    assert_eq!(admission.settings["admits"], "tcp/3000 from prod-alb");
+    let record = child(&plan, ingress::DNS_RECORD_KEY);
+    assert_eq!(record.name, "scoring-api.api.phishsentry.test");
+    let service = child(&plan, "ecs_service");
+    assert_eq!(
+        service.settings["load_balancer"],
+        "prod-scoring-api:scoring-api:3000"
+    );
+    let HostPlan::Fargate(p) = &plan.host_plan else {
+        panic!("a Fargate plan")
+    };
+    assert_eq!(p.ingress.as_ref().map(|i| i.port), Some(3000));
+
+    // A hostname and path of the configuration's own.
+    let custom = planned(&behind_the_load_balancer(|i| {
+        i.ingress = Some(ingress::ServiceIngressInput {
+            hostname: Some("scoring.api.phishsentry.test".into()),
+            path: Some("/v1/*".into()),
+            public: None,
+        })
+    }));
+    assert_eq!(
+        custom.url.as_deref(),
+        Some("https://scoring.api.phishsentry.test/v1/")
+    );
+    assert_eq!(
+        child(&custom, ingress::LISTENER_RULE_KEY).settings_source["host"],
+        Source::Config
+    );
+}
+
+#[test]
+fn ingress_that_cannot_be_built_is_refused_at_plan_time() {
+    let refused = |input: ServiceInput, path: &str, summary: &str| {
+        let problems = validate(&input);
+        assert!(
+            problems
+                .iter()
+                .any(|v| v.path.to_string() == path && v.summary == summary),
+            "{summary}: {problems:?}"
+        );
+    };
+    refused(
+        with(scoring_api_fargate, |i| {
+            i.ingress = Some(ingress::ServiceIngressInput::default())
+        }),
+        "ingress",
+        "Environment Has No Ingress",
+    );
+    refused(
+        behind_the_load_balancer(|i| i.host = "fly".into()),
+        "ingress",
+        "Ingress Is For Fargate Services",
+    );
+    refused(
+        behind_the_load_balancer(|i| {
+            i.ingress.as_mut().unwrap().hostname = Some("scoring.example.com".into())
+        }),
+        "ingress.hostname",
+        "Hostname Outside The Environment's Domain",
+    );
+    refused(
+        behind_the_load_balancer(|i| {
+            i.port = None;
+            i.health_check = None;
+        }),
+        "ingress",
+        "Ingress Needs A Port",
+    );
+    refused(
+        behind_the_load_balancer(|i| i.ingress.as_mut().unwrap().public = Some(false)),
+        "ingress.public",
+        "Internal Ingress Not Available",
+    );
+    refused(
+        behind_the_load_balancer(|i| i.ingress.as_mut().unwrap().path = Some("v1".into())),
+        "ingress.path",
+        "Invalid Path Pattern",
+    );
+    assert!(validate(&behind_the_load_balancer(|_| {})).is_empty());
+}

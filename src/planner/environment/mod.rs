@@ -130,6 +130,22 @@ pub struct EnvironmentContext {
     pub policy_source: BTreeMap<String, Source>,
     /// Effective tags: `default_tags`, then `tags`, then the platform's tags.
     pub tags: BTreeMap<String, String>,
+    /// The shared load balancer services attach to, when the environment has `ingress`.
+    pub ingress: Option<IngressContext>,
+}
+
+/// What a service needs of its environment's shared load balancer: names, all known at
+/// plan time (the backend looks the load balancer and its HTTPS listener up by name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressContext {
+    /// The domain service hostnames are under.
+    pub domain: String,
+    /// The hosted zone of `domain`, when given: services get alias records there.
+    pub hosted_zone_id: Option<String>,
+    /// The load balancer's name.
+    pub load_balancer: String,
+    /// Its security group's name (task security groups admit it).
+    pub security_group: String,
 }
 
 /// Effective networking; empty lists mean the user gave no `network` block.
@@ -236,10 +252,17 @@ pub fn plan(input: &EnvironmentInput) -> Result<EnvironmentPlan, Vec<Violation>>
         capacity_providers: CAPACITY_PROVIDERS.map(String::from).to_vec(),
         default_capacity_provider: tier.defaults().default_capacity_provider.to_string(),
     };
+    let mut context = context;
     let mut children = vec![ecs_cluster(&context, &cluster)];
     let ingress = ingress::plan(input, tier).map(|(plan, ingress_children)| {
         children.extend(ingress_children);
         plan
+    });
+    context.ingress = ingress.as_ref().map(|p| IngressContext {
+        domain: p.domain.clone(),
+        hosted_zone_id: p.hosted_zone_id.clone(),
+        load_balancer: p.load_balancer_name.clone(),
+        security_group: p.security_group_name.clone(),
     });
     let estimated_monthly_cost_usd = children.iter().map(|c| c.monthly_cost_usd).sum();
     Ok(EnvironmentPlan {
@@ -275,6 +298,7 @@ impl EnvironmentContext {
             policy,
             policy_source,
             tags,
+            ingress: None,
         }
     }
 }

@@ -1,8 +1,9 @@
 //! ECS Fargate: the desired log group, task definition, service and autoscaling from the plan; apply, read and delete.
 
+use super::ingress::{self, IngressDesired};
 use super::*;
 use crate::backends::aws::ecs_rollout;
-use crate::backends::aws::ecs_service::CircuitBreaker;
+use crate::backends::aws::ecs_service::{CircuitBreaker, LoadBalancerAttachment};
 use crate::backends::aws::iam::{self, DesiredRole};
 use crate::backends::aws::log_group::ObservedLogGroup;
 use crate::planner::api_service::iam::{INLINE_POLICY_NAME, trust_policy};
@@ -22,6 +23,8 @@ pub(super) struct FargateDesired {
     pub(super) policy: DesiredPolicy,
     /// `deployment.wait_for_steady_state`: how long the apply waits, if it does.
     pub(super) wait: Option<std::time::Duration>,
+    /// The service's place on the environment's load balancer.
+    pub(super) ingress: Option<IngressDesired>,
 }
 
 pub(super) fn fargate_desired(
@@ -132,6 +135,12 @@ pub(super) fn fargate_desired(
             scale_out_cooldown_seconds: p.scaling.scale_out_cooldown_seconds as i32,
             scale_in_cooldown_seconds: p.scaling.scale_in_cooldown_seconds as i32,
         },
+        ingress: p.ingress.as_ref().map(|i| IngressDesired {
+            plan: i.clone(),
+            cloud_name: plan.cloud_name.clone(),
+            task_security_group: ctx.network.security_group_ids.first().cloned(),
+            tags: plan.tags.clone(),
+        }),
         wait: p
             .deployment
             .wait_minutes
@@ -256,14 +265,32 @@ pub(super) async fn apply_fargate(
             ..d.task.clone()
         };
         let revision = task_definition::create_given(&ecs, task, follower, task_found).await?;
+        // Behind the load balancer: the target group, its rule and the admission first,
+        // since the service attaches to the target group.
+        let attached = match &d.ingress {
+            Some(i) => Some(ingress::attach(i, &d.region, follower, ctx).await?),
+            None => None,
+        };
         let mut service = d.service.clone();
         service.task_definition = revision.arn.clone();
+        if let (Some(a), Some(i)) = (&attached, &d.ingress) {
+            service.load_balancers = vec![LoadBalancerAttachment {
+                target_group_arn: a.target_group_arn.clone(),
+                container_name: d.task.container.name.clone(),
+                container_port: i.plan.port as i32,
+            }];
+            service.health_check_grace_period_seconds =
+                Some(planner::ingress::HEALTH_CHECK_GRACE_PERIOD_SECONDS as i32);
+        }
         if let Some(current) = &service_found
             && within_range(current.desired_count, d)
         {
             service.desired_count = current.desired_count;
         }
         let running = ecs_service::create_given(&ecs, &service, follower, service_found).await?;
+        if let (Some(a), Some(i)) = (&attached, &d.ingress) {
+            ingress::publish(i, a, &d.region, ctx).await?;
+        }
         if had_revisions {
             task_definition::deregister_older(&ecs, &d.task.family, revision.revision).await?;
         }
@@ -424,6 +451,28 @@ pub(super) async fn read_fargate(
                 observed.insert("deployment.circuit_breaker".into(), c.enable.to_string());
                 observed.insert("deployment.rollback".into(), c.rollback.to_string());
             }
+            // The attachment as the plan shows it: `<target group>:<container>:<port>`.
+            let attachments: Vec<String> = svc
+                .load_balancers
+                .iter()
+                .map(|a| {
+                    let group = a
+                        .target_group_arn
+                        .split(':')
+                        .next_back()
+                        .and_then(|r| r.split('/').nth(1))
+                        .unwrap_or(&a.target_group_arn);
+                    format!("{group}:{}:{}", a.container_name, a.container_port)
+                })
+                .collect();
+            observed.insert(
+                "load_balancer".into(),
+                if attachments.is_empty() {
+                    "none".into()
+                } else {
+                    attachments.join(",")
+                },
+            );
             seen.children.insert("ecs_service".into(), observed);
             seen.ids.insert("ecs_service".into(), svc.arn.clone());
             seen.spec = spec::from_tags(TAG_SPEC, &svc.tags);
@@ -454,6 +503,11 @@ pub(super) async fn read_fargate(
             seen.children.insert("autoscaling_policy".into(), observed);
             seen.ids.insert("autoscaling_policy".into(), p.arn.clone());
         }
+        if let Some(i) = &d.ingress {
+            for (key, observed) in ingress::read(i, &d.region, ctx).await? {
+                seen.children.insert(key.to_string(), observed);
+            }
+        }
         Ok(seen)
     })
     .await
@@ -473,6 +527,10 @@ pub(super) async fn delete_fargate(
         autoscaling::delete_policy(&scaling, &d.policy.resource_id, &d.policy.name).await?;
         autoscaling::delete_target(&scaling, &d.target.resource_id).await?;
         ecs_service::delete(&ecs, &d.service.cluster, &d.service.name, &ctx.cancel).await?;
+        // Off the load balancer once no task is registered in its target group.
+        if let Some(i) = &d.ingress {
+            ingress::detach(i, &d.region, ctx).await?;
+        }
         task_definition::delete(&ecs, &d.task.family).await?;
         // The role last of what the tasks use: nothing runs with it any more.
         for (_, role) in &d.roles {

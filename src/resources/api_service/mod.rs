@@ -28,7 +28,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::api_service::{
     self as planner, DeploymentInput, FargatePlan, FlyMachinePlan, FlyPlan, HealthCheckInput,
     HostPlan, RequirementsInput, ScalingInput, ServiceInput, ServicePlan, UnknownValues,
-    WorkersRoutePlan,
+    WorkersRoutePlan, ingress::ServiceIngressInput,
 };
 use crate::planner::placement::Host;
 use crate::planner::{Violation, naming};
@@ -38,6 +38,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod fargate;
 mod fly;
+mod ingress;
 mod state;
 mod unknowns;
 mod workers;
@@ -133,6 +134,11 @@ fn schema() -> Schema {
                 block("health_check", "HTTP health check: an ECS container check (the image needs `curl`) or a Fly.io machine check.", vec![
                     Attribute::new("path", Type::String, Mode::Required, "Path to probe, starting with `/`."),
                     opt("interval_seconds", Type::Number, "Seconds between probes. Default 30."),
+                ]),
+                block("ingress", "Fargate: the service behind its environment's shared load balancer (the environment needs an `ingress` block): a target group of its tasks probed on `health_check`, a rule on the HTTPS listener for its hostname, the tasks' security group admitting the load balancer's on `port`, and an alias record when the environment has a hosted zone. `url` is then `https://<hostname>`, known at plan time.", vec![
+                    opt("hostname", Type::String, "The hostname it answers, under the environment's `ingress.domain`. Default `<name>.<domain>`."),
+                    opt("path", Type::String, "A path pattern the rule also matches, e.g. `/api/*`. Default: every path."),
+                    opt("public", Type::Bool, "Reachable from the internet. Default `true`; `false` (an internal load balancer) is not available yet and is refused at plan time."),
                 ]),
                 block("deployment", "Fargate: how ECS rolls out a new revision.", vec![
                     opt("circuit_breaker", Type::Bool, "Stop a deployment whose tasks keep failing to start or stay healthy (ECS's deployment circuit breaker). Default: the tier's (off / on / on)."),
@@ -249,6 +255,14 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
             ),
             image_source: attrs::opt_string(get(get(v, "deployment"), "image_source")),
             deployed_image: deployed_image(v),
+        },
+        ingress: {
+            let ing = get(v, "ingress");
+            (!ing.is_null()).then(|| ServiceIngressInput {
+                hostname: attrs::opt_string(get(ing, "hostname")),
+                path: attrs::opt_string(get(ing, "path")),
+                public: attrs::opt_bool(get(ing, "public")),
+            })
         },
     };
     if diags.has_errors() {

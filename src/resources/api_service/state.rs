@@ -114,7 +114,7 @@ pub(super) fn observe(state: Value, seen: &Seen, host: Host) -> Value {
     };
     let url = match (&seen.url, host) {
         (Some(u), _) => s(u.clone()),
-        (None, Host::AwsFargate) => Value::Null,
+        // Fargate: the hostname behind the load balancer as planned, or none.
         (None, _) => get(&state, "url").clone(),
     };
     let url = if url.is_unknown() { Value::Null } else { url };
