@@ -696,3 +696,114 @@ fn a_service_behind_the_load_balancer_on_terraform_1_11() {
 fn a_service_behind_the_load_balancer_on_terraform_1_0() {
     each_service(&["1.0.3"]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Two states adding services to one load balancer at once
+// ---------------------------------------------------------------------------------------
+
+/// A state of its own holding one service, whose environment is the context another state
+/// exported (`context.json`, from `terraform output -json`).
+fn service_only(name: &str) -> String {
+    format!(
+        r#"
+{REQUIRED_PROVIDERS}
+provider "platform" {{}}
+{}"#,
+        service(name).replace(
+            "platform_environment.env.context",
+            "jsondecode(file(\"${path.module}/context.json\"))"
+        )
+    )
+}
+
+#[test]
+fn two_states_adding_services_at_once_get_distinct_rule_priorities() {
+    use terraform_provider_platform::backends::aws::rule_priority::preferred;
+    let tf = crate::harness::newest_terraform();
+    let Cloud {
+        moto,
+        aws: c,
+        network,
+    } = Cloud::with_network();
+    let (public, zone) = public_subnets_and_zone(&c, &network);
+    let env = "two";
+    // The environment's state, exporting its context.
+    let main = format!(
+        "{}\noutput \"context\" {{\n  value = platform_environment.env.context\n}}\n",
+        config(env, &network, &public, &zone)
+    );
+    let first = moto.workdir(&main);
+    first
+        .run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let context = first.outputs_json(&tf)["context"]["value"].clone();
+    assert_eq!(context["ingress"]["load_balancer"], "two-alb", "{context}");
+
+    // Two service names whose preferred priorities collide, so that both states go for
+    // the same one at once.
+    let mut by_priority = std::collections::BTreeMap::new();
+    let (a, b) = (0..5000)
+        .map(|i| format!("s{i}"))
+        .find_map(|name| {
+            let p = preferred(&format!("{env}-{name}"));
+            by_priority
+                .insert(p, name.clone())
+                .map(|other| (other, name))
+        })
+        .expect("two names with one preferred priority");
+    let want = preferred(&format!("{env}-{a}"));
+
+    let dirs: Vec<_> = [&a, &b]
+        .iter()
+        .map(|name| {
+            let wd = moto.workdir(&service_only(name));
+            std::fs::write(wd.path().join("context.json"), context.to_string())
+                .expect("write context.json");
+            wd
+        })
+        .collect();
+    std::thread::scope(|s| {
+        let runs: Vec<_> = dirs
+            .iter()
+            .map(|wd| s.spawn(|| wd.run(&tf, &["apply", "-no-color", "-auto-approve"])))
+            .collect();
+        for run in runs {
+            run.join().unwrap().expect_success();
+        }
+    });
+    let pa = placed(&c, env, &a, &network, &zone);
+    let pb = placed(&c, env, &b, &network, &zone);
+    assert_eq!(pa.rules.len(), 1, "{pa:?}");
+    assert_eq!(pb.rules.len(), 1, "{pb:?}");
+    let mut got = [pa.rules[0].0, pb.rules[0].0];
+    got.sort();
+    assert_eq!(
+        got[0], want,
+        "one gets the preferred priority: {pa:?} {pb:?}"
+    );
+    assert!(got[1] > want, "the other the next free one: {pa:?} {pb:?}");
+    for wd in &dirs {
+        wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
+            .expect_code(0);
+    }
+
+    // Destroying one leaves the other served: its rule, and the admission on their shared
+    // port.
+    dirs[0]
+        .run(&tf, &["destroy", "-no-color", "-auto-approve"])
+        .expect_success();
+    let pb = placed(&c, env, &b, &network, &zone);
+    assert_eq!(pb.rules.len(), 1, "{pb:?}");
+    assert_eq!(pb.admitted_ports, [8080], "{pb:?}");
+    dirs[1]
+        .run(&tf, &["destroy", "-no-color", "-auto-approve"])
+        .expect_success();
+    assert!(
+        placed(&c, env, &b, &network, &zone)
+            .admitted_ports
+            .is_empty()
+    );
+    first
+        .run(&tf, &["destroy", "-no-color", "-auto-approve"])
+        .expect_success();
+}

@@ -748,6 +748,30 @@ fn health_check_timeout(interval_seconds: i32) -> i32 {
 
 /// Looks a target group up by name, with its deregistration delay and tags; `None` when
 /// there is none of that name.
+/// The ports of the target groups `arns` (one DescribeTargetGroups; at most 20 ARNs per
+/// call, as ELB allows). Target groups already gone are left out.
+pub async fn target_group_ports(
+    client: &Client,
+    arns: &[String],
+) -> Result<Vec<i32>, BackendError> {
+    let mut ports = Vec::new();
+    for chunk in arns.chunks(20) {
+        let out = match client
+            .describe_target_groups()
+            .set_target_group_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if is_error(&e, "TargetGroupNotFound", None) => continue,
+            Err(e) => return Err(api_error(SERVICE, "DescribeTargetGroups", e)),
+        };
+        ports.extend(out.target_groups().iter().filter_map(|t| t.port()));
+    }
+    Ok(ports)
+}
+
+/// The target group named `name`, with its attributes and tags; `None` when there is none.
 pub async fn find_target_group(
     client: &Client,
     name: &str,

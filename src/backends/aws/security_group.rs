@@ -534,30 +534,37 @@ pub async fn revoke_ingress(
     let perms = rules
         .iter()
         .map(|r| match &r.source {
-            RuleSource::Group(source) => held
-                .iter()
-                .filter(|p| {
-                    p.ip_protocol() == Some("tcp")
-                        && p.from_port() == Some(r.port)
-                        && p.to_port() == Some(r.port)
-                })
-                .flat_map(|p| p.user_id_group_pairs())
-                .find(|pair| pair.group_id() == Some(source.as_str()))
-                .map(|pair| {
+            RuleSource::Group(source) => {
+                // Every pair of that group on that port (an emulator may hold one per
+                // description where EC2 holds one).
+                let pairs: Vec<UserIdGroupPair> = held
+                    .iter()
+                    .filter(|p| {
+                        p.ip_protocol() == Some("tcp")
+                            && p.from_port() == Some(r.port)
+                            && p.to_port() == Some(r.port)
+                    })
+                    .flat_map(|p| p.user_id_group_pairs())
+                    .filter(|pair| pair.group_id() == Some(source.as_str()))
+                    .map(|pair| {
+                        UserIdGroupPair::builder()
+                            .set_group_id(pair.group_id().map(str::to_string))
+                            .set_user_id(pair.user_id().map(str::to_string))
+                            .set_description(pair.description().map(str::to_string))
+                            .build()
+                    })
+                    .collect();
+                if pairs.is_empty() {
+                    permission("tcp", Some(r.port), Some(r.port), &r.source, None)
+                } else {
                     IpPermission::builder()
                         .ip_protocol("tcp")
                         .from_port(r.port)
                         .to_port(r.port)
-                        .user_id_group_pairs(
-                            UserIdGroupPair::builder()
-                                .set_group_id(pair.group_id().map(str::to_string))
-                                .set_user_id(pair.user_id().map(str::to_string))
-                                .set_description(pair.description().map(str::to_string))
-                                .build(),
-                        )
+                        .set_user_id_group_pairs(Some(pairs))
                         .build()
-                })
-                .unwrap_or_else(|| permission("tcp", Some(r.port), Some(r.port), &r.source, None)),
+                }
+            }
             RuleSource::Cidr(_) => permission("tcp", Some(r.port), Some(r.port), &r.source, None),
         })
         .collect();

@@ -2,8 +2,9 @@
 //! Apply: before the service, the target group, the listener rule (its priority probed
 //! from a hash of the service name) and the task security group's admission of the load
 //! balancer's group; after it, the alias record. Delete, after the service: the record,
-//! the rule, the target group, the admission. The load balancer and its HTTPS listener
-//! are the environment's, found by name.
+//! the rule, the target group, and the admission unless another service on the load
+//! balancer still listens on the same port. The load balancer and its HTTPS listener are
+//! the environment's, found by name.
 
 use crate::backends::aws::elbv2::{self, DesiredRule, DesiredTargetGroup, ObservedLoadBalancer};
 use crate::backends::aws::route53::{self, RecordType, RecordValue};
@@ -268,16 +269,27 @@ pub(super) async fn detach(
         let Some(tg) = elbv2::find_target_group(&elb, &d.plan.target_group).await? else {
             return Ok(());
         };
+        // Target groups of the other services on the load balancer: the admission of the
+        // load balancer's group on a port is shared by every service on that port.
+        let mut others = Vec::new();
         if let Some(lb) = &lb {
             for l in elbv2::listeners(&elb, &lb.arn).await? {
                 for r in elbv2::rules(&elb, &l.arn).await? {
-                    if r.target_group_arn.as_deref() == Some(tg.arn.as_str()) {
-                        elbv2::delete_rule(&elb, &r.arn).await?;
+                    match r.target_group_arn {
+                        Some(arn) if arn == tg.arn => elbv2::delete_rule(&elb, &r.arn).await?,
+                        Some(arn) => others.push(arn),
+                        None => {}
                     }
                 }
             }
         }
         elbv2::delete_target_group(&elb, &tg.arn).await?;
+        let port_still_used = elbv2::target_group_ports(&elb, &others)
+            .await?
+            .contains(&(d.plan.port as i32));
+        if port_still_used {
+            return Ok(());
+        }
         if let (Some(task_group), Some(lb)) = (&d.task_security_group, &lb)
             && let Some(alb_group) =
                 security_group::find(&ec2, &lb.vpc_id, &d.plan.load_balancer_security_group).await?
