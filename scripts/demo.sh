@@ -120,10 +120,25 @@ for region in sorted(set(envs.values())):
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     sg = ec2.create_security_group(GroupName="api", Description="api", VpcId=vpc)["GroupId"]
-    networks[region] = (subnet, sg)
-    print(f"demo: {region}: {vpc}, {subnet}, {sg}", file=sys.stderr)
-variables = {v for v in plan.get("configuration", {}).get("root_module", {}).get("variables", {})}
+    # Public subnets in two zones, for the load balancers of environments with `ingress`.
+    public = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=region + zone)["Subnet"]["SubnetId"]
+        for cidr, zone in (("10.0.2.0/24", "a"), ("10.0.3.0/24", "b"))
+    ]
+    networks[region] = (subnet, sg, public)
+    print(f"demo: {region}: {vpc}, {subnet}, {sg}, public {', '.join(public)}", file=sys.stderr)
+declared = plan.get("configuration", {}).get("root_module", {}).get("variables", {})
+variables = set(declared)
 tfvars = {}
+if "public_subnet_ids" in variables:
+    tfvars["public_subnet_ids"] = {k: networks[r][2] for k, r in envs.items()}
+if "hosted_zone_id" in variables and "domain" in variables:
+    # The hosted zone of the stack's domain, where certificates are validated.
+    domain = declared["domain"].get("default")
+    zone = boto3.client("route53", endpoint_url=endpoint, region_name="us-east-1").create_hosted_zone(
+        Name=domain, CallerReference="demo")["HostedZone"]["Id"].split("/")[-1]
+    tfvars["hosted_zone_id"] = zone
+    print(f"demo: hosted zone {zone} for {domain}", file=sys.stderr)
 if "subnet_ids" in variables:
     tfvars["subnet_ids"] = {k: [networks[r][0]] for k, r in envs.items()}
 if "security_group_ids" in variables:

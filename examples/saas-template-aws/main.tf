@@ -2,7 +2,9 @@
 # containerised app service behind a load balancer, PostgreSQL with read replicas for
 # reporting, and a disaster-recovery copy in a second region.
 #
-#   App service (container)       -> AWS ECS Fargate, 2-20 instances in production
+#   App service (container)       -> AWS ECS Fargate, 2-20 instances in production, behind
+#                                    the environment's load balancer (HTTPS, its own
+#                                    certificate, app.<domain>)
 #   PostgreSQL                    -> AWS RDS, sized per environment like the Azure tiers;
 #                                    Multi-AZ, 35-day point-in-time restore in production
 #
@@ -47,6 +49,29 @@ variable "subnet_ids" {
   }
 }
 
+# The load balancer's subnets: public, in two Availability Zones.
+variable "public_subnet_ids" {
+  description = "Public subnets for each environment's load balancer, by environment."
+  type        = map(list(string))
+  default = {
+    development = ["subnet-0a0000000000000b1", "subnet-0a0000000000000b2"]
+    staging     = ["subnet-0b0000000000000c1", "subnet-0b0000000000000c2"]
+    production  = ["subnet-0c0000000000000d1", "subnet-0c0000000000000d2"]
+  }
+}
+
+variable "domain" {
+  description = "The product's domain: production serves app.<domain>, the others app.<environment>.<domain>."
+  type        = string
+  default     = "saas-template.example"
+}
+
+variable "hosted_zone_id" {
+  description = "The Route 53 hosted zone of `domain`: certificates are validated and app records made there."
+  type        = string
+  default     = "Z0EXAMPLE0000000000"
+}
+
 # In from the load balancer only; out to PostgreSQL (5432), Redis (6379) and HTTPS.
 variable "security_group_ids" {
   description = "Security groups for Fargate tasks, by environment."
@@ -71,7 +96,7 @@ variable "image" {
 }
 
 variable "decommission" {
-  description = "Lifts the production databases' delete guards (`allow_replacement = true`, `deletion_protection = false`): apply with it, then `terraform destroy -var decommission=true`."
+  description = "Lifts the production guards (the databases' `allow_replacement = true` and `deletion_protection = false`, the load balancer's deletion protection): apply with it, then `terraform destroy -var decommission=true`."
   type        = bool
   default     = false
 }
@@ -119,6 +144,15 @@ resource "platform_environment" "this" {
   network {
     subnet_ids         = var.subnet_ids[each.key]
     security_group_ids = var.security_group_ids[each.key]
+    public_subnet_ids  = var.public_subnet_ids[each.key]
+  }
+
+  # One load balancer per environment, TLS with an ACM certificate for *.<its domain>;
+  # deletion protection in production (the tier), lifted only to decommission.
+  ingress {
+    domain              = each.key == "production" ? var.domain : "${each.key}.${var.domain}"
+    hosted_zone_id      = var.hosted_zone_id
+    deletion_protection = var.decommission ? false : null
   }
 
   # 30 days of logs, the hosting plan's rolling window, in every environment.
@@ -128,10 +162,11 @@ resource "platform_environment" "this" {
 }
 
 # The app service reaches PostgreSQL, Redis and the queue inside the VPC, so `auto` places
-# it on ECS Fargate. Autoscaling tracks 70 % CPU (the hosting plan adds an instance
-# above 70 %); the container health check runs every 30 seconds.
-# Not yet expressible: the load balancer / API gateway with TLS termination, WAF rules,
-# DDoS protection and rate limiting; ElastiCache Redis (sessions, tokens, rate limiters);
+# it on ECS Fargate, behind its environment's load balancer at app.<domain>, probed on
+# /health. Autoscaling tracks 70 % CPU (the hosting plan adds an instance above 70 %);
+# the container health check runs every 30 seconds.
+# Not yet expressible: WAF rules, DDoS protection and rate limiting at the load balancer;
+# ElastiCache Redis (sessions, tokens, rate limiters);
 # the message queue (SQS/SNS) for async tasks and email/SMS sending; S3 file storage.
 resource "platform_api_service" "app" {
   for_each = local.environments
@@ -158,6 +193,8 @@ resource "platform_api_service" "app" {
     interval_seconds = 30
   }
 
+  ingress {}
+
   env = {
     APP_ENV = each.key
   }
@@ -182,6 +219,11 @@ resource "platform_database" "main" {
   read_replicas         = each.value.replicas
   allow_replacement     = var.decommission
   deletion_protection   = var.decommission ? false : null
+}
+
+output "urls" {
+  description = "Where the app answers, known at plan time."
+  value       = { for env, svc in platform_api_service.app : env => svc.url }
 }
 
 output "placement" {
