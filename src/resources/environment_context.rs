@@ -325,7 +325,7 @@ pub(super) async fn find(name: &str, ctx: &CallContext) -> Result<FoundEnvironme
             ),
         );
     }
-    let (network, policy) = blocks_from_tags(&cluster.tags);
+    let (network, policy, ingress) = blocks_from_tags(&cluster.tags);
     let config = Value::object([
         ("name", s(name)),
         (
@@ -335,6 +335,7 @@ pub(super) async fn find(name: &str, ctx: &CallContext) -> Result<FoundEnvironme
         ("region", s(region)),
         ("network", network),
         ("policy", policy),
+        ("ingress", ingress),
         (
             "tags",
             attrs::configured_tags(&cluster.tags, &[&ctx.config.default_tags]),
@@ -451,7 +452,23 @@ const NETWORK_SPEC: &[Field] = &[
         key: "public",
         kind: Kind::Bool,
     },
+    Field {
+        name: "public_subnet_ids",
+        key: "public_subnets",
+        kind: Kind::List,
+    },
 ];
+
+/// The `ingress` block as its record spells it.
+const INGRESS_SPEC: &[Field] = &[
+    field("domain", Kind::Text),
+    field("certificate_arn", Kind::Text),
+    field("hosted_zone_id", Kind::Text),
+    field("deletion_protection", Kind::Bool),
+];
+
+/// The tag holding the `ingress` record.
+pub(super) const TAG_INGRESS: &str = "platform:ingress";
 
 /// The `policy` overrides as their record spells them (`min_instances=3 multi_az=true`).
 const POLICY_SPEC: &[Field] = &[
@@ -476,10 +493,34 @@ pub(super) fn record_tags(input: &EnvironmentInput) -> BTreeMap<String, String> 
             ("subnet_ids", string_list(&n.subnet_ids)),
             ("security_group_ids", string_list(&n.security_group_ids)),
             ("assign_public_ip", opt(n.assign_public_ip.map(Value::Bool))),
+            // Only when given, so the records of environments without them stay as they were.
+            (
+                "public_subnet_ids",
+                if n.public_subnet_ids.is_empty() {
+                    Value::Null
+                } else {
+                    string_list(&n.public_subnet_ids)
+                },
+            ),
         ]);
         tags.extend(spec::to_tags(
             TAG_NETWORK,
             &spec::encode(NETWORK_SPEC, &network),
+        ));
+    }
+    if let Some(i) = &input.ingress {
+        let ingress = Value::object([
+            ("domain", s(i.domain.clone())),
+            ("certificate_arn", opt(i.certificate_arn.clone().map(s))),
+            ("hosted_zone_id", opt(i.hosted_zone_id.clone().map(s))),
+            (
+                "deletion_protection",
+                opt(i.deletion_protection.map(Value::Bool)),
+            ),
+        ]);
+        tags.extend(spec::to_tags(
+            TAG_INGRESS,
+            &spec::encode(INGRESS_SPEC, &ingress),
         ));
     }
     let p = &input.policy;
@@ -510,8 +551,15 @@ pub(super) fn record_tags(input: &EnvironmentInput) -> BTreeMap<String, String> 
     tags
 }
 
-/// The `network` and `policy` blocks recorded in a cluster's tags (null when not recorded).
-fn blocks_from_tags(tags: &BTreeMap<String, String>) -> (Value, Value) {
+/// The `network`, `policy` and `ingress` blocks recorded in a cluster's tags (null when
+/// not recorded).
+fn blocks_from_tags(tags: &BTreeMap<String, String>) -> (Value, Value, Value) {
+    let ingress = tags.contains_key(TAG_INGRESS).then(|| {
+        Value::object(spec::decode(
+            INGRESS_SPEC,
+            &spec::from_tags(TAG_INGRESS, tags),
+        ))
+    });
     let network = tags.contains_key(TAG_NETWORK).then(|| {
         Value::object(spec::decode(
             NETWORK_SPEC,
@@ -523,6 +571,7 @@ fn blocks_from_tags(tags: &BTreeMap<String, String>) -> (Value, Value) {
     (
         network.unwrap_or(Value::Null),
         policy.unwrap_or(Value::Null),
+        ingress.unwrap_or(Value::Null),
     )
 }
 
@@ -566,7 +615,8 @@ mod tests {
             "subnets=subnet-0123456789abcdef0/subnet-12345678 sgs= public=true"
         );
         assert_eq!(tags[TAG_POLICY], "min_instances=3 multi_az=false");
-        let (network, policy) = blocks_from_tags(&tags);
+        let (network, policy, ingress) = blocks_from_tags(&tags);
+        assert!(ingress.is_null());
         assert_eq!(
             get(&network, "subnet_ids"),
             &string_list(&["subnet-0123456789abcdef0".into(), "subnet-12345678".into()])
@@ -579,11 +629,43 @@ mod tests {
     }
 
     #[test]
+    fn ingress_and_public_subnets_are_recorded_for_import() {
+        let mut input = with_blocks(
+            Some(NetworkInput {
+                subnet_ids: vec!["subnet-12345678".into()],
+                security_group_ids: Vec::new(),
+                assign_public_ip: None,
+                public_subnet_ids: vec!["subnet-0aaaaaaa".into(), "subnet-0bbbbbbb".into()],
+            }),
+            PolicyInput::default(),
+        );
+        input.ingress = Some(IngressInput {
+            domain: "api.example.com".into(),
+            certificate_arn: Some("arn:aws:acm:eu-west-1:123456789012:certificate/abc".into()),
+            hosted_zone_id: None,
+            deletion_protection: Some(false),
+        });
+        let tags = record_tags(&input);
+        let (network, _, ingress) = blocks_from_tags(&tags);
+        assert_eq!(
+            get(&network, "public_subnet_ids"),
+            &string_list(&["subnet-0aaaaaaa".into(), "subnet-0bbbbbbb".into()])
+        );
+        assert_eq!(get(&ingress, "domain"), &s("api.example.com"));
+        assert_eq!(
+            get(&ingress, "certificate_arn"),
+            &s("arn:aws:acm:eu-west-1:123456789012:certificate/abc")
+        );
+        assert!(get(&ingress, "hosted_zone_id").is_null());
+        assert_eq!(get(&ingress, "deletion_protection"), &Value::Bool(false));
+    }
+
+    #[test]
     fn no_network_and_no_overrides_record_nothing() {
         let tags = record_tags(&with_blocks(None, PolicyInput::default()));
         assert!(tags.is_empty(), "{tags:?}");
-        let (network, policy) = blocks_from_tags(&tags);
-        assert!(network.is_null() && policy.is_null());
+        let (network, policy, ingress) = blocks_from_tags(&tags);
+        assert!(network.is_null() && policy.is_null() && ingress.is_null());
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn encode_into(out: &mut Vec<String>, prefix: &str, table: &[Field], value: &Val
         let joined = |items: Vec<&str>| items.join("/");
         let text = match (&f.kind, v) {
             (_, Value::Null | Value::Unknown) => continue,
-            (Kind::Text, Value::String(t)) => t.replace(' ', "+"),
+            (Kind::Text, Value::String(t)) => escape(t),
             (Kind::Number, Value::Number(n)) => n.to_string(),
             (Kind::Bool, Value::Bool(b)) => b.to_string(),
             (Kind::List, Value::List(items)) => {
@@ -89,6 +89,52 @@ fn encode_into(out: &mut Vec<String>, prefix: &str, table: &[Field], value: &Val
         };
         out.push(format!("{key}={text}"));
     }
+}
+
+/// A text as a tag value holds it: a space as `+`, and every character AWS does not allow
+/// in tag values (letters, digits, spaces and `+ - = . _ : / @` are allowed) as `@` and
+/// its two hexadecimal digits, `@` and `+` themselves included (e.g. a path pattern's `*`
+/// is `@2A`).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            ' ' => out.push('+'),
+            c if c.is_alphanumeric() || "-=._:/".contains(c) => out.push(c),
+            c if c.is_ascii() => out.push_str(&format!("@{:02X}", c as u8)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`escape`] undone.
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '+' => out.push(' '),
+            '@' => {
+                let hex: String = chars.clone().take(2).collect();
+                match u8::from_str_radix(&hex, 16) {
+                    Ok(b)
+                        if hex.len() == 2
+                            && hex
+                                .chars()
+                                .all(|h| h.is_ascii_hexdigit() && !h.is_ascii_lowercase()) =>
+                    {
+                        out.push(char::from(b));
+                        chars.next();
+                        chars.next();
+                    }
+                    _ => out.push('@'),
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Every attribute of `table` as a record gives it back (null when not recorded).
@@ -117,7 +163,7 @@ fn decode_from(
             let key = format!("{prefix}{}", f.key);
             let raw = found.get(key.as_str()).copied();
             let v = match &f.kind {
-                Kind::Text => raw.map(|v| s(v.replace('+', " "))),
+                Kind::Text => raw.map(|v| s(unescape(v))),
                 Kind::Number => raw.and_then(|v| v.parse::<i64>().ok()).map(int),
                 Kind::Bool => raw.and_then(|v| v.parse().ok()).map(Value::Bool),
                 Kind::List => raw.map(|v| attrs::string_list(&items(v))),
@@ -303,5 +349,31 @@ mod tests {
         let mut more = tags.clone();
         more.insert("platform:specimen".into(), "x=y".into());
         assert_eq!(from_tags("platform:spec", &more), pairs);
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn texts_aws_would_refuse_in_a_tag_round_trip() {
+        for text in [
+            "/api/*",
+            "/v?/items",
+            "a b@c",
+            "plain-text_1.0:/x=y",
+            "100%",
+        ] {
+            let escaped = escape(text);
+            assert!(
+                escaped
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "+-=._:/@".contains(c)),
+                "{text} -> {escaped}"
+            );
+            assert_eq!(unescape(&escaped), text, "{escaped}");
+        }
+        assert_eq!(escape("/api/*"), "/api/@2A");
     }
 }

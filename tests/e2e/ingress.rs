@@ -317,6 +317,17 @@ fn lifecycle(tf: &Terraform) {
     wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
         .expect_code(0);
 
+    // Import: the environment, its ingress with it, back into a state that lost it.
+    wd.run(tf, &["state", "rm", "platform_environment.env"])
+        .expect_success();
+    wd.run(
+        tf,
+        &["import", "-no-color", "platform_environment.env", "ing"],
+    )
+    .expect_success();
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
     // Destroy: nothing of the ingress is left.
     wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
         .expect_success();
@@ -652,6 +663,17 @@ fn service_lifecycle(tf: &Terraform) {
             .as_deref(),
         Some("/healthz")
     );
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // Import: the service, its ingress block with it, back into a state that lost it.
+    wd.run(tf, &["state", "rm", "platform_api_service.api"])
+        .expect_success();
+    wd.run(
+        tf,
+        &["import", "-no-color", "platform_api_service.api", "svc/api"],
+    )
+    .expect_success();
     wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
         .expect_code(0);
 

@@ -33,6 +33,17 @@ pub(super) const SPEC: &[Field] = &[
         Kind::Block(&[
             field("circuit_breaker", Kind::Bool),
             field("rollback", Kind::Bool),
+            field("wait_for_steady_state", Kind::Bool),
+            field("timeout_minutes", Kind::Number),
+            field("image_source", Kind::Text),
+        ]),
+    ),
+    field(
+        "ingress",
+        Kind::Block(&[
+            field("hostname", Kind::Text),
+            field("path", Kind::Text),
+            field("public", Kind::Bool),
         ]),
     ),
     field(
