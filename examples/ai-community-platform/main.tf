@@ -1,7 +1,8 @@
 # AI Community Platform, MVP architecture: one Node.js/Next.js monolith in a container
 # on AWS, and PostgreSQL with pgvector for the AI features (embeddings, similarity search).
 #
-#   Web app (Next.js monolith)    -> AWS ECS Fargate, behind a load balancer
+#   Web app (Next.js monolith)    -> AWS ECS Fargate, behind the environment's load balancer
+#                                    (HTTPS with an ACM certificate, Route 53 alias)
 #   PostgreSQL + pgvector         -> AWS RDS, Multi-AZ in production, 7-day backups
 #
 # Staging is a full copy of production with its own database. Development is Docker
@@ -38,6 +39,28 @@ variable "subnet_ids" {
   }
 }
 
+variable "public_subnet_ids" {
+  description = "Public subnets, in two Availability Zones, for each environment's load balancer."
+  type        = map(list(string))
+  default = {
+    development = ["subnet-0a0000000000000b1", "subnet-0a0000000000000b2"]
+    staging     = ["subnet-0b0000000000000c1", "subnet-0b0000000000000c2"]
+    production  = ["subnet-0c0000000000000d1", "subnet-0c0000000000000d2"]
+  }
+}
+
+variable "domain" {
+  description = "The community's domain: production serves web.<domain>, the others web.<environment>.<domain>."
+  type        = string
+  default     = "ai-community.example"
+}
+
+variable "hosted_zone_id" {
+  description = "The Route 53 hosted zone of `domain`."
+  type        = string
+  default     = "Z0EXAMPLE0000000001"
+}
+
 variable "security_group_ids" {
   description = "Security groups for Fargate tasks, by environment."
   type        = map(list(string))
@@ -61,7 +84,7 @@ variable "image" {
 }
 
 variable "decommission" {
-  description = "Lifts the production databases' delete guards (`allow_replacement = true`, `deletion_protection = false`): apply with it, then `terraform destroy -var decommission=true`."
+  description = "Lifts the production guards (the databases' `allow_replacement = true` and `deletion_protection = false`, the load balancer's deletion protection): apply with it, then `terraform destroy -var decommission=true`."
   type        = bool
   default     = false
 }
@@ -101,6 +124,15 @@ resource "platform_environment" "this" {
   network {
     subnet_ids         = var.subnet_ids[each.key]
     security_group_ids = var.security_group_ids[each.key]
+    public_subnet_ids  = var.public_subnet_ids[each.key]
+  }
+
+  # The load balancer terminating TLS (an ACM certificate for *.<its domain>, validated in
+  # the hosted zone); deletion protection in production, lifted only to decommission.
+  ingress {
+    domain              = each.key == "production" ? var.domain : "${each.key}.${var.domain}"
+    hosted_zone_id      = var.hosted_zone_id
+    deletion_protection = var.decommission ? false : null
   }
 
   # Staging mirrors production's database availability; the MVP keeps 7 days of backups
@@ -116,10 +148,10 @@ resource "platform_environment" "this" {
 
 # The monolith reaches PostgreSQL and Redis inside the VPC, so `auto` places it on ECS
 # Fargate; it autoscales on CPU within the tier's limits (2-10 tasks in production).
-# Its BullMQ background jobs run in the same process.
-# Not yet expressible: the Application Load Balancer (TLS termination, health checks) and
-# Route 53; ElastiCache Redis (BullMQ job queue and query cache); S3 for user uploads with
-# versioning; SES for newsletters and transactional email.
+# Its BullMQ background jobs run in the same process. It answers behind the load balancer
+# at web.<domain>, which probes /api/health.
+# Not yet expressible: ElastiCache Redis (BullMQ job queue and query cache); S3 for user
+# uploads with versioning; SES for newsletters and transactional email.
 resource "platform_api_service" "web" {
   for_each = local.environments
 
@@ -137,6 +169,8 @@ resource "platform_api_service" "web" {
   health_check {
     path = "/api/health"
   }
+
+  ingress {}
 
   env = {
     NODE_ENV = "production"
@@ -171,13 +205,18 @@ output "placement" {
   value       = { for env, svc in platform_api_service.web : env => "${svc.resolved_host}: ${svc.placement_reason}" }
 }
 
+output "urls" {
+  description = "Where the web app answers, known at plan time."
+  value       = { for env, svc in platform_api_service.web : env => svc.url }
+}
+
 output "database_endpoints" {
   description = "Known after apply."
   value       = { for env, db in platform_database.main : env => db.endpoint }
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (load balancer, Redis, S3 and SES not included)."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours included; its traffic (LCUs), Redis, S3 and SES not)."
   value = {
     for env in keys(local.environments) : env => sum([
       platform_environment.this[env].estimated_monthly_cost_cents,

@@ -59,7 +59,30 @@ variable "subnet_ids" {
   }
 }
 
-# The "ECS" security group: 8080 in from the load balancer, 443 and 5432 out.
+variable "public_subnet_ids" {
+  description = "Public subnets, in two Availability Zones, for each environment's load balancer."
+  type        = map(list(string))
+  default = {
+    development = ["subnet-0a0000000000000b1", "subnet-0a0000000000000b2"]
+    staging     = ["subnet-0b0000000000000c1", "subnet-0b0000000000000c2"]
+    production  = ["subnet-0c0000000000000d1", "subnet-0c0000000000000d2"]
+  }
+}
+
+variable "domain" {
+  description = "Infrar's domain: production's API answers at api.<domain>, the others' at api.<environment>.<domain>."
+  type        = string
+  default     = "infrar.io"
+}
+
+variable "hosted_zone_id" {
+  description = "The Route 53 hosted zone of `domain`."
+  type        = string
+  default     = "Z0EXAMPLE0000000002"
+}
+
+# The "ECS" security group: 8080 in from the load balancer (the provider adds that rule
+# for the load balancer's own group), 443 and 5432 out.
 variable "security_group_ids" {
   description = "Security groups for Fargate tasks, by environment."
   type        = map(list(string))
@@ -89,7 +112,7 @@ variable "image_tag" {
 }
 
 variable "decommission" {
-  description = "Lifts the production databases' delete guards (`allow_replacement = true`, `deletion_protection = false`): apply with it, then `terraform destroy -var decommission=true`."
+  description = "Lifts the production guards (the databases' `allow_replacement = true` and `deletion_protection = false`, the load balancer's deletion protection): apply with it, then `terraform destroy -var decommission=true`."
   type        = bool
   default     = false
 }
@@ -149,6 +172,15 @@ resource "platform_environment" "this" {
   network {
     subnet_ids         = var.subnet_ids[each.key]
     security_group_ids = var.security_group_ids[each.key]
+    public_subnet_ids  = var.public_subnet_ids[each.key]
+  }
+
+  # The Application Load Balancer with its ACM certificate (*.<its domain>, validated in
+  # the hosted zone); deletion protection in production, lifted only to decommission.
+  ingress {
+    domain              = each.key == "production" ? var.domain : "${each.value.name}.${var.domain}"
+    hosted_zone_id      = var.hosted_zone_id
+    deletion_protection = var.decommission ? false : null
   }
 }
 
@@ -159,8 +191,9 @@ resource "platform_environment" "this" {
 # The infrar-platform API reaches RDS, Redis and Secrets Manager inside the VPC, so
 # `auto` places it on ECS Fargate. Autoscaling tracks 70 % CPU with the tier's cooldowns
 # (out 60 s, in 300 s), as the hosting plan's scaling policy says.
-# Not yet expressible: the Application Load Balancer with its ACM certificate, WAF rate
-# limiting and the Route 53 record api.infrar.io; and the PgBouncer sidecar container.
+# It answers behind its environment's load balancer at api.infrar.io (production) and
+# api.<environment>.infrar.io, probed on /health.
+# Not yet expressible: WAF rate limiting; and the PgBouncer sidecar container.
 resource "platform_api_service" "platform" {
   for_each = local.environments
 
@@ -185,6 +218,10 @@ resource "platform_api_service" "platform" {
   health_check {
     path             = "/health"
     interval_seconds = 30
+  }
+
+  ingress {
+    hostname = "api.${each.key == "production" ? var.domain : "${each.value.name}.${var.domain}"}"
   }
 
   env = {
@@ -261,6 +298,11 @@ resource "platform_database" "main" {
 # secrets themselves, CloudWatch alarms and dashboards, the VPC with its NAT gateways,
 # and ECR repositories.
 
+output "api_urls" {
+  description = "Where the platform API answers, known at plan time."
+  value       = { for env, svc in platform_api_service.platform : env => svc.url }
+}
+
 output "placement" {
   description = "Where each service runs, and why."
   value = merge(
@@ -281,7 +323,7 @@ output "database" {
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (load balancer, NAT, Redis and S3 not included)."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours included; its traffic (LCUs), NAT, Redis and S3 not)."
   value = {
     for env in keys(local.environments) : env => sum([
       platform_environment.this[env].estimated_monthly_cost_cents,
