@@ -677,6 +677,37 @@ fn service_lifecycle(tf: &Terraform) {
     wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
         .expect_code(0);
 
+    // Another hostname: the rule follows, and the old record goes with the new one made.
+    let renamed = main.replace(
+        "  ingress {}",
+        "  ingress {\n    hostname = \"www.api.example.test\"\n  }",
+    );
+    assert_ne!(renamed, main);
+    wd.write_main_tf(&renamed);
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let p = placed(&c, env, "api", &network, &zone);
+    assert_eq!(p.rules[0].1, ["www.api.example.test"], "{tf}: {p:?}");
+    assert!(!p.alias, "{tf}: the old name's record is gone: {p:?}");
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // The block removed: the service leaves the load balancer, and nothing of its place
+    // there is left.
+    wd.write_main_tf(&main.replace("  ingress {}\n", ""));
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let p = placed(&c, env, "api", &network, &zone);
+    assert_eq!(p.health_path, None, "{tf}: the target group is gone: {p:?}");
+    assert!(p.rules.is_empty() && !p.attached, "{tf}: {p:?}");
+    assert!(p.admitted_ports.is_empty(), "{tf}: {p:?}");
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+    // And back, for the destroy below.
+    wd.write_main_tf(&main);
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+
     // Destroy: the service leaves the load balancer before it goes.
     wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
         .expect_success();

@@ -88,6 +88,22 @@ pub fn changes(prior: &ServicePlan, next: &ServicePlan) -> Changes {
             ),
         ));
     }
+    // A target group's port cannot change: behind the load balancer, a new port is a new
+    // target group, and the service is replaced (its rule and group go, new ones come).
+    let ingress_port = |p: &ServicePlan| match &p.host_plan {
+        HostPlan::Fargate(f) => f.ingress.as_ref().map(|i| i.port),
+        _ => None,
+    };
+    if let (Some(from), Some(to)) = (ingress_port(prior), ingress_port(next))
+        && from != to
+    {
+        replace.push((
+            AttributePath::attr("port"),
+            format!(
+                "a target group's port cannot change: moving from {from} to {to} replaces the service behind the load balancer"
+            ),
+        ));
+    }
 
     let replaced = (!replace.is_empty()).then_some("the service is replaced");
     let children = child_changes(

@@ -947,3 +947,23 @@ fn ingress_that_cannot_be_built_is_refused_at_plan_time() {
     );
     assert!(validate(&behind_the_load_balancer(|_| {})).is_empty());
 }
+
+#[test]
+fn a_new_port_behind_the_load_balancer_replaces_the_service() {
+    let before = planned(&behind_the_load_balancer(|_| {}));
+    let after = planned(&behind_the_load_balancer(|i| i.port = Some(3001)));
+    let c = changes(&before, &after);
+    assert!(
+        c.replace
+            .iter()
+            .any(|(p, why)| p.to_string() == "port" && why.contains("target group")),
+        "{:?}",
+        c.replace
+    );
+    // Without ingress a port change stays in place.
+    let plain = changes(
+        &planned(&scoring_api_fargate()),
+        &planned(&with(scoring_api_fargate, |i| i.port = Some(3001))),
+    );
+    assert!(plain.replace.iter().all(|(p, _)| p.to_string() != "port"));
+}

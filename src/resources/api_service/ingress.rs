@@ -252,6 +252,35 @@ pub(super) async fn read(
     .await
 }
 
+/// What an update leaves behind when the service's ingress changed: with the block
+/// removed, the whole place on the load balancer (the service no longer attaches to it,
+/// the apply having just updated it); with another hostname, the old alias record.
+pub(super) async fn leave_dropped(
+    before: Option<&IngressDesired>,
+    now: Option<&IngressDesired>,
+    region: &str,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    let Some(before) = before else {
+        return Ok(());
+    };
+    match now {
+        None => detach(before, region, ctx).await,
+        Some(now) if now.plan.hostname != before.plan.hostname => {
+            let Some(zone) = &before.plan.hosted_zone_id else {
+                return Ok(());
+            };
+            let r53 = ctx.aws.route53(region).await;
+            cancellable(
+                &ctx.cancel,
+                route53::delete_record(&r53, zone, &before.plan.hostname, RecordType::A),
+            )
+            .await
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 /// Removes the service from the load balancer, after the service is gone: the record,
 /// the rule, the target group, the admission. What is already gone counts as removed.
 pub(super) async fn detach(

@@ -543,6 +543,25 @@ impl Composite for ApiServiceResource {
             Ok(()) => fargate::delete_dropped_roles(&prior, plan, ctx).await,
             Err(e) => Err(e),
         };
+        // The place on the load balancer the prior plan had and this one does not (the
+        // `ingress` block removed, another hostname), once the service has left it.
+        let applied = match (applied, self.replan(&prior, ctx)) {
+            (Ok(()), Some((before_input, before_plan)))
+                if before_plan.placement.host == Host::AwsFargate
+                    && plan.placement.host == Host::AwsFargate =>
+            {
+                let before = fargate_desired(&before_input, &before_plan, &prior);
+                let now = fargate_desired(input, plan, config);
+                ingress::leave_dropped(
+                    before.ingress.as_ref(),
+                    now.ingress.as_ref(),
+                    &now.region,
+                    ctx,
+                )
+                .await
+            }
+            (other, _) => other,
+        };
         if let Err(e) = applied {
             if matches!(e, BackendError::Conflict(_) | BackendError::Taken(_)) {
                 // What is there belongs to someone else: nothing of it enters the state.
