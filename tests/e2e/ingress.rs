@@ -328,6 +328,40 @@ fn lifecycle(tf: &Terraform) {
     wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
         .expect_code(0);
 
+    // Another domain: a certificate for it, and the old one and its record gone.
+    let main = config(env, &network, &public, &zone);
+    let moved = main.replace(
+        &format!("domain         = \"{DOMAIN}\""),
+        &format!("domain         = \"v2.{DOMAIN}\""),
+    );
+    assert_ne!(moved, main);
+    wd.write_main_tf(&moved);
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let h = held(&c, "ing-alb", &zone);
+    assert!(
+        h.certificates.is_empty(),
+        "{tf}: the old certificate is gone: {h:?}"
+    );
+    assert_eq!(h.cnames, 1, "{tf}: only the new validation record: {h:?}");
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // The block removed: the load balancer and everything of it go, the cluster stays.
+    let without = main
+        .replace(&format!("  ingress {{\n    domain         = \"{DOMAIN}\"\n    hosted_zone_id = \"{zone}\"\n  }}\n"), "")
+        .replace(&format!("    public_subnet_ids  = [\"{}\", \"{}\"]\n", public[0], public[1]), "");
+    assert!(!without.contains("ingress"), "{without}");
+    wd.write_main_tf(&without);
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let h = held(&c, "ing-alb", &zone);
+    assert!(h.load_balancer.is_none(), "{tf}: {h:?}");
+    assert_eq!(h.group_ports, None, "{tf}: {h:?}");
+    assert_eq!(h.cnames, 0, "{tf}: {h:?}");
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
     // Destroy: nothing of the ingress is left.
     wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
         .expect_success();

@@ -91,6 +91,21 @@ fn http_listener() -> DesiredListener {
     }
 }
 
+/// The token that makes a retried RequestCertificate return the certificate the first
+/// attempt made (within the hour ACM remembers it): per environment and domain, since ACM
+/// answers a repeated token with the first certificate whatever its domain. Word
+/// characters only, at most 32.
+fn idempotency_token(environment: &str, domain: &str) -> String {
+    // FNV-1a, 64 bits: stable across Rust versions.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in domain.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let env: String = environment.replace('-', "_").chars().take(16).collect();
+    format!("p{env}_{hash:016x}").chars().take(32).collect()
+}
+
 /// The tag a requested certificate is found again by.
 fn owner_tag(environment: &str) -> (&'static str, &str) {
     (naming::TAG_ENVIRONMENT, environment)
@@ -162,12 +177,13 @@ async fn request_and_validate(
     let arn = match acm::find_by_domain_and_tag(&client, domain, owner_tag(environment)).await? {
         Some(c) => c.arn,
         None => {
-            // Word characters only, at most 32: the environment name is both.
-            let token: String = format!("platform{}", environment.replace('-', "_"))
-                .chars()
-                .take(32)
-                .collect();
-            acm::request_certificate(&client, domain, tags, &token).await?
+            acm::request_certificate(
+                &client,
+                domain,
+                tags,
+                &idempotency_token(environment, domain),
+            )
+            .await?
         }
     };
     let cert = acm::with_validation_record(&client, &arn, &ctx.cancel).await?;
@@ -346,6 +362,62 @@ pub(super) async fn read(
     .await
 }
 
+/// What an update leaves behind when the ingress changed: with the block removed, every
+/// ingress child (services can no longer be behind it: their plans refuse it); with a
+/// requested certificate for another domain (or a certificate given instead), the old
+/// certificate and its validation record, once the listener serves the new one.
+pub(super) async fn leave_dropped(
+    before: &IngressPlan,
+    now: Option<&IngressPlan>,
+    region: &str,
+    environment: &str,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    let Some(now) = now else {
+        return delete(before, region, environment, ctx).await;
+    };
+    match (&before.certificate, &now.certificate) {
+        (
+            CertificatePlan::Requested { domain: old, .. },
+            CertificatePlan::Requested { domain, .. },
+        ) if old == domain => Ok(()),
+        (
+            CertificatePlan::Requested {
+                domain,
+                hosted_zone_id,
+            },
+            _,
+        ) => {
+            cancellable(
+                &ctx.cancel,
+                delete_certificate(domain, hosted_zone_id, region, environment, ctx),
+            )
+            .await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The certificate this environment requested for `domain`, and its validation record.
+async fn delete_certificate(
+    domain: &str,
+    hosted_zone_id: &str,
+    region: &str,
+    environment: &str,
+    ctx: &CallContext,
+) -> Result<(), BackendError> {
+    let client = ctx.aws.acm(region).await;
+    if let Some(cert) = acm::find_by_domain_and_tag(&client, domain, owner_tag(environment)).await?
+    {
+        if let Some(record) = &cert.validation_record {
+            let r53 = ctx.aws.route53(region).await;
+            route53::delete_record(&r53, hosted_zone_id, &record.name, RecordType::Cname).await?;
+        }
+        acm::delete(&client, &cert.arn, &ctx.cancel).await?;
+    }
+    Ok(())
+}
+
 /// Deletes every ingress child, listeners first; what is already gone counts as deleted.
 /// A load balancer with deletion protection on is refused by the backend with the way out.
 pub(super) async fn delete(
@@ -371,19 +443,32 @@ pub(super) async fn delete(
             hosted_zone_id,
         } = &p.certificate
         {
-            let client = ctx.aws.acm(region).await;
-            if let Some(cert) =
-                acm::find_by_domain_and_tag(&client, domain, owner_tag(environment)).await?
-            {
-                if let Some(record) = &cert.validation_record {
-                    let r53 = ctx.aws.route53(region).await;
-                    route53::delete_record(&r53, hosted_zone_id, &record.name, RecordType::Cname)
-                        .await?;
-                }
-                acm::delete(&client, &cert.arn, &ctx.cancel).await?;
-            }
+            delete_certificate(domain, hosted_zone_id, region, environment, ctx).await?;
         }
         Ok(())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_requests_for_two_domains_never_share_a_token() {
+        let a = idempotency_token("production-eu-west-1", "*.api.example.com");
+        let b = idempotency_token("production-eu-west-1", "*.v2.api.example.com");
+        assert_ne!(a, b);
+        for t in [&a, &b] {
+            assert!(t.len() <= 32, "{t}");
+            assert!(
+                t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            a,
+            idempotency_token("production-eu-west-1", "*.api.example.com")
+        );
+    }
 }

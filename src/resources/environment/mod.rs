@@ -365,11 +365,33 @@ impl Composite for EnvironmentResource {
         match result {
             Ok(observed) => {
                 let state = state_value(config, plan, input, s(observed.arn.clone()));
+                // What the prior plan's ingress had and this one's does not.
+                if let Some((_, before)) = self.replan(&prior, ctx)
+                    && let Some(b) = &before.ingress
+                    && before.ingress != plan.ingress
+                    && plan.ingress.is_none()
+                    && let Err(e) =
+                        ingress::leave_dropped(b, None, &input.region, &input.name, ctx).await
+                {
+                    return fail(prior, diagnostic("Remove The Load Balancer", e));
+                }
                 let Some(p) = &plan.ingress else {
                     return (state, Diagnostics::new());
                 };
                 let tags = &plan.context.tags;
-                match ingress::apply(p, &input.region, &input.name, tags, owner, ctx).await {
+                let applied =
+                    match ingress::apply(p, &input.region, &input.name, tags, owner, ctx).await {
+                        // A certificate the prior plan requested and this one does not use.
+                        Ok(()) => match self.replan(&prior, ctx).and_then(|(_, b)| b.ingress) {
+                            Some(b) => {
+                                ingress::leave_dropped(&b, Some(p), &input.region, &input.name, ctx)
+                                    .await
+                            }
+                            None => Ok(()),
+                        },
+                        Err(e) => Err(e),
+                    };
+                match applied {
                     Ok(()) => (state, Diagnostics::new()),
                     Err(e) => {
                         let e = ownership::with_import(e, "platform_environment", &input.name);
