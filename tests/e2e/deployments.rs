@@ -142,19 +142,7 @@ fn a_deploy_out_of_band_shows_as_the_task_definitions_drift_and_an_unchanged_one
     // The apply puts the configured image back, on a revision of its own.
     wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
         .expect_success();
-    let running = block_on(async {
-        c.ecs
-            .describe_services()
-            .cluster(format!("{env}-cluster"))
-            .services(format!("{env}-api"))
-            .send()
-            .await
-            .expect("DescribeServices")
-            .services()[0]
-            .task_definition()
-            .unwrap_or_default()
-            .to_string()
-    });
+    let running = running_revision(&c, env);
     assert_ne!(
         running, deployed,
         "the service left the out-of-band revision"
@@ -251,10 +239,10 @@ fn deploy_out_of_band(c: &Aws, env: &str, image: &str) -> String {
 }
 
 /// The image of the revision the service runs.
-fn running_image(c: &Aws, env: &str) -> String {
+/// The ARN of the revision the service runs.
+fn running_revision(c: &Aws, env: &str) -> String {
     block_on(async {
-        let arn = c
-            .ecs
+        c.ecs
             .describe_services()
             .cluster(format!("{env}-cluster"))
             .services(format!("{env}-api"))
@@ -264,7 +252,13 @@ fn running_image(c: &Aws, env: &str) -> String {
             .services()[0]
             .task_definition()
             .unwrap_or_default()
-            .to_string();
+            .to_string()
+    })
+}
+
+fn running_image(c: &Aws, env: &str) -> String {
+    let arn = running_revision(c, env);
+    block_on(async {
         c.ecs
             .describe_task_definition()
             .task_definition(arn)
@@ -315,19 +309,7 @@ fn with_external_images_a_ci_deploy_is_shown_and_kept() {
     );
     wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
         .expect_success();
-    let running = block_on(async {
-        c.ecs
-            .describe_services()
-            .cluster(format!("{env}-cluster"))
-            .services(format!("{env}-api"))
-            .send()
-            .await
-            .expect("DescribeServices")
-            .services()[0]
-            .task_definition()
-            .unwrap_or_default()
-            .to_string()
-    });
+    let running = running_revision(&c, env);
     assert_eq!(running, deployed, "the apply left CI's revision running");
     wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
         .expect_code(0);

@@ -9,8 +9,7 @@
 use terraform_provider_platform::backends::aws::iam::decode_document;
 
 use crate::harness::{
-    Aws, Cloud, Network, REQUIRED_PROVIDERS, Terraform, block_on, newest_terraform,
-    terraform_versions,
+    Aws, Cloud, Network, REQUIRED_PROVIDERS, Terraform, block_on, newest_terraform, on_versions,
 };
 
 const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/api:1.0.0";
@@ -296,31 +295,19 @@ fn lifecycle(tf: &Terraform) {
     );
 }
 
-fn each(versions: &[&str]) {
-    let all = terraform_versions();
-    let chosen: Vec<&Terraform> = all
-        .iter()
-        .filter(|t| versions.iter().any(|v| t.version == *v))
-        .collect();
-    assert!(!chosen.is_empty(), "none of {versions:?} is installed");
-    for tf in chosen {
-        lifecycle(tf);
-    }
-}
-
 #[test]
 fn a_fargate_service_gets_a_least_privilege_execution_role_on_terraform_1_15() {
-    each(&["1.15.5"]);
+    on_versions(&["1.15.5"], lifecycle);
 }
 
 #[test]
 fn a_fargate_service_gets_a_least_privilege_execution_role_on_terraform_1_11() {
-    each(&["1.11.4"]);
+    on_versions(&["1.11.4"], lifecycle);
 }
 
 #[test]
 fn a_fargate_service_gets_a_least_privilege_execution_role_on_terraform_1_0() {
-    each(&["1.0.3"]);
+    on_versions(&["1.0.3"], lifecycle);
 }
 
 /// IAM role names are account-wide; environment names are unique per region. A service of

@@ -369,6 +369,20 @@ pub fn terraform_versions() -> Vec<Terraform> {
 }
 
 /// The newest Terraform of [`terraform_versions`].
+/// Runs `lifecycle` on each of `versions` that is installed; none installed is a failure
+/// (a version-specific test that ran nothing would pass silently).
+pub fn on_versions(versions: &[&str], lifecycle: impl Fn(&Terraform)) {
+    let all = terraform_versions();
+    let chosen: Vec<&Terraform> = all
+        .iter()
+        .filter(|t| versions.iter().any(|v| t.version == *v))
+        .collect();
+    assert!(!chosen.is_empty(), "none of {versions:?} is installed");
+    for tf in chosen {
+        lifecycle(tf);
+    }
+}
+
 pub fn newest_terraform() -> Terraform {
     terraform_versions()
         .into_iter()

@@ -6,9 +6,7 @@
 //! redirect; a listener changed out of band shows as that child's drift and is put back;
 //! destroy leaves nothing (listeners, load balancer, group, certificate, record).
 
-use crate::harness::{
-    Aws, Cloud, Network, REQUIRED_PROVIDERS, Terraform, block_on, terraform_versions,
-};
+use crate::harness::{Aws, Cloud, Network, REQUIRED_PROVIDERS, Terraform, block_on, on_versions};
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, FixedResponseActionConfig};
 
 const DOMAIN: &str = "api.example.test";
@@ -372,31 +370,19 @@ fn lifecycle(tf: &Terraform) {
     assert_eq!(h.cnames, 0, "{tf}: {h:?}");
 }
 
-fn each(versions: &[&str]) {
-    let all = terraform_versions();
-    let chosen: Vec<&Terraform> = all
-        .iter()
-        .filter(|t| versions.iter().any(|v| t.version == *v))
-        .collect();
-    assert!(!chosen.is_empty(), "none of {versions:?} is installed");
-    for tf in chosen {
-        lifecycle(tf);
-    }
-}
-
 #[test]
 fn an_environment_with_ingress_on_terraform_1_15() {
-    each(&["1.15.5"]);
+    on_versions(&["1.15.5"], lifecycle);
 }
 
 #[test]
 fn an_environment_with_ingress_on_terraform_1_11() {
-    each(&["1.11.4"]);
+    on_versions(&["1.11.4"], lifecycle);
 }
 
 #[test]
 fn an_environment_with_ingress_on_terraform_1_0() {
-    each(&["1.0.3"]);
+    on_versions(&["1.0.3"], lifecycle);
 }
 
 #[test]
@@ -757,31 +743,19 @@ fn service_lifecycle(tf: &Terraform) {
     );
 }
 
-fn each_service(versions: &[&str]) {
-    let all = terraform_versions();
-    let chosen: Vec<&Terraform> = all
-        .iter()
-        .filter(|t| versions.iter().any(|v| t.version == *v))
-        .collect();
-    assert!(!chosen.is_empty(), "none of {versions:?} is installed");
-    for tf in chosen {
-        service_lifecycle(tf);
-    }
-}
-
 #[test]
 fn a_service_behind_the_load_balancer_on_terraform_1_15() {
-    each_service(&["1.15.5"]);
+    on_versions(&["1.15.5"], service_lifecycle);
 }
 
 #[test]
 fn a_service_behind_the_load_balancer_on_terraform_1_11() {
-    each_service(&["1.11.4"]);
+    on_versions(&["1.11.4"], service_lifecycle);
 }
 
 #[test]
 fn a_service_behind_the_load_balancer_on_terraform_1_0() {
-    each_service(&["1.0.3"]);
+    on_versions(&["1.0.3"], service_lifecycle);
 }
 
 // ---------------------------------------------------------------------------------------
