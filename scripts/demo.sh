@@ -163,6 +163,13 @@ for region in regions:
         services = ecs.list_services(cluster=c["clusterName"])["serviceArns"]
         for s in ecs.describe_services(cluster=c["clusterName"], services=services)["services"] if services else []:
             print(f"  ecs service   {s['serviceName']:<28} desired={s['desiredCount']} task={s['taskDefinition'].split('/')[-1]}")
+    scheduler = boto3.client("scheduler", endpoint_url=moto, region_name=region)
+    for item in scheduler.list_schedules().get("Schedules", []):
+        s = scheduler.get_schedule(Name=item["Name"], GroupName=item.get("GroupName", "default"))
+        task = s["Target"].get("EcsParameters", {}).get("TaskDefinitionArn", "").split("/")[-1]
+        print(f"  schedule      {s['Name']:<28} {s['ScheduleExpression']} {s.get('ScheduleExpressionTimezone', 'UTC')} task={task}")
+    for a in boto3.client("cloudwatch", endpoint_url=moto, region_name=region).describe_alarms()["MetricAlarms"]:
+        print(f"  alarm         {a['AlarmName']:<28} {a.get('MetricName') or 'metric math'} {a['ComparisonOperator']} {a['Threshold']}")
 for region in sorted(set(regions) | {"eu-west-1", "us-east-1"}):
     for d in boto3.client("rds", endpoint_url=moto, region_name=region).describe_db_instances()["DBInstances"]:
         print(f"  rds instance  {d['DBInstanceIdentifier']:<28} {region} {d['DBInstanceClass']} multi_az={d['MultiAZ']} "

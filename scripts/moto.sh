@@ -84,7 +84,8 @@ cmd_start() {
     url=http://127.0.0.1:$port
     # setsid: its own session, so it outlives this shell and Ctrl-C in it.
     # ACM issues DNS-validated certificates at once (moto never checks the record).
-    MOTO_ACM_VALIDATION_WAIT=0 setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
+    # scripts/moto_server.py: moto_server plus CloudWatch's CBOR protocol (the Rust SDK's).
+    MOTO_ACM_VALIDATION_WAIT=0 setsid "$VENV/bin/python" "$SCRIPT_DIR/moto_server.py" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
     pid=$!
     printf '%s\n' "$pid" >"$PID_FILE"
     printf '%s\n' "$port" >"$PORT_FILE"

@@ -109,6 +109,10 @@ pub struct Endpoints {
     pub acm: Option<String>,
     /// Route 53 API URL.
     pub route53: Option<String>,
+    /// EventBridge Scheduler API URL.
+    pub scheduler: Option<String>,
+    /// CloudWatch (metrics and alarms) API URL.
+    pub cloudwatch: Option<String>,
     /// STS API URL (for `assume_role`).
     pub sts: Option<String>,
     /// Fly Machines API URL.

@@ -2,7 +2,9 @@
 # (eu-west-1, Ireland) for GDPR data residency.
 #
 #   infrar-platform API (Go)  -> AWS ECS Fargate, 2-10 tasks of 1 vCPU / 2 GB in production
-#   OpenTofu executor         -> AWS ECS Fargate, 0-5 tasks of 2 vCPU / 4 GB (production)
+#   OpenTofu executor         -> AWS ECS Fargate, 0-5 tasks of 2 vCPU / 4 GB from its job
+#                                queue (production)
+#   Pricing-data sync         -> AWS ECS Fargate task, daily at 02:00 UTC (production)
 #   PostgreSQL                -> AWS RDS db.t3.medium Multi-AZ, 100 GB gp3, 30-day
 #                                backups, read replica in us-east-1
 #
@@ -240,37 +242,48 @@ resource "platform_api_service" "platform" {
   }
 }
 
-# The OpenTofu executor runs users' deployments in isolated tasks: background work, so
-# `auto` places it on ECS Fargate. Production only, as in the hosting plan; it idles at
-# zero tasks.
-# Not yet expressible: starting executor tasks on demand (ECS RunTask from the API or a
-# queue); CPU-tracking autoscaling cannot scale out from zero tasks. Also the Container
-# Builder, which needs a Docker daemon (privileged containers, not offered by Fargate).
-resource "platform_api_service" "executor" {
-  environment   = platform_environment.this["production"].context
-  name          = "tofu-executor"
-  image         = "${var.aws_account_id}.dkr.ecr.${var.region}.amazonaws.com/infrar-terraform-executor:${var.image_tag}"
-  cpu           = "2 vCPU"
-  memory        = "4GB"
-  task_role_arn = var.task_role_arn
-
-  requirements {
-    background_work        = true
-    private_network_access = true
-  }
-
-  scaling {
-    min = 0
-    max = 5
-  }
+# The OpenTofu executor runs users' deployments in isolated tasks of 2 vCPU / 4 GB,
+# production only as in the hosting plan: an ECS service at zero tasks that the depth of
+# its job queue scales to one task per waiting deployment, at most five, and back to
+# zero once the queue has been empty for five minutes.
+# Not yet expressible: the queue itself (SQS; `platform_queue` is next), so its ARN is a
+# variable; and the Container Builder, which needs a Docker daemon (privileged
+# containers, not offered by Fargate).
+resource "platform_job" "executor" {
+  environment       = platform_environment.this["production"].context
+  name              = "tofu-executor"
+  image             = "${var.aws_account_id}.dkr.ecr.${var.region}.amazonaws.com/infrar-terraform-executor:${var.image_tag}"
+  cpu               = "2 vCPU"
+  memory            = "4GB"
+  queue             = "arn:aws:sqs:${var.region}:${var.aws_account_id}:infrar-executor-jobs"
+  messages_per_task = 1
+  max               = 5
 
   secrets = {
     DATABASE_URL = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:/infrar/prod/database/application-url-AbCdEf"
   }
 }
 
-# Not yet expressible: the daily pricing-data sync at 02:00 UTC (an ECS scheduled task,
-# EventBridge Scheduler). There is no scheduled job component yet.
+# The pricing-data sync, daily at 02:00 UTC: the platform image's sync command, started by
+# EventBridge Scheduler. Its cost is 30.4 runs a month of about 15 minutes.
+resource "platform_job" "pricing_sync" {
+  environment              = platform_environment.this["production"].context
+  name                     = "pricing-sync"
+  image                    = "${var.aws_account_id}.dkr.ecr.${var.region}.amazonaws.com/infrar-platform:${var.image_tag}"
+  command                  = ["/app/infrar-platform", "sync-pricing"]
+  cpu                      = "0.5"
+  memory                   = "1GB"
+  schedule                 = "cron(0 2 * * ? *)"
+  expected_runtime_minutes = 15
+
+  env = {
+    ENVIRONMENT   = "production"
+    DATABASE_HOST = platform_database.main["production"].endpoint
+  }
+  secrets = {
+    DATABASE_URL = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:/infrar/prod/database/application-url-AbCdEf"
+  }
+}
 
 # PostgreSQL with every setting the hosting plan names stated here, although each
 # equals the tier's default: its numbers then hold if a tier default ever changes. Encrypted
@@ -307,8 +320,21 @@ output "placement" {
   description = "Where each service runs, and why."
   value = merge(
     { for env, svc in platform_api_service.platform : "${env}/platform-api" => "${svc.resolved_host}: ${svc.placement_reason}" },
-    { "production/tofu-executor" = "${platform_api_service.executor.resolved_host}: ${platform_api_service.executor.placement_reason}" },
   )
+}
+
+output "jobs" {
+  description = "What starts each job: the pricing sync's schedule, the executor's queue scaling, and the command that runs either once by hand."
+  value = {
+    "production/pricing-sync" = {
+      schedule = platform_job.pricing_sync.schedule_meaning
+      run_now  = platform_job.pricing_sync.run_task_command
+    }
+    "production/tofu-executor" = {
+      trigger = platform_job.executor.trigger
+      run_now = platform_job.executor.run_task_command
+    }
+  }
 }
 
 output "database" {
@@ -323,12 +349,12 @@ output "database" {
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours included; its traffic (LCUs), NAT, Redis and S3 not)."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours and the pricing sync's runs included; the load balancer's traffic (LCUs), the executor's tasks (started by the queue), NAT, Redis and S3 not)."
   value = {
     for env in keys(local.environments) : env => sum([
       platform_environment.this[env].estimated_monthly_cost_cents,
       platform_api_service.platform[env].estimated_monthly_cost_cents,
-      env == "production" ? platform_api_service.executor.estimated_monthly_cost_cents : 0,
+      env == "production" ? platform_job.executor.estimated_monthly_cost_cents + platform_job.pricing_sync.estimated_monthly_cost_cents : 0,
       platform_database.main[env].estimated_monthly_cost_cents,
     ]) / 100
   }

@@ -33,6 +33,7 @@ pub mod changes;
 pub mod database;
 pub mod environment;
 pub mod expansion;
+pub mod job;
 pub mod limits;
 pub mod messages;
 pub mod naming;
@@ -41,6 +42,7 @@ pub mod prices;
 #[cfg(test)]
 mod provenance;
 pub mod render;
+pub mod schedule;
 pub mod tier;
 pub mod units;
 

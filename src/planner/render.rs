@@ -9,6 +9,7 @@ use std::fmt::{Display, Write as _};
 use super::api_service::ServicePlan;
 use super::database::DatabasePlan;
 use super::environment::EnvironmentPlan;
+use super::job::JobPlan;
 use super::placement::Host;
 use super::{Child, Source};
 
@@ -126,6 +127,20 @@ impl Render for ServicePlan {
             ("placement_reason", &self.placement.reason),
             ("url", &url),
         ])
+        .cost(self.estimated_monthly_cost_usd)
+        .settings(&self.settings, &self.settings_source)
+        .list("warnings", &self.warnings)
+        .expansion(&self.children);
+    }
+}
+
+impl Render for JobPlan {
+    fn render_into(&self, out: &mut Rendering) {
+        out.title(format_args!(
+            "platform_job {:?} in {:?}",
+            self.name, self.environment
+        ))
+        .fields(&[("run_task_command", &self.run_task_command)])
         .cost(self.estimated_monthly_cost_usd)
         .settings(&self.settings, &self.settings_source)
         .list("warnings", &self.warnings)

@@ -6,7 +6,7 @@ use crate::planner::limits::IntRange;
 use crate::planner::messages;
 use crate::planner::{Child, Source};
 use crate::value::{AttributePath, IntegerError, Number, Type, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The attribute of an object, or null.
 pub fn get<'a>(v: &'a Value, name: &str) -> &'a Value {
@@ -204,6 +204,84 @@ pub fn with(mut obj: Value, updates: impl IntoIterator<Item = (&'static str, Val
         }
     }
     obj
+}
+
+/// A string map's known entries, with an empty value for each unknown one, and the keys of
+/// the unknown ones.
+pub fn map_with_unknowns(v: &Value) -> (BTreeMap<String, String>, BTreeSet<String>) {
+    let mut values = BTreeMap::new();
+    let mut unknown = BTreeSet::new();
+    for (k, e) in v.as_map().into_iter().flatten() {
+        if e.is_unknown() {
+            unknown.insert(k.clone());
+            values.insert(k.clone(), String::new());
+        } else if let Some(text) = e.as_str() {
+            values.insert(k.clone(), text.to_string());
+        }
+    }
+    (values, unknown)
+}
+
+/// Whether everything in the configuration is known except some `env`, `secrets` or
+/// `tags` values: then the resource plans, with those values' settings unknown. Asked on
+/// every plan, so it reads the configuration (which holds the environment's whole context)
+/// without copying it.
+pub fn known_but_map_values(config: &Value) -> bool {
+    match config {
+        Value::Object(attrs) => attrs.iter().all(|(k, v)| match (k.as_str(), v) {
+            ("env" | "secrets" | "tags", Value::Map(entries)) => entries
+                .values()
+                .all(|e| e.is_unknown() || e.is_wholly_known()),
+            _ => v.is_wholly_known(),
+        }),
+        other => other.is_wholly_known(),
+    }
+}
+
+/// A child's state value with the settings the plan derived from unknown values
+/// (`unknown_settings`, by child key) marked unknown.
+pub fn child_state(c: &Child, unknown_settings: &BTreeMap<String, BTreeSet<String>>) -> Value {
+    let value = child_value(c);
+    let Some(keys) = unknown_settings.get(&c.key) else {
+        return value;
+    };
+    let settings = c.settings.iter().map(|(k, v)| {
+        let v = if keys.contains(k) {
+            Value::Unknown
+        } else {
+            s(v.clone())
+        };
+        (k.clone(), v)
+    });
+    with(value, [("settings", Value::map(settings))])
+}
+
+/// Writes what the cloud holds into a state's `expansion`: children without an entry in
+/// `observed` (by expansion key) are gone and leave it (the next plan adds them back), and
+/// observed settings replace planned ones.
+pub fn observed_expansion(
+    state: &Value,
+    observed: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Value {
+    match get(state, "expansion") {
+        Value::List(children) => Value::List(
+            children
+                .iter()
+                .filter_map(|child| {
+                    let key = get(child, "key").as_str().unwrap_or_default();
+                    let seen = observed.get(key)?;
+                    let mut settings = string_map(get(child, "settings"));
+                    for (k, v) in seen {
+                        if settings.contains_key(k) {
+                            settings.insert(k.clone(), v.clone());
+                        }
+                    }
+                    Some(with(child.clone(), [("settings", map_of(&settings))]))
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -147,6 +147,10 @@ pub const SERVICE_ROWS: &[TierRow] = &[
     LOG_RETENTION,
 ];
 
+/// What a job inherits: the capacity provider its runs use, the breaker of a queue's
+/// service, its logs' retention.
+pub const JOB_ROWS: &[TierRow] = &[CAPACITY_PROVIDER, CIRCUIT_BREAKER, LOG_RETENTION];
+
 /// What a database inherits.
 pub const DATABASE_ROWS: &[TierRow] = &[
     DB_CLASS,

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod environment;
 pub mod environment_context;
 pub mod framework;
+pub mod job;
 mod spec;
 pub mod upgrade;
 
@@ -219,6 +220,7 @@ pub fn all() -> Vec<Arc<dyn Resource>> {
         Arc::new(environment::EnvironmentResource::new()),
         Arc::new(database::DatabaseResource::new()),
         Arc::new(api_service::ApiServiceResource::new()),
+        Arc::new(job::JobResource::new()),
     ]
 }
 

@@ -62,6 +62,7 @@ fn task(image: &str) -> DesiredTaskDefinition {
             ]),
             secrets: BTreeMap::from([("DATABASE_URL".into(), SECRET_ARN.into())]),
             health_check: Some(HealthCheck::http(8080, "/healthz", 30)),
+            command: Vec::new(),
         },
         log: LogConfig {
             group: log_group::name(ENV, "api"),

@@ -392,8 +392,8 @@ pub fn newest_terraform() -> Terraform {
 
 // ------------------------------------------------------------------- moto
 
-/// Runs inside the venv's python: starts the venv's `moto_server` script in
-/// this same process, and exits the process as soon as stdin reaches EOF.
+/// Runs inside the venv's python: starts `scripts/moto_server.py` (the venv's
+/// moto_server with CloudWatch's CBOR protocol) in this same process, and exits the process as soon as stdin reaches EOF.
 /// The test process holds the only write end of that pipe, so the server
 /// goes away when the test process exits, however it exits (panic, abort,
 /// SIGKILL), or when the `Moto` is dropped.
@@ -453,7 +453,9 @@ impl Moto {
         let mut child = Command::new(venv_python())
             .arg("-c")
             .arg(MOTO_WATCHDOG)
-            .arg(moto_server_bin())
+            // moto_server, plus CloudWatch's Smithy RPC v2 CBOR protocol (what the Rust
+            // SDK speaks and moto does not), translated to the JSON protocol moto answers.
+            .arg(repo_root().join("scripts/moto_server.py"))
             .arg(port.to_string())
             // ACM issues a DNS-validated certificate at once instead of after 60 s (moto
             // never checks the validation record).
@@ -1036,6 +1038,8 @@ pub struct Aws {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub acm: aws_sdk_acm::Client,
     pub route53: aws_sdk_route53::Client,
+    pub scheduler: aws_sdk_scheduler::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 macro_rules! aws_client {
@@ -1075,6 +1079,8 @@ impl Aws {
             elbv2: aws_client!(aws_sdk_elasticloadbalancingv2, &endpoint, region),
             acm: aws_client!(aws_sdk_acm, &endpoint, region),
             route53: aws_client!(aws_sdk_route53, &endpoint, region),
+            scheduler: aws_client!(aws_sdk_scheduler, &endpoint, region),
+            cloudwatch: aws_client!(aws_sdk_cloudwatch, &endpoint, region),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Application Auto Scaling of ECS services: the scalable target (the service's desired
-//! count between a min and a max) and its target-tracking policy on average CPU.
+//! count between a min and a max), its target-tracking policy on average CPU, and step
+//! policies that set an exact task count when a CloudWatch alarm invokes them (a queue's
+//! workers scaled from zero, see `alarm.rs`).
 //!
 //! A target has no name of its own: it is identified by its service
 //! (`service/<cluster>/<service>`), so ownership follows the service — the service's
@@ -11,8 +13,9 @@ use super::api_error::{api_error, is_error};
 use crate::backends::BackendError;
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy,
-    ServiceNamespace, TargetTrackingScalingPolicyConfiguration,
+    AdjustmentType, MetricAggregationType, MetricType, PolicyType, PredefinedMetricSpecification,
+    ScalableDimension, ScalingPolicy, ServiceNamespace, StepAdjustment,
+    StepScalingPolicyConfiguration, TargetTrackingScalingPolicyConfiguration,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -372,6 +375,187 @@ pub async fn delete_policy(
     }
 }
 
+/// One step of a step policy: when the alarm's metric minus the alarm's threshold lies
+/// between `lower` and `upper`, the service is set to `capacity` tasks (ExactCapacity).
+/// The bounds are PutScalingPolicy's `MetricIntervalLowerBound` / `UpperBound`: above the
+/// threshold the lower bound is inclusive and the upper exclusive, below it the reverse;
+/// `None` is unbounded on that side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Lower bound of metric − threshold; `None` is minus infinity.
+    pub lower: Option<f64>,
+    /// Upper bound of metric − threshold; `None` is infinity.
+    pub upper: Option<f64>,
+    /// Tasks the service is set to.
+    pub capacity: i32,
+}
+
+/// What a step policy (adjustment type ExactCapacity) should be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredStepPolicy {
+    /// Policy name.
+    pub name: String,
+    /// The target's resource id.
+    pub resource_id: String,
+    /// The steps, covering every value the alarm can invoke the policy with.
+    pub steps: Vec<Step>,
+    /// Seconds after a scaling activity before the policy acts again.
+    pub cooldown_seconds: i32,
+    /// How the alarm's data points are aggregated before the steps are applied:
+    /// `Maximum`, `Minimum` or `Average`.
+    pub metric_aggregation: String,
+}
+
+/// A step policy as Application Auto Scaling reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedStepPolicy {
+    /// Policy name.
+    pub name: String,
+    /// Policy ARN, what an alarm's action names.
+    pub arn: String,
+    /// The target's resource id.
+    pub resource_id: String,
+    /// `StepScaling`, or the type of another policy under this name.
+    pub policy_type: String,
+    /// `ExactCapacity`, `ChangeInCapacity`, …
+    pub adjustment_type: Option<String>,
+    /// The steps, as listed.
+    pub steps: Vec<Step>,
+    /// Cooldown, seconds.
+    pub cooldown_seconds: Option<i32>,
+    /// `Maximum`, `Minimum`, `Average`.
+    pub metric_aggregation: Option<String>,
+}
+
+impl ObservedStepPolicy {
+    /// Whether the policy is the desired one (the steps compared in any order).
+    pub fn matches(&self, desired: &DesiredStepPolicy) -> bool {
+        self.policy_type == PolicyType::StepScaling.as_str()
+            && self.adjustment_type.as_deref() == Some(AdjustmentType::ExactCapacity.as_str())
+            && self.cooldown_seconds == Some(desired.cooldown_seconds)
+            && self.metric_aggregation.as_deref() == Some(desired.metric_aggregation.as_str())
+            && sorted_steps(&self.steps) == sorted_steps(&desired.steps)
+    }
+}
+
+/// Steps ordered by lower bound (none first), for a comparison that ignores the order.
+fn sorted_steps(steps: &[Step]) -> Vec<Step> {
+    let mut steps = steps.to_vec();
+    steps.sort_by(|a, b| {
+        let key = |s: &Step| s.lower.unwrap_or(f64::NEG_INFINITY);
+        key(a).total_cmp(&key(b))
+    });
+    steps
+}
+
+/// Looks up a step policy by name on a service's target; `None` when there is none. A
+/// policy of another type under the name is returned too, and does not match.
+pub async fn find_step_policy(
+    client: &Client,
+    resource_id: &str,
+    name: &str,
+) -> Result<Option<ObservedStepPolicy>, BackendError> {
+    let out = client
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(resource_id)
+        .policy_names(name)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "DescribeScalingPolicies", e))?;
+    // Filtered here too: not every implementation honours PolicyNames.
+    Ok(out
+        .scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == name && p.resource_id() == resource_id)
+        .map(observe_step_policy))
+}
+
+/// Creates or replaces a step policy (PutScalingPolicy is an upsert, so a crashed apply's
+/// policy is adopted by the same call) and answers its ARN, which the alarm that invokes
+/// it names as its action. Callers compare with [`ObservedStepPolicy::matches`] first: an
+/// unchanged policy needs no call.
+pub async fn put_step_policy(
+    client: &Client,
+    desired: &DesiredStepPolicy,
+) -> Result<String, BackendError> {
+    let config = step_configuration(desired).map_err(|e| BackendError::Api {
+        service: SERVICE,
+        operation: "PutScalingPolicy",
+        message: format!(
+            "the configuration of policy `{}` is incomplete: {e}",
+            desired.name
+        ),
+    })?;
+    let out = client
+        .put_scaling_policy()
+        .policy_name(&desired.name)
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(&desired.resource_id)
+        .policy_type(PolicyType::StepScaling)
+        .step_scaling_policy_configuration(config)
+        .send()
+        .await
+        .map_err(|e| api_error(SERVICE, "PutScalingPolicy", e))?;
+    Ok(out.policy_arn().to_string())
+}
+
+/// The StepScalingPolicyConfiguration of a desired step policy.
+fn step_configuration(
+    desired: &DesiredStepPolicy,
+) -> Result<StepScalingPolicyConfiguration, aws_sdk_applicationautoscaling::error::BuildError> {
+    let steps = desired
+        .steps
+        .iter()
+        .map(|s| {
+            StepAdjustment::builder()
+                .set_metric_interval_lower_bound(s.lower)
+                .set_metric_interval_upper_bound(s.upper)
+                .scaling_adjustment(s.capacity)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(StepScalingPolicyConfiguration::builder()
+        .adjustment_type(AdjustmentType::ExactCapacity)
+        .set_step_adjustments(Some(steps))
+        .cooldown(desired.cooldown_seconds)
+        .metric_aggregation_type(MetricAggregationType::from(
+            desired.metric_aggregation.as_str(),
+        ))
+        .build())
+}
+
+fn observe_step_policy(p: &ScalingPolicy) -> ObservedStepPolicy {
+    let config = p.step_scaling_policy_configuration();
+    ObservedStepPolicy {
+        name: p.policy_name().to_string(),
+        arn: p.policy_arn().to_string(),
+        resource_id: p.resource_id().to_string(),
+        policy_type: p.policy_type().as_str().to_string(),
+        adjustment_type: config
+            .and_then(|c| c.adjustment_type())
+            .map(|t| t.as_str().to_string()),
+        steps: config
+            .map(|c| {
+                c.step_adjustments()
+                    .iter()
+                    .map(|s| Step {
+                        lower: s.metric_interval_lower_bound(),
+                        upper: s.metric_interval_upper_bound(),
+                        capacity: s.scaling_adjustment(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        cooldown_seconds: config.and_then(|c| c.cooldown()),
+        metric_aggregation: config
+            .and_then(|c| c.metric_aggregation_type())
+            .map(|t| t.as_str().to_string()),
+    }
+}
+
 /// AWS says "not found" with ObjectNotFoundException; moto with a ValidationException
 /// whose message starts "No scalable target found" / "No scaling policy found".
 fn not_found<E, R>(err: &aws_sdk_applicationautoscaling::error::SdkError<E, R>, moto: &str) -> bool
@@ -429,5 +613,85 @@ mod tests {
         let mut changed = observed;
         changed.metric = Some("ECSServiceAverageMemoryUtilization".into());
         assert!(!changed.matches(&desired));
+    }
+
+    #[test]
+    fn a_step_policy_matches_with_its_steps_in_any_order_and_nothing_else_changed() {
+        let step = |lower: Option<f64>, upper: Option<f64>, capacity: i32| Step {
+            lower,
+            upper,
+            capacity,
+        };
+        let desired = DesiredStepPolicy {
+            name: "prod-worker-out".into(),
+            resource_id: resource_id("prod-cluster", "prod-worker"),
+            steps: vec![step(Some(0.0), Some(10.0), 1), step(Some(10.0), None, 2)],
+            cooldown_seconds: 60,
+            metric_aggregation: "Maximum".into(),
+        };
+        let observed = ObservedStepPolicy {
+            name: desired.name.clone(),
+            arn: "arn".into(),
+            resource_id: desired.resource_id.clone(),
+            policy_type: "StepScaling".into(),
+            adjustment_type: Some("ExactCapacity".into()),
+            steps: vec![step(Some(10.0), None, 2), step(Some(0.0), Some(10.0), 1)],
+            cooldown_seconds: Some(60),
+            metric_aggregation: Some("Maximum".into()),
+        };
+        assert!(observed.matches(&desired));
+        type Change = (&'static str, fn(&mut ObservedStepPolicy));
+        let changes: [Change; 6] = [
+            ("another type", |o| {
+                o.policy_type = "TargetTrackingScaling".into()
+            }),
+            ("another adjustment", |o| {
+                o.adjustment_type = Some("ChangeInCapacity".into())
+            }),
+            ("a step's capacity", |o| o.steps[0].capacity = 3),
+            ("a step less", |o| {
+                o.steps.pop();
+            }),
+            ("the cooldown", |o| o.cooldown_seconds = None),
+            ("the aggregation", |o| {
+                o.metric_aggregation = Some("Average".into())
+            }),
+        ];
+        for (what, change) in changes {
+            let mut changed = observed.clone();
+            change(&mut changed);
+            assert!(!changed.matches(&desired), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_step_policy_configuration_carries_every_step_and_setting() {
+        let desired = DesiredStepPolicy {
+            name: "prod-worker-in".into(),
+            resource_id: resource_id("prod-cluster", "prod-worker"),
+            steps: vec![Step {
+                lower: None,
+                upper: Some(0.0),
+                capacity: 0,
+            }],
+            cooldown_seconds: 300,
+            metric_aggregation: "Maximum".into(),
+        };
+        let config = step_configuration(&desired).expect("complete");
+        assert_eq!(
+            config.adjustment_type(),
+            Some(&AdjustmentType::ExactCapacity)
+        );
+        assert_eq!(config.cooldown(), Some(300));
+        assert_eq!(
+            config.metric_aggregation_type(),
+            Some(&MetricAggregationType::Maximum)
+        );
+        let [step] = config.step_adjustments() else {
+            panic!("one step: {config:?}");
+        };
+        assert_eq!(step.metric_interval_lower_bound(), None);
+        assert_eq!(step.metric_interval_upper_bound(), Some(0.0));
+        assert_eq!(step.scaling_adjustment(), 0);
     }
 }

@@ -10,6 +10,7 @@
 //! at `-parallelism` 30 under throttling it would end retries long before `max_retries`.
 
 pub mod acm;
+pub mod alarm;
 mod api_error;
 pub mod autoscaling;
 pub mod batch;
@@ -24,6 +25,7 @@ pub mod lookups;
 pub mod rds;
 pub mod route53;
 pub mod rule_priority;
+pub mod scheduler;
 pub mod security_group;
 pub mod task_definition;
 
@@ -123,6 +125,8 @@ struct Inner {
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     acm: Mutex<HashMap<String, aws_sdk_acm::Client>>,
     route53: Mutex<HashMap<String, aws_sdk_route53::Client>>,
+    scheduler: Mutex<HashMap<String, aws_sdk_scheduler::Client>>,
+    cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
     lookups: lookups::ByRegion,
 }
 
@@ -370,6 +374,36 @@ impl AwsClients {
                 b = b.endpoint_url(url);
             }
             aws_sdk_route53::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The EventBridge Scheduler client for a region (a job's schedule is in its region).
+    pub async fn scheduler(&self, region: &str) -> aws_sdk_scheduler::Client {
+        let url = self.inner.endpoints.scheduler.clone();
+        self.client(&self.inner.scheduler, region, |sdk, region| {
+            let mut b = aws_sdk_scheduler::config::Builder::from(sdk)
+                .retry_partition(retry_partition("scheduler", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_scheduler::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The CloudWatch (metrics and alarms) client for a region.
+    pub async fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        let url = self.inner.endpoints.cloudwatch.clone();
+        self.client(&self.inner.cloudwatch, region, |sdk, region| {
+            let mut b = aws_sdk_cloudwatch::config::Builder::from(sdk)
+                .retry_partition(retry_partition("cloudwatch", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_cloudwatch::Client::from_conf(b.build())
         })
         .await
     }

@@ -55,6 +55,8 @@ pub struct Container {
     pub secrets: BTreeMap<String, String>,
     /// Container health check, when the service has a health check path.
     pub health_check: Option<HealthCheck>,
+    /// The command run instead of the image's own (`CMD`); empty: the image's.
+    pub command: Vec<String>,
 }
 
 /// A container health check that ECS runs inside the container.
@@ -363,6 +365,7 @@ fn container_definition(d: &DesiredTaskDefinition) -> Result<ContainerDefinition
         .set_secrets(Some(secrets))
         .log_configuration(log)
         .set_health_check(health_check)
+        .set_command((!c.command.is_empty()).then(|| c.command.clone()))
         .build())
 }
 
@@ -403,6 +406,7 @@ fn observe(td: &TaskDefinition, tags: BTreeMap<String, String>) -> ObservedTaskD
                 // ECS's documented default when none was given.
                 interval_seconds: h.interval().unwrap_or(30),
             }),
+            command: c.command().to_vec(),
         })
         .unwrap_or_default();
     ObservedTaskDefinition {
@@ -512,6 +516,7 @@ mod tests {
                 image: "nginx:1".into(),
                 port: Some(8080),
                 health_check: Some(HealthCheck::http(8080, "/healthz", 30)),
+                command: Vec::new(),
                 ..Container::default()
             },
             log: LogConfig::default(),

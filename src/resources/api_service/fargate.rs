@@ -93,6 +93,7 @@ pub(super) fn fargate_desired(
                 environment: input.env.clone(),
                 secrets: input.secrets.clone(),
                 health_check,
+                command: Vec::new(),
             },
             log: LogConfig {
                 group: p.log_group.clone(),

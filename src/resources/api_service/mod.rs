@@ -40,13 +40,13 @@ mod fargate;
 mod fly;
 mod ingress;
 mod state;
+#[cfg(test)]
 mod unknowns;
 mod workers;
 
 use fargate::*;
 use fly::*;
 use state::*;
-use unknowns::*;
 use workers::*;
 
 /// Where the configured inputs are recorded on the cloud side, so import can rebuild
@@ -214,9 +214,9 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
         background_work: get(rq, "background_work").as_bool(),
     };
     let port = whole(get(v, "port"), AttributePath::attr("port"), limits::PORT);
-    let (env, unknown_env) = map_with_unknowns(get(v, "env"));
-    let (secrets, unknown_secrets) = map_with_unknowns(get(v, "secrets"));
-    let (tags, unknown_tags) = map_with_unknowns(get(v, "tags"));
+    let (env, unknown_env) = attrs::map_with_unknowns(get(v, "env"));
+    let (secrets, unknown_secrets) = attrs::map_with_unknowns(get(v, "secrets"));
+    let (tags, unknown_tags) = attrs::map_with_unknowns(get(v, "tags"));
     let input = ServiceInput {
         environment,
         name: text("name").unwrap_or_default(),
@@ -316,7 +316,11 @@ fn state_value(config: &Value, plan: &ServicePlan, url: Value, child_ids: Value)
             ("child_ids", child_ids),
             (
                 "expansion",
-                Value::list(plan.children.iter().map(|c| child_state(c, plan))),
+                Value::list(
+                    plan.children
+                        .iter()
+                        .map(|c| attrs::child_state(c, &plan.unknown_settings)),
+                ),
             ),
             (
                 "tags_all",
@@ -455,7 +459,7 @@ impl Composite for ApiServiceResource {
 
     /// Unknown `env`, `secrets` or `tags` values plan: the planner derives what they feed.
     fn plannable(&self, config: &Value) -> bool {
-        known_but_map_values(config)
+        attrs::known_but_map_values(config)
     }
 
     fn decode(&self, config: &Value, ctx: &CallContext) -> Result<ServiceInput, Diagnostics> {

@@ -104,25 +104,7 @@ impl Seen {
 /// Writes what the cloud holds into a state: children that are gone leave the
 /// expansion (the next plan adds them back), and observed settings replace planned ones.
 pub(super) fn observe(state: Value, seen: &Seen, host: Host) -> Value {
-    let expansion = match get(&state, "expansion") {
-        Value::List(children) => Value::List(
-            children
-                .iter()
-                .filter_map(|child| {
-                    let key = get(child, "key").as_str().unwrap_or_default();
-                    let observed = seen.children.get(key)?;
-                    let mut settings = attrs::string_map(get(child, "settings"));
-                    for (k, v) in observed {
-                        if settings.contains_key(k) {
-                            settings.insert(k.clone(), v.clone());
-                        }
-                    }
-                    Some(with(child.clone(), [("settings", map_of(&settings))]))
-                })
-                .collect(),
-        ),
-        other => other.clone(),
-    };
+    let expansion = attrs::observed_expansion(&state, &seen.children);
     let url = match (&seen.url, host) {
         (Some(u), _) => s(u.clone()),
         // Fargate: the hostname behind the load balancer as planned, or none.

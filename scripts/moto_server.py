@@ -1,0 +1,190 @@
+"""moto_server, plus CloudWatch's Smithy RPC v2 CBOR protocol.
+
+The AWS SDK for Rust speaks CloudWatch in Smithy RPC v2 CBOR (POST
+/service/GraniteServiceVersion20100801/operation/<Operation>, a CBOR body, the
+`smithy-protocol: rpc-v2-cbor` header); moto 5.2.5 answers CloudWatch's query and
+JSON 1.0 protocols only (getmoto/moto#9195: no CBOR support planned). This wrapper
+translates each CBOR request into the same JSON 1.0 request (X-Amz-Target
+`GraniteServiceVersion20100801.<Operation>`), lets moto answer it, and encodes the
+answer back in CBOR, timestamps as CBOR tag 1 (epoch seconds) as the protocol
+requires. Everything else goes to moto untouched. moto does the emulation; this only
+changes the encoding, so what the tests check is moto's state.
+
+Usage: python scripts/moto_server.py [moto_server arguments], e.g. -H 127.0.0.1 -p 5000
+"""
+
+import datetime
+import io
+import json
+import struct
+import sys
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+# ----------------------------------------------------------------------- CBOR (RFC 8949)
+
+
+def _argument(data, at, info):
+    if info < 24:
+        return info, at
+    size = {24: 1, 25: 2, 26: 4, 27: 8}.get(info)
+    if size is None:
+        return None, at  # indefinite length (31)
+    return int.from_bytes(data[at : at + size], "big"), at + size
+
+
+def _decode(data, at):
+    head = data[at]
+    at += 1
+    major, info = head >> 5, head & 0x1F
+    if major == 7:
+        if info == 20:
+            return False, at
+        if info == 21:
+            return True, at
+        if info in (22, 23):
+            return None, at
+        if info == 25:
+            return _half(int.from_bytes(data[at : at + 2], "big")), at + 2
+        if info == 26:
+            return struct.unpack(">f", data[at : at + 4])[0], at + 4
+        if info == 27:
+            return struct.unpack(">d", data[at : at + 8])[0], at + 8
+        raise ValueError(f"cbor: simple value {info}")
+    n, at = _argument(data, at, info)
+    if major == 0:
+        return n, at
+    if major == 1:
+        return -1 - n, at
+    if major in (2, 3):
+        if n is None:  # chunks until the break byte
+            parts = []
+            while data[at] != 0xFF:
+                part, at = _decode(data, at)
+                parts.append(part)
+            joined = b"".join(parts) if major == 2 else "".join(parts)
+            return joined, at + 1
+        raw = data[at : at + n]
+        return (raw if major == 2 else raw.decode("utf-8")), at + n
+    if major == 4:
+        items = []
+        while (n is None and data[at] != 0xFF) or (n is not None and len(items) < n):
+            item, at = _decode(data, at)
+            items.append(item)
+        return items, at + (1 if n is None else 0)
+    if major == 5:
+        entries = {}
+        while (n is None and data[at] != 0xFF) or (n is not None and len(entries) < n):
+            key, at = _decode(data, at)
+            entries[key], at = _decode(data, at)
+        return entries, at + (1 if n is None else 0)
+    if major == 6:  # a tag: tag 1 is an epoch timestamp, JSON 1.0 sends it as a number
+        return _decode(data, at)
+    raise ValueError(f"cbor: major type {major}")
+
+
+def _half(bits):
+    sign = -1.0 if bits & 0x8000 else 1.0
+    exponent, fraction = (bits >> 10) & 0x1F, bits & 0x3FF
+    if exponent == 0:
+        return sign * fraction * 2.0**-24
+    if exponent == 31:
+        return sign * float("inf") if fraction == 0 else float("nan")
+    return sign * (1 + fraction / 1024.0) * 2.0 ** (exponent - 15)
+
+
+def _head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * size):
+            return bytes([major << 5 | info]) + n.to_bytes(size, "big")
+    raise ValueError("cbor: integer too large")
+
+
+def _epoch(value):
+    if isinstance(value, str):
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return float(value)
+
+
+def _encode(value, timestamp=False):
+    if timestamp and value is not None:
+        return b"\xc1" + b"\xfb" + struct.pack(">d", _epoch(value))
+    if value is None:
+        return b"\xf6"
+    if value is True:
+        return b"\xf5"
+    if value is False:
+        return b"\xf4"
+    if isinstance(value, int):
+        return _head(0, value) if value >= 0 else _head(1, -1 - value)
+    if isinstance(value, float):
+        return b"\xfb" + struct.pack(">d", value)
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        return _head(3, len(raw)) + raw
+    if isinstance(value, bytes):
+        return _head(2, len(value)) + value
+    if isinstance(value, list):
+        return _head(4, len(value)) + b"".join(_encode(v, timestamp=False) for v in value)
+    if isinstance(value, dict):
+        out = _head(5, len(value))
+        for key, item in value.items():
+            out += _encode(key) + _encode(item, timestamp=key.endswith("Timestamp"))
+        return out
+    raise ValueError(f"cbor: cannot encode {type(value).__name__}")
+
+
+# ------------------------------------------------------------------- the translation
+
+_ORIGINAL = DomainDispatcherApplication.__call__
+
+
+def _call(self, environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    if environ.get("HTTP_SMITHY_PROTOCOL") != "rpc-v2-cbor" or "/operation/" not in path:
+        return _ORIGINAL(self, environ, start_response)
+    parts = path.strip("/").split("/")  # service/<ServiceId>/operation/<Operation>
+    service, operation = parts[1], parts[3]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    request = _decode(body, 0)[0] if body else {}
+    data = json.dumps(request).encode()
+    environ = dict(environ)
+    environ.pop("HTTP_SMITHY_PROTOCOL", None)
+    environ.update(
+        {
+            "PATH_INFO": "/",
+            "CONTENT_TYPE": "application/x-amz-json-1.0",
+            "HTTP_X_AMZ_TARGET": f"{service}.{operation}",
+            "CONTENT_LENGTH": str(len(data)),
+            "wsgi.input": io.BytesIO(data),
+        }
+    )
+    answered = {}
+
+    def capture(status, headers, exc_info=None):
+        answered["status"] = status
+        return lambda chunk: None
+
+    raw = b"".join(_ORIGINAL(self, environ, capture))
+    answer = json.loads(raw) if raw.strip() else {}
+    encoded = _encode(answer)
+    start_response(
+        answered.get("status", "500 Internal Server Error"),
+        [
+            ("Content-Type", "application/cbor"),
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("Content-Length", str(len(encoded))),
+        ],
+    )
+    return [encoded]
+
+
+DomainDispatcherApplication.__call__ = _call
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    main(sys.argv[1:])
