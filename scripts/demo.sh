@@ -168,7 +168,10 @@ for region in regions:
         s = scheduler.get_schedule(Name=item["Name"], GroupName=item.get("GroupName", "default"))
         task = s["Target"].get("EcsParameters", {}).get("TaskDefinitionArn", "").split("/")[-1]
         print(f"  schedule      {s['Name']:<28} {s['ScheduleExpression']} {s.get('ScheduleExpressionTimezone', 'UTC')} task={task}")
+    # The platform's own alarms (target tracking's, which Application Auto Scaling makes, left out).
     for a in boto3.client("cloudwatch", endpoint_url=moto, region_name=region).describe_alarms()["MetricAlarms"]:
+        if a["AlarmName"].startswith("TargetTracking-"):
+            continue
         print(f"  alarm         {a['AlarmName']:<28} {a.get('MetricName') or 'metric math'} {a['ComparisonOperator']} {a['Threshold']}")
 for region in sorted(set(regions) | {"eu-west-1", "us-east-1"}):
     for d in boto3.client("rds", endpoint_url=moto, region_name=region).describe_db_instances()["DBInstances"]:
