@@ -149,8 +149,13 @@ def _call(self, environ, start_response):
     service, operation = parts[1], parts[3]
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
-    request = _decode(body, 0)[0] if body else {}
-    data = json.dumps(request).encode()
+    try:
+        request = _decode(body, 0)[0] if body else {}
+        data = json.dumps(request).encode()
+    except (ValueError, TypeError, IndexError) as e:
+        # A request this translation cannot carry is the caller's error (400), never a
+        # 500 the SDK would retry.
+        return _answer(start_response, "400 Bad Request", {"__type": "SerializationException", "message": str(e)}, [])
     environ = dict(environ)
     environ.pop("HTTP_SMITHY_PROTOCOL", None)
     environ.update(
@@ -166,18 +171,29 @@ def _call(self, environ, start_response):
 
     def capture(status, headers, exc_info=None):
         answered["status"] = status
+        answered["headers"] = headers
         return lambda chunk: None
 
     raw = b"".join(_ORIGINAL(self, environ, capture))
-    answer = json.loads(raw) if raw.strip() else {}
+    try:
+        answer = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        answer = {"__type": "InternalFailure", "message": raw[:500].decode("utf-8", "replace")}
+    # CloudWatch is query-compatible: the SDK reads an error's code from this header.
+    kept = [(k, v) for k, v in answered.get("headers", []) if k.lower() == "x-amzn-query-error"]
+    return _answer(start_response, answered.get("status", "500 Internal Server Error"), answer, kept)
+
+
+def _answer(start_response, status, answer, headers):
     encoded = _encode(answer)
     start_response(
-        answered.get("status", "500 Internal Server Error"),
+        status,
         [
             ("Content-Type", "application/cbor"),
             ("smithy-protocol", "rpc-v2-cbor"),
             ("Content-Length", str(len(encoded))),
-        ],
+        ]
+        + headers,
     )
     return [encoded]
 

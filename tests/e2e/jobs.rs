@@ -472,3 +472,83 @@ fn a_scheduled_and_then_queue_driven_job_on_terraform_1_11() {
 fn a_scheduled_and_then_queue_driven_job_on_terraform_1_0() {
     on_versions(&["1.0.3"], lifecycle);
 }
+
+/// A job's cloud names are `<environment>-<name>`, like a service's: a job named like a
+/// service of its environment is refused, with no import offered, and the service's task
+/// definition, log group and roles are left as they were.
+#[test]
+fn a_job_named_like_a_service_of_its_environment_is_refused_and_the_service_left_alone() {
+    let tf = crate::harness::newest_terraform();
+    let Cloud { moto, aws, network } = Cloud::with_network();
+    let env = "jbclash";
+    let service = format!(
+        r#"
+{REQUIRED_PROVIDERS}
+provider "platform" {{}}
+
+resource "platform_environment" "env" {{
+  name   = "{env}"
+  tier   = "development"
+  region = "us-east-1"
+{network}
+}}
+
+resource "platform_api_service" "api" {{
+  environment = platform_environment.env.context
+  name        = "api"
+  host        = "aws_fargate"
+  image       = "{IMAGE}"
+}}
+"#,
+        network = network.block()
+    );
+    let wd = moto.workdir(&service);
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let revision = || {
+        block_on(async {
+            aws.ecs
+                .describe_task_definition()
+                .task_definition(format!("{env}-api"))
+                .send()
+                .await
+                .ok()?
+                .task_definition?
+                .task_definition_arn
+        })
+    };
+    let before = revision().expect("the service's revision");
+
+    wd.write_main_tf(&format!(
+        r#"{service}
+resource "platform_job" "api" {{
+  environment = platform_environment.env.context
+  name        = "api"
+  image       = "{IMAGE}"
+  depends_on  = [platform_api_service.api]
+}}
+"#
+    ));
+    let refused = wd.run(&tf, &["apply", "-no-color", "-auto-approve"]);
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    let text = refused
+        .stderr
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("taken by a `api_service` of the same environment")
+            && text.contains("Rename the job")
+            && !text.contains("terraform import"),
+        "{text}"
+    );
+    assert_eq!(
+        revision(),
+        Some(before),
+        "the service's revision is untouched"
+    );
+    assert!(
+        policy_in_iam(&aws, &format!("{env}-api-execution")).is_some(),
+        "the service's role is still there"
+    );
+}

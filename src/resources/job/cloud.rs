@@ -273,6 +273,24 @@ pub(super) async fn apply(
                 .as_ref()
                 .is_some_and(|g| ownership::is_creating(&g.tags)),
         );
+        // A service of this environment with the job's name owns these names: refused
+        // whatever the state, with no import to offer.
+        for tags in [
+            task_found.as_ref().map(|t| &t.definition.tags),
+            group_found.as_ref().map(|g| &g.tags),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(component) = tags.get(naming::TAG_COMPONENT)
+                && component != crate::planner::job::COMPONENT
+            {
+                return Err(BackendError::Refused(format!(
+                    "The names of this job (`{}`) are taken by a `{component}` of the same environment with the same name: a job and a service of one environment need different names. Rename the job.",
+                    d.task.family
+                )));
+            }
+        }
         if owner.creating {
             // Everything under our names is checked before anything is made or changed.
             if let Some(td) = &task_found {
@@ -372,11 +390,11 @@ pub(super) async fn apply(
                 } = *found;
                 let mut service_desired = q.service.clone();
                 service_desired.task_definition = revision.arn.clone();
-                // A count inside the range is the alarms' business.
-                if let Some(current) = &service
-                    && (0..=q.target.max_capacity).contains(&current.desired_count)
-                {
-                    service_desired.desired_count = current.desired_count;
+                // The count is the alarms' business; a lower `max` only caps it, so the
+                // workers running are not all stopped.
+                if let Some(current) = &service {
+                    service_desired.desired_count =
+                        current.desired_count.clamp(0, q.target.max_capacity);
                 }
                 let running =
                     ecs_service::create_given(&ecs_client, &service_desired, follower, service)
@@ -708,6 +726,11 @@ async fn read_queue(
         );
         seen.ids.insert(keys::TARGET.into(), t.resource_id);
     }
+    // The alarms should invoke the policies that exist now: an alarm pointed elsewhere is
+    // drift. Without a policy, the alarm's own action stands in (the policy is missing).
+    let policy_arn =
+        |p: &Option<autoscaling::ObservedStepPolicy>| p.as_ref().map(|p| p.arn.clone());
+    let (out_arn, in_arn) = (policy_arn(&found.scale_out), policy_arn(&found.scale_in));
     for (key, found, desired) in [
         (keys::SCALE_OUT, found.scale_out, &q.scale_out),
         (keys::SCALE_IN, found.scale_in, &q.scale_in),
@@ -733,11 +756,11 @@ async fn read_queue(
         if let Some(a) = found {
             // As planned when it says what we would put (with the action it names); else
             // what it watches for now, so a change out of band shows as this alarm's drift.
-            let action = a.actions.first().cloned().unwrap_or_default();
+            let own = a.actions.first().cloned().unwrap_or_default();
             let desired = if key == keys::DEPTH_ALARM {
-                q.depth(&action)
+                q.depth(out_arn.as_deref().unwrap_or(&own))
             } else {
-                q.idle(&action)
+                q.idle(in_arn.as_deref().unwrap_or(&own))
             };
             let condition = if alarm::differs(&a, &desired) {
                 format!(
@@ -791,6 +814,7 @@ async fn find_trigger_queue(
 /// What import reads: the family's current revision (made by this provider) and the task
 /// role's grants, without the queue statement the plan adds itself.
 pub(super) async fn record(
+    environment: &str,
     cloud_name: &str,
     region: &str,
     ctx: &CallContext,
@@ -800,7 +824,13 @@ pub(super) async fn record(
         return Ok(None);
     };
     let tags = td.definition.tags.clone();
-    if tags.get(naming::TAG_MANAGED_BY).map(String::as_str) != Some("terraform-provider-platform") {
+    let tag = |k: &str| tags.get(k).map(String::as_str);
+    // Only a job of this environment's: a service of the same cloud name is not one, nor
+    // a job of an environment whose name ends where this job's name begins.
+    if tag(naming::TAG_MANAGED_BY) != Some("terraform-provider-platform")
+        || tag(naming::TAG_COMPONENT) != Some(crate::planner::job::COMPONENT)
+        || tag(naming::TAG_ENVIRONMENT) != Some(environment)
+    {
         return Ok(None);
     }
     let role = crate::planner::api_service::iam::task_role_name(cloud_name);

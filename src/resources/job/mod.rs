@@ -7,7 +7,7 @@ use super::attrs::{self, get, map_of, s, with};
 use super::environment_context::{
     NOT_A_CONTEXT, context_from_value, context_type, import_context, invalid_environment,
 };
-use super::framework::{Composite, Kept, violations};
+use super::framework::{Composite, Diff, Kept, violations};
 use super::spec::{self, Field, Kind, field};
 use crate::backends::BackendError;
 use crate::backends::ownership::{self, Owner};
@@ -282,6 +282,28 @@ impl Composite for JobResource {
             .collect()
     }
 
+    /// Another environment (its name, region or cluster) gives the job other cloud names
+    /// and places: the job is replaced, so the old children go with the old job.
+    fn diff(
+        &self,
+        _prior: &Value,
+        prior_plan: &JobPlan,
+        _input: &JobInput,
+        plan: &JobPlan,
+    ) -> Diff {
+        let moved = prior_plan.cloud_name != plan.cloud_name
+            || prior_plan.task.region != plan.task.region
+            || prior_plan.task.cluster != plan.task.cluster;
+        Diff {
+            replace: if moved {
+                vec![AttributePath::attr("environment")]
+            } else {
+                Vec::new()
+            },
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
     fn planned_state(
         &self,
         config: &Value,
@@ -333,12 +355,16 @@ impl Composite for JobResource {
                     Diagnostics::from_error(diagnostic("Apply The Job", e)),
                 );
             }
+            if !creating {
+                // The prior state still names what the last apply made (the trigger this
+                // update replaces, a role it drops): kept, so the next apply, planned from
+                // it again, finishes the change and leaves nothing behind.
+                let mut d = diagnostic("Apply The Job", e);
+                d.detail.push_str(" The state keeps the job as it was before this apply; the next apply makes the change again and finishes it.");
+                return (prior, Diagnostics::from_error(d));
+            }
             let mut d = diagnostic("Apply The Job", e);
-            d.detail.push_str(if creating {
-                " The state records the children that exist. Terraform marks a job whose create failed as tainted, so the next apply replaces it; run `terraform untaint <address>` first to have it finish this create instead."
-            } else {
-                " The state records the children that exist; the next apply creates or updates the rest."
-            });
+            d.detail.push_str(" The state records the children that exist. Terraform marks a job whose create failed as tainted, so the next apply replaces it; run `terraform untaint <address>` first to have it finish this create instead.");
             diags.push(d);
         }
         let planned = state_value(config, plan, Value::Null);
@@ -425,7 +451,7 @@ impl Composite for JobResource {
             .map(|c| c.region)
             .unwrap_or_default();
         let cloud_name = naming::child_name(env, name);
-        let record = match cloud::record(&cloud_name, &region, ctx).await {
+        let record = match cloud::record(env, &cloud_name, &region, ctx).await {
             Ok(Some(r)) => r,
             Ok(None) => {
                 return fail(
