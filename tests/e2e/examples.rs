@@ -27,7 +27,8 @@ const ALLOWED_WARNINGS: [&str; 2] = [
 ];
 
 /// One plan of an example: the `-var` arguments, and every `platform_*` resource it must
-/// create with the `resolved_host` it must get (`None` for environments and databases).
+/// create with the `resolved_host` it must get (`None` for environments, databases and
+/// jobs).
 struct Case {
     vars: Vec<&'static str>,
     resources: BTreeMap<String, Option<&'static str>>,
@@ -80,12 +81,14 @@ fn expected(example: &str) -> Vec<Case> {
                 .per_tier("platform_api_service.telemetry_ingress", WORKERS)
                 .per_tier("platform_database.shared", None),
         ],
-        // Everything on Fargate and RDS; the executor in production only.
+        // Everything on Fargate and RDS; the executor and the pricing sync, jobs, in
+        // production only.
         "infrar-eu-production" => vec![
             Case::new(&[])
                 .per_tier("platform_environment.this", None)
                 .per_tier("platform_api_service.platform", FARGATE)
-                .one("platform_api_service.executor", FARGATE)
+                .one("platform_job.executor", None)
+                .one("platform_job.pricing_sync", None)
                 .per_tier("platform_database.main", None),
         ],
         "ai-community-platform" => vec![
