@@ -159,6 +159,21 @@ pub(crate) fn violations(v: Vec<Violation>) -> Diagnostics {
     v.into_iter().map(Into::into).collect()
 }
 
+/// Planner violations as warning diagnostics (things that work but deserve a look), at
+/// their attribute unless they concern the whole resource.
+pub(crate) fn warnings(v: &[Violation]) -> Diagnostics {
+    v.iter()
+        .map(|w| {
+            let d = crate::diagnostics::Diagnostic::warning(w.summary.clone(), w.detail.clone());
+            if w.path.is_root() {
+                d
+            } else {
+                d.at(w.path.clone())
+            }
+        })
+        .collect()
+}
+
 /// The attributes among `names` whose value changes from `prior` to `config`, or is
 /// unknown in `config`.
 pub(crate) fn changed(prior: &Value, config: &Value, names: &[&str]) -> Vec<AttributePath> {

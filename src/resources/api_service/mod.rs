@@ -272,7 +272,7 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<ServiceInput, Diagnostics
     }
 }
 
-use super::framework::violations;
+use super::framework::{violations, warnings};
 
 /// The image the state last read from the task definition (a proposed plan carries the
 /// prior state's `expansion`): what `image_source = "external"` keeps.
@@ -286,19 +286,6 @@ fn deployed_image(v: &Value) -> Option<String> {
         .and_then(|c| get(get(c, "settings"), "container.image").as_str())
         .filter(|image| !image.is_empty())
         .map(str::to_string)
-}
-
-fn warnings(v: &[crate::planner::Violation]) -> Diagnostics {
-    v.iter()
-        .map(|w| {
-            let d = Diagnostic::warning(w.summary.clone(), w.detail.clone());
-            if w.path.is_root() {
-                d
-            } else {
-                d.at(w.path.clone())
-            }
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------

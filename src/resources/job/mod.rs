@@ -7,7 +7,7 @@ use super::attrs::{self, get, map_of, s, with};
 use super::environment_context::{
     NOT_A_CONTEXT, context_from_value, context_type, import_context, invalid_environment,
 };
-use super::framework::{Composite, Diff, Kept, violations};
+use super::framework::{Composite, Diff, Kept, violations, warnings};
 use super::spec::{self, Field, Kind, field};
 use crate::backends::BackendError;
 use crate::backends::ownership::{self, Owner};
@@ -149,19 +149,6 @@ fn input(v: &Value, config: &ProviderConfig) -> Result<JobInput, Diagnostics> {
     } else {
         Ok(input)
     }
-}
-
-fn warnings(v: &[Violation]) -> Diagnostics {
-    v.iter()
-        .map(|w| {
-            let d = Diagnostic::warning(w.summary.clone(), w.detail.clone());
-            if w.path.is_root() {
-                d
-            } else {
-                d.at(w.path.clone())
-            }
-        })
-        .collect()
 }
 
 fn state_value(config: &Value, plan: &JobPlan, child_ids: Value) -> Value {
