@@ -1,4 +1,4 @@
-"""moto_server, plus CloudWatch's Smithy RPC v2 CBOR protocol.
+"""moto_server, plus CloudWatch's Smithy RPC v2 CBOR protocol and S3's XML roots.
 
 The AWS SDK for Rust speaks CloudWatch in Smithy RPC v2 CBOR (POST
 /service/GraniteServiceVersion20100801/operation/<Operation>, a CBOR body, the
@@ -10,12 +10,18 @@ answer back in CBOR, timestamps as CBOR tag 1 (epoch seconds) as the protocol
 requires. Everything else goes to moto untouched. moto does the emulation; this only
 changes the encoding, so what the tests check is moto's state.
 
+S3: moto 5.2.5 names the root element of some S3 answers `<{Operation}Response>`
+(e.g. `<GetBucketVersioningResponse>` where S3 sends `<VersioningConfiguration>`);
+boto3 ignores root names, the Rust SDK refuses them. A second wrapper renames those
+roots to the ones S3 documents; the content is moto's, unchanged.
+
 Usage: python scripts/moto_server.py [moto_server arguments], e.g. -H 127.0.0.1 -p 5000
 """
 
 import datetime
 import io
 import json
+import re
 import struct
 import sys
 
@@ -198,7 +204,73 @@ def _answer(start_response, status, answer, headers):
     return [encoded]
 
 
-DomainDispatcherApplication.__call__ = _call
+# ------------------------------------------------------------- S3's XML root elements
+
+# moto 5.2.5 serializes some S3 answers with the root element `<{Operation}Response>`
+# (boto3 ignores the root's name); S3 names the root after the output shape, and the Rust
+# SDK refuses any other root ("invalid XML root: expected VersioningConfiguration"). The
+# roots the SDK expects, by the name moto gives them:
+_S3_ROOTS = {
+    "GetBucketVersioningResponse": "VersioningConfiguration",
+    "GetBucketLifecycleConfigurationResponse": "LifecycleConfiguration",
+    "GetBucketCorsResponse": "CORSConfiguration",
+    "GetBucketTaggingResponse": "Tagging",
+    "GetObjectTaggingResponse": "Tagging",
+    "DeleteObjectsResponse": "DeleteResult",
+    "GetBucketAccelerateConfigurationResponse": "AccelerateConfiguration",
+    "GetBucketAclResponse": "AccessControlPolicy",
+    "GetObjectAclResponse": "AccessControlPolicy",
+    "GetBucketLoggingResponse": "BucketLoggingStatus",
+    "GetBucketNotificationConfigurationResponse": "NotificationConfiguration",
+    "ListObjectVersionsResponse": "ListVersionsResult",
+    "ListObjectsResponse": "ListBucketResult",
+    "ListObjectsV2Response": "ListBucketResult",
+    "ListBucketsResponse": "ListAllMyBucketsResult",
+    "ListMultipartUploadsResponse": "ListMultipartUploadsResult",
+    "ListPartsResponse": "ListPartsResult",
+    "ListBucketInventoryConfigurationsResponse": "ListInventoryConfigurationsResult",
+    "CompleteMultipartUploadResponse": "CompleteMultipartUploadResult",
+    "CreateMultipartUploadResponse": "InitiateMultipartUploadResult",
+}
+_S3_ROOT = re.compile(rb'^(<\?xml[^>]*\?>\s*)?<(\w+)( xmlns="http://s3\.amazonaws\.com/doc/2006-03-01/")')
+
+
+def _s3_root(body):
+    """The body with its root renamed when it is one of `_S3_ROOTS`, else None."""
+    found = _S3_ROOT.match(body)
+    if not found or found.group(2).decode() not in _S3_ROOTS:
+        return None
+    wrong = found.group(2)
+    right = _S3_ROOTS[wrong.decode()].encode()
+    body = body[: found.start(2)] + right + body[found.end(2) :]
+    closing = b"</" + wrong + b">"
+    at = body.rfind(closing)
+    if at >= 0:
+        body = body[:at] + b"</" + right + b">" + body[at + len(closing) :]
+    return body
+
+
+def _renaming_s3_roots(self, environ, start_response):
+    answered = {}
+
+    def capture(status, headers, exc_info=None):
+        answered["status"], answered["headers"] = status, headers
+        return lambda chunk: None
+
+    body = b"".join(_call(self, environ, capture))
+    headers = answered.get("headers", [])
+    renamed = _s3_root(body) if any(
+        k.lower() == "content-type" and "xml" in v for k, v in headers
+    ) else None
+    if renamed is not None:
+        body = renamed
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+    start_response(answered.get("status", "500 Internal Server Error"), headers)
+    return [body]
+
+
+DomainDispatcherApplication.__call__ = _renaming_s3_roots
 
 if __name__ == "__main__":
     from moto.server import main

@@ -113,6 +113,14 @@ pub struct Endpoints {
     pub scheduler: Option<String>,
     /// CloudWatch (metrics and alarms) API URL.
     pub cloudwatch: Option<String>,
+    /// SQS API URL.
+    pub sqs: Option<String>,
+    /// S3 API URL.
+    pub s3: Option<String>,
+    /// Secrets Manager API URL.
+    pub secretsmanager: Option<String>,
+    /// ElastiCache API URL.
+    pub elasticache: Option<String>,
     /// STS API URL (for `assume_role`).
     pub sts: Option<String>,
     /// Fly Machines API URL.

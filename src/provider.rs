@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 fn single_block(name: &str, description: &str, attributes: Vec<Attribute>) -> NestedBlock {
     NestedBlock {
+        repeated: false,
         name: name.to_string(),
         block: Block {
             description: description.to_string(),
@@ -83,6 +84,10 @@ pub fn schema() -> Schema {
                         url("route53", "Amazon Route 53 (certificate validation and service DNS records)"),
                         url("scheduler", "Amazon EventBridge Scheduler (the schedules of `platform_job`)"),
                         url("cloudwatch", "Amazon CloudWatch (the queue-depth alarms of `platform_job`)"),
+                        url("sqs", "Amazon SQS (the queues of `platform_queue`)"),
+                        url("s3", "Amazon S3 (the buckets of `platform_bucket`; requests are path-style when an endpoint is overridden)"),
+                        url("secretsmanager", "AWS Secrets Manager (`platform_secret`)"),
+                        url("elasticache", "Amazon ElastiCache (`platform_cache`)"),
                         url("sts", "AWS STS (used by `assume_role`)"),
                         url("fly", "Fly.io Machines (or `PLATFORM_ENDPOINT_FLY`)"),
                         url("cloudflare", "Cloudflare (or `PLATFORM_ENDPOINT_CLOUDFLARE`)"),
@@ -265,6 +270,10 @@ pub fn config_from_value_with(
         route53: string(e.get("route53"), p("route53"), &mut diags),
         scheduler: string(e.get("scheduler"), p("scheduler"), &mut diags),
         cloudwatch: string(e.get("cloudwatch"), p("cloudwatch"), &mut diags),
+        sqs: string(e.get("sqs"), p("sqs"), &mut diags),
+        s3: string(e.get("s3"), p("s3"), &mut diags),
+        secretsmanager: string(e.get("secretsmanager"), p("secretsmanager"), &mut diags),
+        elasticache: string(e.get("elasticache"), p("elasticache"), &mut diags),
         sts: string(e.get("sts"), p("sts"), &mut diags),
         fly: string(e.get("fly"), p("fly"), &mut diags)
             .or_else(|| (env.var)("PLATFORM_ENDPOINT_FLY")),
@@ -286,6 +295,10 @@ pub fn config_from_value_with(
         ("route53", &endpoints.route53),
         ("scheduler", &endpoints.scheduler),
         ("cloudwatch", &endpoints.cloudwatch),
+        ("sqs", &endpoints.sqs),
+        ("s3", &endpoints.s3),
+        ("secretsmanager", &endpoints.secretsmanager),
+        ("elasticache", &endpoints.elasticache),
         ("sts", &endpoints.sts),
         ("fly", &endpoints.fly),
         ("cloudflare", &endpoints.cloudflare),

@@ -54,6 +54,7 @@ fn schema() -> Schema {
                 computed("rows", Type::list(row_type()), "For each component kind of typical hosting plans: the component, an example of it, its requirements, the host and the reason."),
             ],
             blocks: vec![NestedBlock {
+                repeated: false,
                 name: "requirements".into(),
                 block: Block {
                     description: "What a service needs, as in `platform_api_service`.".into(),

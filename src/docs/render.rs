@@ -533,6 +533,7 @@ mod tests {
                 ],
                 blocks: vec![
                     NestedBlock {
+                        repeated: false,
                         name: "network".into(),
                         block: Block {
                             description: "The network.".into(),
@@ -549,6 +550,7 @@ mod tests {
                         },
                     },
                     NestedBlock {
+                        repeated: false,
                         name: "status".into(),
                         block: Block {
                             description: "What the cloud reports.".into(),

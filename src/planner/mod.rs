@@ -29,7 +29,9 @@
 //! - [`database`]: the `platform_database` planner (RDS instance, parameter group, replicas).
 
 pub mod api_service;
+pub mod bucket;
 pub mod changes;
+pub mod component;
 pub mod database;
 pub mod environment;
 pub mod expansion;
@@ -41,8 +43,10 @@ pub mod placement;
 pub mod prices;
 #[cfg(test)]
 mod provenance;
+pub mod queue;
 pub mod render;
 pub mod schedule;
+pub mod secret;
 pub mod tier;
 pub mod units;
 

@@ -50,6 +50,12 @@ pub struct PriceRules {
     pub ecs_cluster: String,
     /// How an Application Load Balancer is priced, in words.
     pub alb: String,
+    /// How S3 storage is priced, in words.
+    pub s3: String,
+    /// How SQS is priced, in words.
+    pub sqs: String,
+    /// How Secrets Manager is priced, in words.
+    pub secretsmanager: String,
 }
 
 /// The figures for one region.
@@ -66,6 +72,42 @@ pub struct RegionPrices {
     pub fargate: FargatePrices,
     /// Amazon RDS for PostgreSQL, on-demand.
     pub rds_postgresql: RdsPrices,
+    /// Amazon S3.
+    pub s3: S3Prices,
+    /// Amazon SQS.
+    pub sqs: SqsPrices,
+    /// AWS Secrets Manager.
+    pub secretsmanager: SecretsManagerPrices,
+}
+
+/// Amazon S3 prices.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Prices {
+    /// S3 Standard storage per GB-month (first 50 TB).
+    pub standard_gb_month: f64,
+}
+
+/// Amazon SQS prices.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqsPrices {
+    /// Per million requests to standard queues.
+    pub standard_per_million_requests: f64,
+    /// Per million requests to FIFO queues.
+    pub fifo_per_million_requests: f64,
+    /// Requests a month free per account.
+    pub free_requests_month: f64,
+}
+
+/// AWS Secrets Manager prices.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsManagerPrices {
+    /// Per secret per month.
+    pub secret_month: f64,
+    /// Per 10,000 API calls.
+    pub per_10k_api_calls: f64,
 }
 
 /// Amazon ECS prices.
@@ -108,6 +150,21 @@ pub struct RdsPrices {
     pub gp3_gb_month_single_az: f64,
     /// Backup storage beyond the free allowance, per GB-month.
     pub backup_gb_month: f64,
+}
+
+/// S3 Standard storage of `gb` for a month in `region_code`.
+pub fn s3_standard_monthly(region_code: &str, gb: f64) -> Option<f64> {
+    region(region_code).map(|r| r.s3.standard_gb_month * gb)
+}
+
+/// SQS prices in `region_code`.
+pub fn sqs(region_code: &str) -> Option<&'static SqsPrices> {
+    region(region_code).map(|r| &r.sqs)
+}
+
+/// One secret for a month in `region_code`.
+pub fn secret_monthly(region_code: &str) -> Option<f64> {
+    region(region_code).map(|r| r.secretsmanager.secret_month)
 }
 
 /// The price table, parsed on first use.

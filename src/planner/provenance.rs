@@ -46,6 +46,17 @@ fn tier_value(kind: &str, setting: &str, d: &TierDefaults) -> Option<String> {
         ("autoscaling_policy", "scale_in_cooldown_seconds") => {
             d.scale_in_cooldown_seconds.to_string()
         }
+        ("s3_bucket_versioning", "status") => {
+            if d.bucket_versioning {
+                "Enabled".to_string()
+            } else {
+                "Disabled".to_string()
+            }
+        }
+        ("sqs_queue", "dead_letter.max_receives") => d.queue_max_receives.to_string(),
+        ("secretsmanager_secret", "recovery_window_days") => {
+            d.secret_recovery_window_days.to_string()
+        }
         _ => return None,
     })
 }
@@ -172,6 +183,51 @@ fn expansions(tier: Tier) -> Vec<(String, Vec<Child>)> {
         let plan = api_service::plan(&service_input(tier, host)).expect("valid service");
         out.push((format!("platform_api_service on {host}"), plan.children));
     }
+    let context = crate::planner::component::test_context(tier);
+    let queue = crate::planner::queue::plan(&crate::planner::queue::QueueInput {
+        environment: context.clone(),
+        name: "jobs".to_string(),
+        fifo: None,
+        visibility_timeout_seconds: None,
+        retention_days: None,
+        dead_letter: None,
+        kms_key_id: None,
+        tags: BTreeMap::new(),
+        default_tags: BTreeMap::new(),
+    })
+    .expect("valid queue");
+    out.push(("platform_queue".to_string(), queue.children));
+    let secret = crate::planner::secret::plan(&crate::planner::secret::SecretInput {
+        environment: context.clone(),
+        name: "stripe".to_string(),
+        description: None,
+        generate: None,
+        value_wo: false,
+        value_wo_version: None,
+        kms_key_id: None,
+        recovery_window_days: None,
+        tags: BTreeMap::new(),
+        default_tags: BTreeMap::new(),
+    })
+    .expect("valid secret");
+    out.push(("platform_secret".to_string(), secret.children));
+    let bucket = crate::planner::bucket::plan(&crate::planner::bucket::BucketInput {
+        environment: context,
+        name: "uploads".to_string(),
+        bucket_name: None,
+        versioning: None,
+        encryption: None,
+        kms_key_id: None,
+        lifecycle_rules: Vec::new(),
+        cors: Vec::new(),
+        expected_storage_gb: None,
+        force_destroy: None,
+        allow_replacement: None,
+        tags: BTreeMap::new(),
+        default_tags: BTreeMap::new(),
+    })
+    .expect("valid bucket");
+    out.push(("platform_bucket".to_string(), bucket.children));
     out
 }
 

@@ -120,6 +120,13 @@ pub struct TierDefaults {
     pub deployment_circuit_breaker: bool,
     /// Whether the environment's shared load balancer refuses deletion.
     pub load_balancer_deletion_protection: bool,
+    /// Whether a bucket keeps every version of its objects.
+    pub bucket_versioning: bool,
+    /// Receives after which a queue moves a message to its dead-letter queue.
+    pub queue_max_receives: i64,
+    /// Days a deleted secret can be restored; 0 deletes it at once (its name is free
+    /// again for the next create).
+    pub secret_recovery_window_days: i64,
 }
 
 // The table gives cooldowns only for production. They are properties of how fast ECS
@@ -149,6 +156,9 @@ pub const DEVELOPMENT: TierDefaults = TierDefaults {
     default_capacity_provider: "FARGATE_SPOT",
     deployment_circuit_breaker: false,
     load_balancer_deletion_protection: false,
+    bucket_versioning: false,
+    queue_max_receives: 5,
+    secret_recovery_window_days: 0,
 };
 
 /// `staging`: on-demand FARGATE, Container Insights, a final snapshot on destroy, failed
@@ -172,6 +182,9 @@ pub const STAGING: TierDefaults = TierDefaults {
     default_capacity_provider: "FARGATE",
     deployment_circuit_breaker: true,
     load_balancer_deletion_protection: false,
+    bucket_versioning: true,
+    queue_max_receives: 5,
+    secret_recovery_window_days: 7,
 };
 
 /// `production`: Multi-AZ, deletion protection, 30-day backups and logs, failed
@@ -195,6 +208,9 @@ pub const PRODUCTION: TierDefaults = TierDefaults {
     default_capacity_provider: "FARGATE",
     deployment_circuit_breaker: true,
     load_balancer_deletion_protection: true,
+    bucket_versioning: true,
+    queue_max_receives: 5,
+    secret_recovery_window_days: 30,
 };
 
 #[cfg(test)]

@@ -60,7 +60,11 @@ fn block(b: &crate::schema::Block, version: i64) -> tf::schema::Block {
             .map(|nested| tf::schema::NestedBlock {
                 type_name: nested.name.clone(),
                 block: Some(block(&nested.block, version)),
-                nesting: tf::schema::nested_block::NestingMode::Single as i32,
+                nesting: if nested.repeated {
+                    tf::schema::nested_block::NestingMode::List as i32
+                } else {
+                    tf::schema::nested_block::NestingMode::Single as i32
+                },
                 min_items: 0,
                 max_items: 0,
             })

@@ -119,6 +119,35 @@ pub const DB_ENCRYPTION: TierRow = TierRow {
     value: |d| on_off(d.db_storage_encrypted),
 };
 
+/// A tier-defaults row.
+pub const BUCKET_VERSIONING: TierRow = TierRow {
+    setting: "bucket versioning",
+    value: |d| on_off(d.bucket_versioning),
+};
+/// A tier-defaults row.
+pub const QUEUE_DEAD_LETTER: TierRow = TierRow {
+    setting: "queue dead-letter after",
+    value: |d| format!("{} receives", d.queue_max_receives),
+};
+/// A tier-defaults row.
+pub const SECRET_RECOVERY: TierRow = TierRow {
+    setting: "secret recovery window after destroy",
+    value: |d| {
+        if d.secret_recovery_window_days == 0 {
+            "none (deleted at once)".into()
+        } else {
+            days(d.secret_recovery_window_days)
+        }
+    },
+};
+
+/// What a bucket inherits.
+pub const BUCKET_ROWS: &[TierRow] = &[BUCKET_VERSIONING];
+/// What a queue inherits.
+pub const QUEUE_ROWS: &[TierRow] = &[QUEUE_DEAD_LETTER];
+/// What a secret inherits.
+pub const SECRET_ROWS: &[TierRow] = &[SECRET_RECOVERY];
+
 /// Everything an environment's policy carries.
 pub const ENVIRONMENT_ROWS: &[TierRow] = &[
     CONTAINER_INSIGHTS,

@@ -4,12 +4,16 @@
 
 pub mod api_service;
 mod attrs;
+pub mod bucket;
+mod component;
 pub mod database;
 pub mod docs;
 pub mod environment;
 pub mod environment_context;
 pub mod framework;
 pub mod job;
+pub mod queue;
+pub mod secret;
 mod spec;
 pub mod upgrade;
 
@@ -221,6 +225,9 @@ pub fn all() -> Vec<Arc<dyn Resource>> {
         Arc::new(database::DatabaseResource::new()),
         Arc::new(api_service::ApiServiceResource::new()),
         Arc::new(job::JobResource::new()),
+        Arc::new(queue::QueueResource::new()),
+        Arc::new(secret::SecretResource::new()),
+        Arc::new(bucket::BucketResource::new()),
     ]
 }
 

@@ -27,11 +27,14 @@ pub struct Block {
     pub blocks: Vec<NestedBlock>,
 }
 
-/// A nested block of a block; only single blocks are needed so far.
+/// A nested block of a block: single (`deployment { … }`, an object, null when absent) or
+/// repeated (`lifecycle_rule { … }` written any number of times, a list of objects).
 #[derive(Debug, Clone)]
 pub struct NestedBlock {
     /// Block type name as written in HCL.
     pub name: String,
+    /// Whether the block may be written several times (a list of objects).
+    pub repeated: bool,
     /// The block's own schema.
     pub block: Block,
 }
@@ -176,11 +179,15 @@ impl Block {
                 .attributes
                 .iter()
                 .map(|a| (a.name.clone(), a.value_type()))
-                .chain(
-                    self.blocks
-                        .iter()
-                        .map(|b| (b.name.clone(), b.block.value_type())),
-                )
+                .chain(self.blocks.iter().map(|b| {
+                    let object = b.block.value_type();
+                    let ty = if b.repeated {
+                        Type::list(object)
+                    } else {
+                        object
+                    };
+                    (b.name.clone(), ty)
+                }))
                 .collect(),
             optional: BTreeSet::new(),
         })

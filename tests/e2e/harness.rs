@@ -1040,6 +1040,10 @@ pub struct Aws {
     pub route53: aws_sdk_route53::Client,
     pub scheduler: aws_sdk_scheduler::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
 }
 
 macro_rules! aws_client {
@@ -1081,6 +1085,25 @@ impl Aws {
             route53: aws_client!(aws_sdk_route53, &endpoint, region),
             scheduler: aws_client!(aws_sdk_scheduler, &endpoint, region),
             cloudwatch: aws_client!(aws_sdk_cloudwatch, &endpoint, region),
+            sqs: aws_client!(aws_sdk_sqs, &endpoint, region),
+            s3: {
+                let conf = aws_sdk_s3::Config::builder()
+                    .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+                    .region(aws_sdk_s3::config::Region::new(region.to_owned()))
+                    .endpoint_url(&endpoint)
+                    .force_path_style(true)
+                    .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                        AWS_ACCESS_KEY_ID,
+                        AWS_SECRET_ACCESS_KEY,
+                        None,
+                        None,
+                        "e2e",
+                    ))
+                    .build();
+                aws_sdk_s3::Client::from_conf(conf)
+            },
+            secrets: aws_client!(aws_sdk_secretsmanager, &endpoint, region),
+            elasticache: aws_client!(aws_sdk_elasticache, &endpoint, region),
         }
     }
 }

@@ -25,8 +25,11 @@ pub mod lookups;
 pub mod rds;
 pub mod route53;
 pub mod rule_priority;
+pub mod s3;
 pub mod scheduler;
+pub mod secrets;
 pub mod security_group;
+pub mod sqs;
 pub mod task_definition;
 
 use crate::config::{AwsSettings, Endpoints, RetryStyle};
@@ -127,6 +130,10 @@ struct Inner {
     route53: Mutex<HashMap<String, aws_sdk_route53::Client>>,
     scheduler: Mutex<HashMap<String, aws_sdk_scheduler::Client>>,
     cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
+    sqs: Mutex<HashMap<String, aws_sdk_sqs::Client>>,
+    s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+    secretsmanager: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
+    elasticache: Mutex<HashMap<String, aws_sdk_elasticache::Client>>,
     lookups: lookups::ByRegion,
 }
 
@@ -404,6 +411,69 @@ impl AwsClients {
                 b = b.endpoint_url(url);
             }
             aws_sdk_cloudwatch::Client::from_conf(b.build())
+        })
+        .await
+    }
+    /// The SQS client for a region (the queues of `platform_queue`).
+    pub async fn sqs(&self, region: &str) -> aws_sdk_sqs::Client {
+        let url = self.inner.endpoints.sqs.clone();
+        self.client(&self.inner.sqs, region, |sdk, region| {
+            let mut b = aws_sdk_sqs::config::Builder::from(sdk)
+                .retry_partition(retry_partition("sqs", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_sqs::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The S3 client for a region (the buckets of `platform_bucket`). With an endpoint
+    /// override (an emulator, a private endpoint) requests are path-style: the bucket is
+    /// in the path, not in a host name the override cannot resolve.
+    pub async fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let url = self.inner.endpoints.s3.clone();
+        self.client(&self.inner.s3, region, |sdk, region| {
+            let overridden = url.is_some() || sdk.endpoint_url().is_some();
+            let mut b = aws_sdk_s3::config::Builder::from(sdk)
+                .retry_partition(retry_partition("s3", &region))
+                .region(region)
+                .force_path_style(overridden);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_s3::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The Secrets Manager client for a region (`platform_secret`, cache auth tokens).
+    pub async fn secretsmanager(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        let url = self.inner.endpoints.secretsmanager.clone();
+        self.client(&self.inner.secretsmanager, region, |sdk, region| {
+            let mut b = aws_sdk_secretsmanager::config::Builder::from(sdk)
+                .retry_partition(retry_partition("secretsmanager", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_secretsmanager::Client::from_conf(b.build())
+        })
+        .await
+    }
+
+    /// The ElastiCache client for a region (`platform_cache`).
+    pub async fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client {
+        let url = self.inner.endpoints.elasticache.clone();
+        self.client(&self.inner.elasticache, region, |sdk, region| {
+            let mut b = aws_sdk_elasticache::config::Builder::from(sdk)
+                .retry_partition(retry_partition("elasticache", &region))
+                .region(region);
+            if let Some(url) = url {
+                b = b.endpoint_url(url);
+            }
+            aws_sdk_elasticache::Client::from_conf(b.build())
         })
         .await
     }

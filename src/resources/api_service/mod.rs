@@ -83,6 +83,7 @@ impl Default for ApiServiceResource {
 
 fn block(name: &str, description: &str, attributes: Vec<Attribute>) -> NestedBlock {
     NestedBlock {
+        repeated: false,
         name: name.into(),
         block: Block {
             description: description.into(),

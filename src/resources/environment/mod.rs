@@ -50,6 +50,7 @@ fn schema() -> Schema {
             // Blocks, not nested attributes: Terraform 1.0 crashes planning a null nested attribute.
             blocks: vec![
                 NestedBlock {
+                    repeated: false,
                     name: "network".into(),
                     block: Block {
                         description: "The network services in this environment use.".into(),
@@ -63,6 +64,7 @@ fn schema() -> Schema {
                     },
                 },
                 NestedBlock {
+                    repeated: false,
                     name: "ingress".into(),
                     block: Block {
                         description: "A shared internet-facing Application Load Balancer for the environment's Fargate services: its security group, an HTTPS listener (TLS 1.3/1.2) answering 404 until a service's rule matches, and an HTTP listener that redirects to HTTPS. Needs `network.public_subnet_ids`.".into(),
@@ -76,6 +78,7 @@ fn schema() -> Schema {
                     },
                 },
                 NestedBlock {
+                    repeated: false,
                     name: "policy".into(),
                     block: Block {
                         description: "Overrides of the tier's default policy. `context.policy` carries exactly these to the services and databases, whose children show each inherited value with source `environment`; the rest come from the tier table (`tier:<tier>`).".into(),
