@@ -84,7 +84,7 @@ variable "image" {
 }
 
 variable "decommission" {
-  description = "Lifts the production guards (the databases' `allow_replacement = true` and `deletion_protection = false`, the load balancer's deletion protection): apply with it, then `terraform destroy -var decommission=true`."
+  description = "Lifts the production guards (the databases' and buckets' `allow_replacement = true`, the databases' `deletion_protection = false`, the load balancer's deletion protection): apply with it, then `terraform destroy -var decommission=true`."
   type        = bool
   default     = false
 }
@@ -150,8 +150,8 @@ resource "platform_environment" "this" {
 # Fargate; it autoscales on CPU within the tier's limits (2-10 tasks in production).
 # Its BullMQ background jobs run in the same process. It answers behind the load balancer
 # at web.<domain>, which probes /api/health.
-# Not yet expressible: ElastiCache Redis (BullMQ job queue and query cache); S3 for user
-# uploads with versioning; SES for newsletters and transactional email.
+# Not yet expressible: ElastiCache Redis (BullMQ job queue and query cache); SES for
+# newsletters and transactional email.
 resource "platform_api_service" "web" {
   for_each = local.environments
 
@@ -172,14 +172,29 @@ resource "platform_api_service" "web" {
 
   ingress {}
 
+  # User uploads: read and write on exactly the uploads bucket.
+  access = [platform_bucket.uploads[each.key].grants.read_write]
+
   env = {
-    NODE_ENV = "production"
-    APP_ENV  = each.key
+    NODE_ENV       = "production"
+    APP_ENV        = each.key
+    UPLOADS_BUCKET = platform_bucket.uploads[each.key].bucket
   }
   secrets = {
     DATABASE_URL   = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:ai-community/${each.value.name}/database-url-AbCdEf"
     OPENAI_API_KEY = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:ai-community/${each.value.name}/openai-api-key-AbCdEf"
   }
+}
+
+# User uploads on S3, versioned in every tier as the hosting plan asks (the tier's default
+# leaves development unversioned).
+resource "platform_bucket" "uploads" {
+  for_each = local.environments
+
+  environment       = platform_environment.this[each.key].context
+  name              = "uploads"
+  versioning        = true
+  allow_replacement = var.decommission
 }
 
 # PostgreSQL with pgvector (PostgreSQL 16; pgvector needs at least 15.2). Automated daily
@@ -216,11 +231,12 @@ output "database_endpoints" {
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours included; its traffic (LCUs), Redis, S3 and SES not)."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours included; its traffic (LCUs), Redis, S3 usage and SES not)."
   value = {
     for env in keys(local.environments) : env => sum([
       platform_environment.this[env].estimated_monthly_cost_cents,
       platform_api_service.web[env].estimated_monthly_cost_cents,
+      platform_bucket.uploads[env].estimated_monthly_cost_cents,
       platform_database.main[env].estimated_monthly_cost_cents,
     ]) / 100
   }

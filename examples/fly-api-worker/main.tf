@@ -135,6 +135,8 @@ resource "platform_api_service" "api" {
     path = "/health"
   }
 
+  access = var.api_host == "aws_fargate" ? [platform_queue.jobs[each.key].grants.send] : []
+
   env = {
     APP_ENV = each.value
   }
@@ -143,7 +145,17 @@ resource "platform_api_service" "api" {
 
 # The worker services run background jobs: `auto` places them on ECS Fargate, in the
 # database's VPC.
-# Not yet expressible: the job queue the worker consumes (SQS or Redis).
+# The job queue between the API and the worker: SQS, with a dead-letter queue after the
+# tier's 5 failed receives. The worker may consume it; an API on Fargate may send to it
+# (`access` is for Fargate: on Fly.io the API sends with keys set as Fly.io secrets).
+resource "platform_queue" "jobs" {
+  for_each = local.environments
+
+  environment                = platform_environment.this[each.key].context
+  name                       = "jobs"
+  visibility_timeout_seconds = 300
+}
+
 resource "platform_api_service" "worker" {
   for_each = local.environments
 
@@ -158,8 +170,13 @@ resource "platform_api_service" "worker" {
     private_network_access = true
   }
 
+  access = [platform_queue.jobs[each.key].grants.consume]
+
   env = {
     APP_ENV = each.value
+    # Known once the queue exists: the plan shows the worker all the same, with the
+    # environment's digest pending.
+    JOBS_QUEUE_URL = platform_queue.jobs[each.key].url
   }
   secrets = {
     DATABASE_URL = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:${each.value}/database_url-AbCdEf"
@@ -203,6 +220,7 @@ output "monthly_cost_usd" {
       platform_environment.this[env].estimated_monthly_cost_cents,
       platform_api_service.api[env].estimated_monthly_cost_cents,
       platform_api_service.worker[env].estimated_monthly_cost_cents,
+      platform_queue.jobs[env].estimated_monthly_cost_cents,
       platform_database.main[env].estimated_monthly_cost_cents,
     ]) / 100
   }

@@ -30,6 +30,7 @@
 
 pub mod api_service;
 pub mod bucket;
+pub mod cache;
 pub mod changes;
 pub mod component;
 pub mod database;

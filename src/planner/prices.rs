@@ -56,6 +56,8 @@ pub struct PriceRules {
     pub sqs: String,
     /// How Secrets Manager is priced, in words.
     pub secretsmanager: String,
+    /// How ElastiCache is priced, in words.
+    pub elasticache: String,
 }
 
 /// The figures for one region.
@@ -78,6 +80,18 @@ pub struct RegionPrices {
     pub sqs: SqsPrices,
     /// AWS Secrets Manager.
     pub secretsmanager: SecretsManagerPrices,
+    /// Amazon ElastiCache, node-based.
+    pub elasticache: ElastiCachePrices,
+}
+
+/// Amazon ElastiCache node-based prices.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElastiCachePrices {
+    /// Redis OSS on-demand price per node-hour, by node type.
+    pub redis_node_hour: BTreeMap<String, f64>,
+    /// The fraction of the Redis OSS price a Valkey node costs.
+    pub valkey_factor: f64,
 }
 
 /// Amazon S3 prices.
@@ -160,6 +174,18 @@ pub fn s3_standard_monthly(region_code: &str, gb: f64) -> Option<f64> {
 /// SQS prices in `region_code`.
 pub fn sqs(region_code: &str) -> Option<&'static SqsPrices> {
     region(region_code).map(|r| &r.sqs)
+}
+
+/// One cache node of `node_type` running `engine` (`redis` or `valkey`) for a month.
+pub fn cache_node_monthly(region_code: &str, engine: &str, node_type: &str) -> Option<f64> {
+    let p = &region(region_code)?.elasticache;
+    let hour = p.redis_node_hour.get(node_type)?;
+    let factor = if engine == "valkey" {
+        p.valkey_factor
+    } else {
+        1.0
+    };
+    Some(hour * factor * HOURS_PER_MONTH)
 }
 
 /// One secret for a month in `region_code`.

@@ -54,6 +54,13 @@ fn tier_value(kind: &str, setting: &str, d: &TierDefaults) -> Option<String> {
             }
         }
         ("sqs_queue", "dead_letter.max_receives") => d.queue_max_receives.to_string(),
+        ("elasticache_replication_group", "node_type") => d.cache_node_type.to_string(),
+        ("elasticache_replication_group", "replicas") => d.cache_replicas.to_string(),
+        ("elasticache_replication_group", "multi_az") => d.cache_multi_az.to_string(),
+        ("elasticache_replication_group", "snapshot_retention_days") => {
+            d.cache_snapshot_retention_days.to_string()
+        }
+        ("elasticache_replication_group", "final_snapshot") => d.cache_final_snapshot.to_string(),
         ("secretsmanager_secret", "recovery_window_days") => {
             d.secret_recovery_window_days.to_string()
         }
@@ -228,6 +235,24 @@ fn expansions(tier: Tier) -> Vec<(String, Vec<Child>)> {
     })
     .expect("valid bucket");
     out.push(("platform_bucket".to_string(), bucket.children));
+    let cache = crate::planner::cache::plan(&crate::planner::cache::CacheInput {
+        environment: crate::planner::component::test_context(tier),
+        name: "sessions".to_string(),
+        engine: None,
+        engine_version: None,
+        size: None,
+        node_type: None,
+        replicas: None,
+        multi_az: None,
+        snapshot_retention_days: None,
+        maxmemory_policy: None,
+        parameters: BTreeMap::new(),
+        allow_replacement: None,
+        tags: BTreeMap::new(),
+        default_tags: BTreeMap::new(),
+    })
+    .expect("valid cache");
+    out.push(("platform_cache".to_string(), cache.children));
     out
 }
 

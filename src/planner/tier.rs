@@ -127,6 +127,16 @@ pub struct TierDefaults {
     /// Days a deleted secret can be restored; 0 deletes it at once (its name is free
     /// again for the next create).
     pub secret_recovery_window_days: i64,
+    /// ElastiCache node type a cache gets when it names no size.
+    pub cache_node_type: &'static str,
+    /// Read replicas of a cache's primary.
+    pub cache_replicas: i64,
+    /// Whether a cache fails over to a replica in another AZ.
+    pub cache_multi_az: bool,
+    /// Days of automatic cache snapshots.
+    pub cache_snapshot_retention_days: i64,
+    /// Whether destroying a cache takes a final snapshot first.
+    pub cache_final_snapshot: bool,
 }
 
 // The table gives cooldowns only for production. They are properties of how fast ECS
@@ -159,6 +169,11 @@ pub const DEVELOPMENT: TierDefaults = TierDefaults {
     bucket_versioning: false,
     queue_max_receives: 5,
     secret_recovery_window_days: 0,
+    cache_node_type: "cache.t3.micro",
+    cache_replicas: 0,
+    cache_multi_az: false,
+    cache_snapshot_retention_days: 0,
+    cache_final_snapshot: false,
 };
 
 /// `staging`: on-demand FARGATE, Container Insights, a final snapshot on destroy, failed
@@ -185,6 +200,11 @@ pub const STAGING: TierDefaults = TierDefaults {
     bucket_versioning: true,
     queue_max_receives: 5,
     secret_recovery_window_days: 7,
+    cache_node_type: "cache.t3.small",
+    cache_replicas: 0,
+    cache_multi_az: false,
+    cache_snapshot_retention_days: 1,
+    cache_final_snapshot: false,
 };
 
 /// `production`: Multi-AZ, deletion protection, 30-day backups and logs, failed
@@ -211,6 +231,11 @@ pub const PRODUCTION: TierDefaults = TierDefaults {
     bucket_versioning: true,
     queue_max_receives: 5,
     secret_recovery_window_days: 30,
+    cache_node_type: "cache.r6g.large",
+    cache_replicas: 1,
+    cache_multi_az: true,
+    cache_snapshot_retention_days: 7,
+    cache_final_snapshot: true,
 };
 
 #[cfg(test)]

@@ -88,9 +88,12 @@ pub fn cents(usd: f64) -> Value {
     Value::from((usd * 100.0).round() as i64)
 }
 
-/// A cost in dollars, rounded to cents.
+/// A cost in dollars, rounded to cents exactly as [`cents`] rounds (so `0.115` is `0.12`
+/// in both, where `{:.2}` of the binary `0.115` would print `0.11`).
 pub fn money(usd: f64) -> Value {
-    format!("{usd:.2}")
+    let c = (usd * 100.0).round() as i64;
+    let sign = if c < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", c.abs() / 100, c.abs() % 100)
         .parse::<Number>()
         .map(Value::Number)
         .unwrap_or_else(|_| Value::Number(Number::zero()))
@@ -333,6 +336,16 @@ mod tests {
                 (got, want) => panic!("{written}: got {got:?}, want {want:?}"),
             }
         }
+    }
+
+    #[test]
+    fn money_and_cents_round_alike() {
+        for usd in [0.115, 0.105, 2.675, 11.5, 0.0, 1234.565] {
+            let c = cents(usd).as_number().map(|n| n.as_f64()).unwrap_or(-1.0);
+            let m = money(usd).as_number().map(|n| n.as_f64()).unwrap_or(-1.0);
+            assert_eq!((m * 100.0).round(), c, "{usd}: {m} dollars vs {c} cents");
+        }
+        assert_eq!(money(0.115), Value::Number("0.12".parse().unwrap()));
     }
 
     #[test]

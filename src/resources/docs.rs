@@ -141,6 +141,34 @@ pub const SECRET_RECOVERY: TierRow = TierRow {
     },
 };
 
+/// A tier-defaults row.
+pub const CACHE_NODE: TierRow = TierRow {
+    setting: "cache node",
+    value: |d| d.cache_node_type.to_string(),
+};
+/// A tier-defaults row.
+pub const CACHE_REPLICAS: TierRow = TierRow {
+    setting: "cache replicas / multi-AZ",
+    value: |d| format!("{} / {}", d.cache_replicas, yes_no(d.cache_multi_az)),
+};
+/// A tier-defaults row.
+pub const CACHE_SNAPSHOTS: TierRow = TierRow {
+    setting: "cache snapshot retention",
+    value: |d| days(d.cache_snapshot_retention_days),
+};
+/// A tier-defaults row.
+pub const CACHE_FINAL_SNAPSHOT: TierRow = TierRow {
+    setting: "cache final snapshot on destroy",
+    value: |d| yes_no(d.cache_final_snapshot),
+};
+
+/// What a cache inherits.
+pub const CACHE_ROWS: &[TierRow] = &[
+    CACHE_NODE,
+    CACHE_REPLICAS,
+    CACHE_SNAPSHOTS,
+    CACHE_FINAL_SNAPSHOT,
+];
 /// What a bucket inherits.
 pub const BUCKET_ROWS: &[TierRow] = &[BUCKET_VERSIONING];
 /// What a queue inherits.

@@ -5,6 +5,7 @@
 pub mod api_service;
 mod attrs;
 pub mod bucket;
+pub mod cache;
 mod component;
 pub mod database;
 pub mod docs;
@@ -228,6 +229,7 @@ pub fn all() -> Vec<Arc<dyn Resource>> {
         Arc::new(queue::QueueResource::new()),
         Arc::new(secret::SecretResource::new()),
         Arc::new(bucket::BucketResource::new()),
+        Arc::new(cache::CacheResource::new()),
     ]
 }
 

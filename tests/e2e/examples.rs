@@ -89,12 +89,18 @@ fn expected(example: &str) -> Vec<Case> {
                 .per_tier("platform_api_service.platform", FARGATE)
                 .one("platform_job.executor", None)
                 .one("platform_job.pricing_sync", None)
+                .one("platform_queue.executor_jobs", None)
+                .per_tier("platform_bucket.uploads", None)
+                .per_tier("platform_bucket.artifacts", None)
+                .per_tier("platform_bucket.logs", None)
+                .per_tier("platform_secret.jwt_signing_key", None)
                 .per_tier("platform_database.main", None),
         ],
         "ai-community-platform" => vec![
             Case::new(&[])
                 .per_tier("platform_environment.this", None)
                 .per_tier("platform_api_service.web", FARGATE)
+                .per_tier("platform_bucket.uploads", None)
                 .per_tier("platform_database.main", None),
         ],
         // The API on Fly.io by default, on Fargate with `api_host = "aws_fargate"`; the
@@ -111,6 +117,7 @@ fn expected(example: &str) -> Vec<Case> {
                     .per_tier("platform_environment.this", None)
                     .per_tier("platform_api_service.api", Some(api_host))
                     .per_tier("platform_api_service.worker", FARGATE)
+                    .per_tier("platform_queue.jobs", None)
                     .per_tier("platform_database.main", None)
             })
             .collect(),
@@ -118,6 +125,8 @@ fn expected(example: &str) -> Vec<Case> {
             Case::new(&[])
                 .per_tier("platform_environment.this", None)
                 .per_tier("platform_api_service.app", FARGATE)
+                .per_tier("platform_queue.tasks", None)
+                .per_tier("platform_bucket.files", None)
                 .per_tier("platform_database.main", None),
         ],
         _ => vec![],

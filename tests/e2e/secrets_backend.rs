@@ -257,6 +257,30 @@ async fn lifecycle(moto: &Moto) {
     assert!(!found.scheduled_for_deletion, "{found:?}");
     assert!(ownership::is_creating(&found.tags));
     assert_eq!(current(s, NAME).await.0, second.expose());
+
+    // 9. A finished secret (no marker) destroyed with a recovery window belongs to no
+    //    state: the next create of the same environment restores it; a stranger's
+    //    scheduled secret stays refused.
+    secrets::finish(s, &found).await.expect("finish");
+    secrets::delete(s, NAME, Some(7))
+        .await
+        .expect("delete with a window");
+    let restored = secrets::create(s, &want, &first, CREATING)
+        .await
+        .expect("a destroyed secret of ours is restored");
+    assert!(!restored.scheduled_for_deletion);
+    assert_eq!(current(s, NAME).await.0, first.expose());
+    secrets::delete(s, FOREIGN, Some(7))
+        .await
+        .expect("schedule the stranger's");
+    let foreign = DesiredSecret {
+        name: FOREIGN.into(),
+        ..want.clone()
+    };
+    assert!(matches!(
+        secrets::create(s, &foreign, &first, CREATING).await,
+        Err(BackendError::Taken(_))
+    ));
     secrets::delete(s, NAME, None).await.expect("delete");
     assert!(secrets::find(s, NAME).await.unwrap().is_none());
 }

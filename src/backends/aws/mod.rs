@@ -18,6 +18,7 @@ pub mod ecs;
 pub mod ecs_rollout;
 pub mod ecs_service;
 mod ecs_tags;
+pub mod elasticache;
 pub mod elbv2;
 pub mod iam;
 pub mod log_group;

@@ -115,10 +115,17 @@ pub async fn create(
         ..desired.clone()
     };
     if let Some(mut existing) = find(client, &desired.name).await? {
-        owner.check(
-            || format!("The Secrets Manager secret `{}`", desired.name),
-            &existing.tags,
-        )?;
+        // A secret of this environment awaiting deletion was destroyed by the state that
+        // had it: no state holds it any more, so it is this create's to restore, finished
+        // or not. Any other is taken over only as `owner` allows.
+        let deleted_ours = existing.scheduled_for_deletion
+            && ownership::claim(&existing.tags, owner.tag) != ownership::Claim::Stranger;
+        if !deleted_ours {
+            owner.check(
+                || format!("The Secrets Manager secret `{}`", desired.name),
+                &existing.tags,
+            )?;
+        }
         if existing.scheduled_for_deletion {
             tracing::info!(secret = %desired.name, "restoring the secret scheduled for deletion");
             client

@@ -254,14 +254,41 @@ pub fn execution_role<'a>(
 }
 
 /// The task role of a service: what its code may do, exactly the `grants` (IAM policy
-/// statements) of its `access`.
+/// statements) of its `access`. A statement given twice is kept once; IAM wants the `Sid`s
+/// of one policy unique, so a `Sid` already used (two buckets' `ListBucket`) gets the
+/// next free number (`ListBucket2`).
 pub fn task_role(name: String, grants: Vec<serde_json::Value>) -> RolePlan {
+    let mut kept: Vec<serde_json::Value> = Vec::new();
+    let mut sids = std::collections::BTreeSet::new();
+    for g in grants {
+        if kept.contains(&g) {
+            continue;
+        }
+        let mut g = g;
+        if let Some(sid) = g
+            .get("Sid")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+        {
+            let mut unique = sid.clone();
+            let mut n = 1;
+            while sids.contains(&unique) {
+                n += 1;
+                unique = format!("{sid}{n}");
+            }
+            if unique != sid {
+                g["Sid"] = serde_json::Value::String(unique.clone());
+            }
+            sids.insert(unique);
+        }
+        kept.push(g);
+    }
     RolePlan {
         name,
         principal: ECS_TASKS_PRINCIPAL.into(),
         policy: PolicyDocument {
             statements: Vec::new(),
-            grants,
+            grants: kept,
         },
     }
 }
@@ -322,6 +349,28 @@ pub fn execution_role_name(cloud_name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_task_roles_statements_have_unique_sids_and_no_duplicates() {
+        let list = |sid: &str, r: &str| serde_json::json!({"Sid": sid, "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": r});
+        let role = task_role(
+            "r".into(),
+            vec![
+                list("ListBucket", "a"),
+                list("ListBucket", "b"),
+                list("ListBucket", "a"),
+                list("ListBucket2", "c"),
+            ],
+        );
+        let sids: Vec<&str> = role
+            .policy
+            .grants
+            .iter()
+            .filter_map(|g| g["Sid"].as_str())
+            .collect();
+        assert_eq!(sids, ["ListBucket", "ListBucket2", "ListBucket22"]);
+    }
+
     use super::*;
 
     #[test]
