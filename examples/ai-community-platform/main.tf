@@ -84,7 +84,7 @@ variable "image" {
 }
 
 variable "decommission" {
-  description = "Lifts the production guards (the databases' and buckets' `allow_replacement = true`, the databases' `deletion_protection = false`, the load balancer's deletion protection): apply with it, then `terraform destroy -var decommission=true`."
+  description = "Lifts the production guards (the databases', buckets' and caches' `allow_replacement = true`, the databases' `deletion_protection = false`, the load balancer's deletion protection): apply with it, then `terraform destroy -var decommission=true`."
   type        = bool
   default     = false
 }
@@ -150,8 +150,7 @@ resource "platform_environment" "this" {
 # Fargate; it autoscales on CPU within the tier's limits (2-10 tasks in production).
 # Its BullMQ background jobs run in the same process. It answers behind the load balancer
 # at web.<domain>, which probes /api/health.
-# Not yet expressible: ElastiCache Redis (BullMQ job queue and query cache); SES for
-# newsletters and transactional email.
+# Not yet expressible: SES for newsletters and transactional email.
 resource "platform_api_service" "web" {
   for_each = local.environments
 
@@ -179,11 +178,24 @@ resource "platform_api_service" "web" {
     NODE_ENV       = "production"
     APP_ENV        = each.key
     UPLOADS_BUCKET = platform_bucket.uploads[each.key].bucket
+    REDIS_HOST     = platform_cache.jobs[each.key].endpoint
   }
   secrets = {
     DATABASE_URL   = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:ai-community/${each.value.name}/database-url-AbCdEf"
     OPENAI_API_KEY = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:ai-community/${each.value.name}/openai-api-key-AbCdEf"
+    REDIS_AUTH     = platform_cache.jobs[each.key].auth_secret_arn
   }
+}
+
+# Redis for the BullMQ job queue and the query cache. BullMQ needs `noeviction`: an
+# evicted job key is a lost job. Node, replicas and snapshots come from the tier.
+resource "platform_cache" "jobs" {
+  for_each = local.environments
+
+  environment       = platform_environment.this[each.key].context
+  name              = "jobs"
+  maxmemory_policy  = "noeviction"
+  allow_replacement = var.decommission
 }
 
 # User uploads on S3, versioned in every tier as the hosting plan asks (the tier's default
@@ -231,12 +243,13 @@ output "database_endpoints" {
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours included; its traffic (LCUs), Redis, S3 usage and SES not)."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours included; its traffic (LCUs), S3 usage and SES not)."
   value = {
     for env in keys(local.environments) : env => sum([
       platform_environment.this[env].estimated_monthly_cost_cents,
       platform_api_service.web[env].estimated_monthly_cost_cents,
       platform_bucket.uploads[env].estimated_monthly_cost_cents,
+      platform_cache.jobs[env].estimated_monthly_cost_cents,
       platform_database.main[env].estimated_monthly_cost_cents,
     ]) / 100
   }

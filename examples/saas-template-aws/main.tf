@@ -96,7 +96,7 @@ variable "image" {
 }
 
 variable "decommission" {
-  description = "Lifts the production guards (the databases' and buckets' `allow_replacement = true`, the databases' `deletion_protection = false`, the load balancer's deletion protection): apply with it, then `terraform destroy -var decommission=true`."
+  description = "Lifts the production guards (the databases', buckets' and caches' `allow_replacement = true`, the databases' `deletion_protection = false`, the load balancer's deletion protection): apply with it, then `terraform destroy -var decommission=true`."
   type        = bool
   default     = false
 }
@@ -166,7 +166,7 @@ resource "platform_environment" "this" {
 # /health. Autoscaling tracks 70 % CPU (the hosting plan adds an instance above 70 %);
 # the container health check runs every 30 seconds.
 # Not yet expressible: WAF rules, DDoS protection and rate limiting at the load balancer;
-# ElastiCache Redis (sessions, tokens, rate limiters); SNS fan-out.
+# SNS fan-out.
 resource "platform_api_service" "app" {
   for_each = local.environments
 
@@ -206,16 +206,26 @@ resource "platform_api_service" "app" {
     APP_ENV      = each.key
     TASKS_QUEUE  = platform_queue.tasks[each.key].queue_name
     FILES_BUCKET = platform_bucket.files[each.key].bucket
+    REDIS_HOST   = platform_cache.sessions[each.key].endpoint
   }
   secrets = {
     DATABASE_URL = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:${each.value.name}/database-url-AbCdEf"
-    REDIS_URL    = "arn:aws:secretsmanager:${var.region}:${var.aws_account_id}:secret:${each.value.name}/redis-url-AbCdEf"
+    REDIS_AUTH   = platform_cache.sessions[each.key].auth_secret_arn
   }
 }
 
 # Async tasks (email and SMS sending) on SQS, retried up to the tier's 5 receives before
 # the dead-letter queue; user files on S3 (versioned outside development; temporary files under
 # `tmp/` deleted after a week).
+# Sessions, tokens and rate limiters in Redis: the tier's node, replicas and snapshots.
+resource "platform_cache" "sessions" {
+  for_each = local.environments
+
+  environment       = platform_environment.this[each.key].context
+  name              = "sessions"
+  allow_replacement = var.decommission
+}
+
 resource "platform_queue" "tasks" {
   for_each = local.environments
 
@@ -274,13 +284,14 @@ output "database" {
 }
 
 output "monthly_cost_usd" {
-  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours included; its traffic, Redis, and SQS and S3 usage not)."
+  description = "Estimated monthly cost of each environment, from the provider's dated price tables, summed in whole cents so it prints exact cents (the load balancer's hours included; its traffic and SQS and S3 usage not)."
   value = {
     for env in keys(local.environments) : env => sum([
       platform_environment.this[env].estimated_monthly_cost_cents,
       platform_api_service.app[env].estimated_monthly_cost_cents,
       platform_queue.tasks[env].estimated_monthly_cost_cents,
       platform_bucket.files[env].estimated_monthly_cost_cents,
+      platform_cache.sessions[env].estimated_monthly_cost_cents,
       platform_database.main[env].estimated_monthly_cost_cents,
     ]) / 100
   }

@@ -94,6 +94,7 @@ fn expected(example: &str) -> Vec<Case> {
                 .per_tier("platform_bucket.artifacts", None)
                 .per_tier("platform_bucket.logs", None)
                 .per_tier("platform_secret.jwt_signing_key", None)
+                .per_tier("platform_cache.sessions", None)
                 .per_tier("platform_database.main", None),
         ],
         "ai-community-platform" => vec![
@@ -101,6 +102,7 @@ fn expected(example: &str) -> Vec<Case> {
                 .per_tier("platform_environment.this", None)
                 .per_tier("platform_api_service.web", FARGATE)
                 .per_tier("platform_bucket.uploads", None)
+                .per_tier("platform_cache.jobs", None)
                 .per_tier("platform_database.main", None),
         ],
         // The API on Fly.io by default, on Fargate with `api_host = "aws_fargate"`; the
@@ -127,6 +129,7 @@ fn expected(example: &str) -> Vec<Case> {
                 .per_tier("platform_api_service.app", FARGATE)
                 .per_tier("platform_queue.tasks", None)
                 .per_tier("platform_bucket.files", None)
+                .per_tier("platform_cache.sessions", None)
                 .per_tier("platform_database.main", None),
         ],
         _ => vec![],
