@@ -9,6 +9,17 @@
 use crate::harness::{Aws, Cloud, REQUIRED_PROVIDERS, Terraform, block_on, on_versions};
 
 fn config(env: &str, tier: &str, network: &str, extra: &str) -> String {
+    with_parameters(
+        env,
+        tier,
+        network,
+        extra,
+        r#"{ "notify-keyspace-events" = "Ex" }"#,
+    )
+}
+
+/// The configuration with `parameters` as given (`{}` for none).
+fn with_parameters(env: &str, tier: &str, network: &str, extra: &str, parameters: &str) -> String {
     format!(
         r#"
 {REQUIRED_PROVIDERS}
@@ -24,7 +35,7 @@ resource "platform_environment" "env" {{
 resource "platform_cache" "sessions" {{
   environment = platform_environment.env.context
   name        = "sessions"
-  parameters  = {{ "notify-keyspace-events" = "Ex" }}
+  parameters  = {parameters}
 {extra}
 }}
 "#
@@ -187,7 +198,32 @@ fn lifecycle(tf: &Terraform) {
         after_import.stdout
     );
 
-    // 5. Destroy leaves nothing.
+    // 5. The family's own policy and no parameters: the cache goes back to the default
+    //    parameter group and its own group is deleted.
+    wd.write_main_tf(&with_parameters(
+        &env,
+        "staging",
+        &network.block(),
+        "  maxmemory_policy = \"volatile-lru\"",
+        "{}",
+    ));
+    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let own_group = block_on(async {
+        aws.elasticache
+            .describe_cache_parameter_groups()
+            .cache_parameter_group_name(&id)
+            .send()
+            .await
+    });
+    assert!(
+        own_group.is_err(),
+        "{tf}: the cache's own parameter group is deleted"
+    );
+    wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
+
+    // 6. Destroy leaves nothing.
     wd.run(tf, &["destroy", "-no-color", "-auto-approve"])
         .expect_success();
     assert!(

@@ -110,7 +110,7 @@ fn elasticache_children_lifecycle() {
     block_on(async {
         // ---- create while the cache is being created: the subnet group is the anchor,
         // the parameter group follows it, the replication group is marked itself.
-        let token = elasticache::auth_token();
+        let token = elasticache::auth_token().expect("the generator works");
         let sg =
             elasticache::create_subnet_group(client, &subnet_group(&network.subnets), CREATING)
                 .await

@@ -96,7 +96,7 @@ async fn lifecycle(moto: &Moto) {
     let c = Aws::new(moto);
     let s = &c.secrets;
     let want = desired();
-    let first = secrets::random_value(32, true);
+    let first = secrets::random_value(32, true).expect("the generator works");
 
     // 1. Created with its value while the secret is being created: the marker is a tag.
     assert!(secrets::find(s, NAME).await.unwrap().is_none());
@@ -127,7 +127,7 @@ async fn lifecycle(moto: &Moto) {
 
     // 4. A retried create adopts the unfinished secret (and stores its value again); once
     //    finished, a create refuses it (another state's) while the secret in state keeps it.
-    let second = secrets::random_value(32, false);
+    let second = secrets::random_value(32, false).expect("the generator works");
     let adopted = secrets::create(s, &want, &second, CREATING)
         .await
         .expect("an unfinished create is adopted");
@@ -179,7 +179,7 @@ async fn lifecycle(moto: &Moto) {
         second.expose(),
         "the value is kept"
     );
-    let third = secrets::random_value(48, true);
+    let third = secrets::random_value(48, true).expect("the generator works");
     let version = secrets::put_value(s, &found.arn, &third)
         .await
         .expect("put_value");

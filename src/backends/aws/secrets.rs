@@ -293,35 +293,40 @@ pub const SPECIAL: &[u8] = b"!#$%&*()-_=+[]{}<>:?";
 /// plus [`SPECIAL`] when `special`, each character uniform over that alphabet (rejection
 /// sampling). From 4 characters on it has at least one lower-case letter, one upper-case
 /// letter, one digit (and one special character when `special`): a value without is
-/// drawn again.
-pub fn random_value(length: usize, special: bool) -> Secret {
+/// drawn again. Fails only when the operating system's generator does.
+pub fn random_value(length: usize, special: bool) -> Result<Secret, BackendError> {
     let mut alphabet = [LOWER, UPPER, DIGITS].concat();
     if special {
         alphabet.extend_from_slice(SPECIAL);
     }
     let rng = SystemRandom::new();
     loop {
-        let value = draw(&rng, &alphabet, length);
+        let value = draw(&rng, &alphabet, length)?;
         let has = |class: &[u8]| value.iter().any(|c| class.contains(c));
         let complete =
             length < 4 || (has(LOWER) && has(UPPER) && has(DIGITS) && (!special || has(SPECIAL)));
         if complete {
             // The alphabet is ASCII, so every byte is a character.
-            return Secret::new(value.into_iter().map(char::from).collect::<String>());
+            return Ok(Secret::new(
+                value.into_iter().map(char::from).collect::<String>(),
+            ));
         }
     }
 }
 
 /// `length` characters of `alphabet`, each uniform: a random byte is used only below the
 /// largest multiple of the alphabet's size that fits a byte, so `byte % size` favours none.
-fn draw(rng: &SystemRandom, alphabet: &[u8], length: usize) -> Vec<u8> {
+fn draw(rng: &SystemRandom, alphabet: &[u8], length: usize) -> Result<Vec<u8>, BackendError> {
     let size = alphabet.len();
     let limit = 256 - 256 % size;
     let mut value = Vec::with_capacity(length);
     let mut bytes = [0u8; 64];
     while value.len() < length {
-        rng.fill(&mut bytes)
-            .expect("the operating system's random number generator failed");
+        rng.fill(&mut bytes).map_err(|_| {
+            BackendError::Refused(
+                "the operating system's random number generator failed, so no value was generated; run the command again".into(),
+            )
+        })?;
         value.extend(
             bytes
                 .iter()
@@ -331,7 +336,7 @@ fn draw(rng: &SystemRandom, alphabet: &[u8], length: usize) -> Vec<u8> {
                 .take(length - value.len()),
         );
     }
-    value
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -342,7 +347,7 @@ mod tests {
     fn a_random_value_has_its_length_and_every_class() {
         for length in [4, 5, 16, 32, 64, 200] {
             for special in [false, true] {
-                let value = random_value(length, special);
+                let value = random_value(length, special).expect("the generator works");
                 let text = value.expose();
                 assert_eq!(text.chars().count(), length);
                 assert!(text.chars().any(|c| c.is_ascii_lowercase()), "{length}");
@@ -362,14 +367,20 @@ mod tests {
             }
         }
         for length in [0, 1, 3] {
-            assert_eq!(random_value(length, true).expose().len(), length);
+            assert_eq!(
+                random_value(length, true)
+                    .expect("the generator works")
+                    .expose()
+                    .len(),
+                length
+            );
         }
     }
 
     #[test]
     fn two_random_values_differ_and_are_not_shown() {
-        let a = random_value(32, true);
-        let b = random_value(32, true);
+        let a = random_value(32, true).expect("the generator works");
+        let b = random_value(32, true).expect("the generator works");
         assert_ne!(a, b);
         assert_eq!(format!("{a:?}"), "***");
     }
@@ -379,7 +390,7 @@ mod tests {
         // 82 characters over 20 000 draws: each expected ~244 times.
         let rng = SystemRandom::new();
         let alphabet = [LOWER, UPPER, DIGITS, SPECIAL].concat();
-        let value = draw(&rng, &alphabet, 20_000);
+        let value = draw(&rng, &alphabet, 20_000).expect("the generator works");
         let mut counts = BTreeMap::new();
         for c in value {
             *counts.entry(c).or_insert(0u32) += 1;

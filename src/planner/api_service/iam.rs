@@ -258,10 +258,17 @@ pub fn execution_role<'a>(
 /// of one policy unique, so a `Sid` already used (two buckets' `ListBucket`) gets the
 /// next free number (`ListBucket2`).
 pub fn task_role(name: String, grants: Vec<serde_json::Value>) -> RolePlan {
+    let without_sid = |g: &serde_json::Value| {
+        let mut g = g.clone();
+        if let Some(o) = g.as_object_mut() {
+            o.remove("Sid");
+        }
+        g
+    };
     let mut kept: Vec<serde_json::Value> = Vec::new();
     let mut sids = std::collections::BTreeSet::new();
     for g in grants {
-        if kept.contains(&g) {
+        if kept.iter().any(|k| without_sid(k) == without_sid(&g)) {
             continue;
         }
         let mut g = g;

@@ -151,7 +151,13 @@ fn desired_group(plan: &CachePlan, config: &Value) -> DesiredReplicationGroup {
         snapshot_retention_days: plan.snapshot_retention_days as i32,
         subnet_group: plan.id.clone(),
         security_group_ids: Vec::new(),
-        parameter_group: plan.parameters.as_ref().map(|_| plan.id.clone()),
+        // Named even when it is the family's default, so a cache leaving its own group
+        // is moved back to the default before that group is deleted.
+        parameter_group: Some(if plan.parameters.is_some() {
+            plan.id.clone()
+        } else {
+            format!("default.{}", plan.family)
+        }),
         port: PORT as i32,
         tags,
     }
@@ -221,7 +227,7 @@ async fn apply(
             )));
         }
         (None, _) => {
-            let t = ec::auth_token();
+            let t = ec::auth_token()?;
             let seen = cancellable(cancel, secrets::create(&sm, &want_secret, &t, owner)).await?;
             token = Some(t);
             seen
@@ -507,13 +513,15 @@ impl Composite for CacheResource {
         &self,
         _prior: &Value,
         prior_plan: &CachePlan,
-        _i: &CacheInput,
+        input: &CacheInput,
         plan: &CachePlan,
     ) -> Diff {
         let mut diagnostics = Diagnostics::new();
         let moved = prior_plan.id != plan.id || prior_plan.identity.region != plan.identity.region;
         let replaced = moved || prior_plan.engine != plan.engine;
-        if replaced && prior_plan.protected && plan.protected {
+        // The prior cache's protection, lifted only by `allow_replacement` in this
+        // configuration (a move to another tier's environment does not lift it).
+        if replaced && prior_plan.protected && !input.allow_replacement.unwrap_or(false) {
             diagnostics.push(
                 Diagnostic::error(
                     "Cache Replacement Blocked",
@@ -522,6 +530,18 @@ impl Composite for CacheResource {
                         prior_plan.id
                     ),
                 ),
+            );
+        }
+        if !replaced && prior_plan.engine_version != plan.engine_version {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Engine Version Cannot Change Yet",
+                    format!(
+                        "The cache `{}` runs {} {} and the configuration asks for {}; upgrading in place is not supported yet. Keep `engine_version = \"{}\"`, or replace the cache (a new `name`).",
+                        plan.id, prior_plan.engine, prior_plan.engine_version, plan.engine_version, prior_plan.engine_version
+                    ),
+                )
+                .at(AttributePath::attr("engine_version")),
             );
         }
         if !replaced && prior_plan.replicas != plan.replicas {
@@ -613,9 +633,8 @@ impl Composite for CacheResource {
             ec::delete_replication_group(&client, &plan.id, snapshot.as_deref(), cancel).await?;
             ec::delete_parameter_group(&client, &plan.id).await?;
             ec::delete_subnet_group(&client, &plan.id).await?;
-            if let Ok(vpc) = security_group::vpc_of_subnets(&ec2, &plan.subnet_ids).await
-                && let Some(g) = security_group::find(&ec2, &vpc, &plan.security_group_name).await?
-            {
+            let vpc = security_group::vpc_of_subnets(&ec2, &plan.subnet_ids).await?;
+            if let Some(g) = security_group::find(&ec2, &vpc, &plan.security_group_name).await? {
                 security_group::delete(&ec2, &g.id, cancel).await?;
             }
             secrets::delete(&sm, &plan.auth_secret_name, None).await

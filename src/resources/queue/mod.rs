@@ -353,13 +353,29 @@ impl Composite for QueueResource {
     ) -> Diff {
         let moved = prior_plan.queue_name != plan.queue_name
             || prior_plan.identity.region != plan.identity.region;
+        let mut diagnostics = Diagnostics::new();
+        if let Some(old) = &prior_plan.dead_letter
+            && !moved
+            && plan.dead_letter.as_ref().map(|d| &d.queue_name) != Some(&old.queue_name)
+        {
+            diagnostics.push(
+                crate::diagnostics::Diagnostic::warning(
+                    "Dead-Letter Queue Deleted",
+                    format!(
+                        "This apply deletes the dead-letter queue `{}` and the messages in it. Move them first (an SQS redrive back to the source queue) if they matter.",
+                        old.queue_name
+                    ),
+                )
+                .at(AttributePath::attr("dead_letter")),
+            );
+        }
         Diff {
             replace: if moved {
                 vec![AttributePath::attr("environment")]
             } else {
                 Vec::new()
             },
-            diagnostics: Diagnostics::new(),
+            diagnostics,
         }
     }
 

@@ -150,19 +150,26 @@ fn desired(plan: &SecretPlan, config: &Value) -> DesiredSecret {
 
 /// The value to store now: a new one on create or when how it is made changed; `None`
 /// when the stored one stays.
+///
+/// `prior` is `None` on create, and for an update whose prior state this version cannot
+/// plan: then a generated value is kept (a credential is never replaced because a state
+/// could not be read), and a write-only one is sent.
 fn new_value(
     plan: &SecretPlan,
     prior: Option<&SecretPlan>,
+    creating: bool,
     config: &Value,
 ) -> Result<Option<Secret>, Diagnostic> {
     if prior.is_some_and(|p| p.value == plan.value) {
         return Ok(None);
     }
     match plan.value {
-        ValueSource::Generated { length, special } => Ok(Some(secrets::random_value(
-            length as usize,
-            special,
-        ))),
+        ValueSource::Generated { .. } if !creating && prior.is_none() => Ok(None),
+        ValueSource::Generated { length, special } => {
+            secrets::random_value(length as usize, special)
+                .map(Some)
+                .map_err(|e| Diagnostic::error("Could Not Generate The Value", e.to_string()))
+        }
         ValueSource::WriteOnly { .. } => match get(config, "value_wo").as_str() {
             Some(v) => Ok(Some(Secret::new(v))),
             None => Err(Diagnostic::error(
@@ -334,7 +341,7 @@ impl Composite for SecretResource {
     ) -> (Value, Diagnostics) {
         let creating = prior.is_null();
         let before = self.replan(&prior, ctx).map(|(_, p)| p);
-        let value = match new_value(plan, before.as_ref(), config) {
+        let value = match new_value(plan, before.as_ref(), creating, config) {
             Ok(v) => v,
             Err(d) => return (prior, Diagnostics::from_error(d)),
         };
@@ -359,7 +366,7 @@ impl Composite for SecretResource {
                     // Gone out of band while in state: made again with a new value.
                     let v = match &value {
                         Some(v) => v.clone(),
-                        None => match new_value(plan, None, config) {
+                        None => match new_value(plan, None, true, config) {
                             Ok(Some(v)) => v,
                             _ => {
                                 return Err(BackendError::Refused(format!(
