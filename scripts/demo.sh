@@ -174,6 +174,28 @@ for region in regions:
             continue
         print(f"  alarm         {a['AlarmName']:<28} {a.get('MetricName') or 'metric math'} {a['ComparisonOperator']} {a['Threshold']}")
 for region in sorted(set(regions) | {"eu-west-1", "us-east-1"}):
+    sqs = boto3.client("sqs", endpoint_url=moto, region_name=region)
+    for url in sqs.list_queues().get("QueueUrls", []):
+        a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        redrive = json.loads(a["RedrivePolicy"]) if a.get("RedrivePolicy") else None
+        dlq = f"dead-letter={redrive['deadLetterTargetArn'].split(':')[-1]} after {redrive['maxReceiveCount']}" if redrive else ""
+        print(f"  sqs queue     {url.rsplit('/', 1)[-1]:<28} {region} {dlq}")
+    ec = boto3.client("elasticache", endpoint_url=moto, region_name=region)
+    for g in ec.describe_replication_groups()["ReplicationGroups"]:
+        print(f"  cache         {g['ReplicationGroupId']:<28} {region} {g.get('CacheNodeType')} nodes={len(g.get('MemberClusters', []))} "
+              f"tls={g.get('TransitEncryptionEnabled')} auth={g.get('AuthTokenEnabled')}")
+    # Names only: a secret's value never leaves Secrets Manager.
+    for s in boto3.client("secretsmanager", endpoint_url=moto, region_name=region).list_secrets()["SecretList"]:
+        print(f"  secret        {s['Name']:<28} {region}")
+for b in boto3.client("s3", endpoint_url=moto, region_name="us-east-1").list_buckets()["Buckets"]:
+    s3 = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
+    versioning = s3.get_bucket_versioning(Bucket=b["Name"]).get("Status", "off")
+    try:
+        rules = len(s3.get_bucket_lifecycle_configuration(Bucket=b["Name"])["Rules"])
+    except Exception:
+        rules = 0
+    print(f"  s3 bucket     {b['Name']:<28} versioning={versioning} lifecycle_rules={rules}")
+for region in sorted(set(regions) | {"eu-west-1", "us-east-1"}):
     for d in boto3.client("rds", endpoint_url=moto, region_name=region).describe_db_instances()["DBInstances"]:
         print(f"  rds instance  {d['DBInstanceIdentifier']:<28} {region} {d['DBInstanceClass']} multi_az={d['MultiAZ']} "
               f"backups={d['BackupRetentionPeriod']}d storage={d['AllocatedStorage']}GB")
