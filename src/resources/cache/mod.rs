@@ -743,6 +743,94 @@ mod tests {
         }
     }
 
+    fn input(tier: crate::planner::Tier) -> CacheInput {
+        CacheInput {
+            environment: crate::planner::component::test_context(tier),
+            name: "sessions".into(),
+            engine: None,
+            engine_version: None,
+            size: None,
+            node_type: None,
+            replicas: None,
+            multi_az: None,
+            snapshot_retention_days: None,
+            maxmemory_policy: None,
+            parameters: BTreeMap::new(),
+            allow_replacement: None,
+            tags: BTreeMap::new(),
+            default_tags: BTreeMap::new(),
+        }
+    }
+
+    /// The errors of the change from `before` to `after`.
+    fn refusals(before: &CacheInput, after: &CacheInput) -> Vec<String> {
+        let r = CacheResource::new();
+        let (p, n) = (
+            planner::plan(before).expect("valid"),
+            planner::plan(after).expect("valid"),
+        );
+        r.diff(&Value::Null, &p, after, &n)
+            .diagnostics
+            .0
+            .iter()
+            .map(|d| d.summary.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_production_cache_is_replaced_only_with_allow_replacement() {
+        use crate::planner::Tier;
+        let prod = input(Tier::Production);
+        let valkey = CacheInput {
+            engine: Some("valkey".into()),
+            ..prod.clone()
+        };
+        assert_eq!(refusals(&prod, &valkey), ["Cache Replacement Blocked"]);
+        // Moving it to another tier's environment does not lift the guard.
+        let mut moved = input(Tier::Staging);
+        moved.environment.name = "stg".into();
+        assert_eq!(refusals(&prod, &moved), ["Cache Replacement Blocked"]);
+        let allowed = CacheInput {
+            allow_replacement: Some(true),
+            ..valkey
+        };
+        assert!(refusals(&prod, &allowed).is_empty());
+        // Outside production nothing is refused.
+        let dev = input(Tier::Development);
+        let dev_valkey = CacheInput {
+            engine: Some("valkey".into()),
+            ..dev.clone()
+        };
+        assert!(refusals(&dev, &dev_valkey).is_empty());
+    }
+
+    #[test]
+    fn version_and_replica_changes_in_place_are_refused_at_plan_time() {
+        use crate::planner::Tier;
+        let dev = input(Tier::Development);
+        let newer = CacheInput {
+            engine_version: Some("7.0".into()),
+            ..dev.clone()
+        };
+        assert_eq!(refusals(&dev, &newer), ["Engine Version Cannot Change Yet"]);
+        let replica = CacheInput {
+            replicas: Some(1),
+            ..dev.clone()
+        };
+        assert_eq!(
+            refusals(&dev, &replica),
+            ["Replica Count Cannot Change Yet"]
+        );
+        let bigger = CacheInput {
+            node_type: Some("cache.t3.medium".into()),
+            ..dev.clone()
+        };
+        assert!(
+            refusals(&dev, &bigger).is_empty(),
+            "a node type changes in place"
+        );
+    }
+
     #[test]
     fn the_record_round_trips_the_configured_inputs() {
         let config = Value::object([

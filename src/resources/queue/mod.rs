@@ -573,6 +573,47 @@ mod tests {
     }
 
     #[test]
+    fn removing_the_dead_letter_queue_warns_that_its_messages_go() {
+        let jobs = QueueInput {
+            environment: crate::planner::component::test_context(crate::planner::Tier::Staging),
+            name: "jobs".into(),
+            fifo: None,
+            visibility_timeout_seconds: None,
+            retention_days: None,
+            dead_letter: None,
+            kms_key_id: None,
+            tags: BTreeMap::new(),
+            default_tags: BTreeMap::new(),
+        };
+        let without = QueueInput {
+            dead_letter: Some(DeadLetterInput {
+                enabled: Some(false),
+                max_receives: None,
+            }),
+            ..jobs.clone()
+        };
+        let r = QueueResource::new();
+        let (before, after) = (
+            planner::plan(&jobs).expect("valid"),
+            planner::plan(&without).expect("valid"),
+        );
+        let d = r.diff(&Value::Null, &before, &without, &after).diagnostics;
+        assert!(!d.has_errors());
+        assert_eq!(d.0.len(), 1);
+        assert!(
+            d.0[0].detail.contains("stg-jobs-dlq") || d.0[0].detail.contains("-jobs-dlq"),
+            "{:?}",
+            d.0
+        );
+        assert!(
+            r.diff(&Value::Null, &before, &jobs, &before)
+                .diagnostics
+                .0
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn the_record_round_trips_the_configured_inputs() {
         let config = Value::object([
             ("fifo", Value::Bool(true)),

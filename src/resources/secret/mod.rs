@@ -527,6 +527,47 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_value_is_made_on_create_and_kept_when_the_prior_state_does_not_plan() {
+        let input = SecretInput {
+            environment: crate::planner::component::test_context(crate::planner::Tier::Production),
+            name: "jwt".into(),
+            description: None,
+            generate: None,
+            value_wo: false,
+            value_wo_version: None,
+            kms_key_id: None,
+            recovery_window_days: None,
+            tags: BTreeMap::new(),
+            default_tags: BTreeMap::new(),
+        };
+        let plan = planner::plan(&input).expect("valid");
+        let made = new_value(&plan, None, true, &Value::Null).expect("generated");
+        assert_eq!(made.map(|v| v.expose().len()), Some(32));
+        // An update whose prior state cannot be planned keeps the stored value.
+        assert!(
+            new_value(&plan, None, false, &Value::Null)
+                .expect("no error")
+                .is_none()
+        );
+        // An unchanged plan keeps it too; a changed `generate` makes a new one.
+        assert!(
+            new_value(&plan, Some(&plan), false, &Value::Null)
+                .expect("no error")
+                .is_none()
+        );
+        let longer = planner::plan(&SecretInput {
+            generate: Some(GenerateInput {
+                length: Some(48),
+                special: None,
+            }),
+            ..input
+        })
+        .expect("valid");
+        let again = new_value(&longer, Some(&plan), false, &Value::Null).expect("generated");
+        assert_eq!(again.map(|v| v.expose().len()), Some(48));
+    }
+
+    #[test]
     fn the_record_never_holds_the_value() {
         let config = Value::object([
             ("value_wo", s("sk_live_DISTINCTIVE")),
