@@ -198,6 +198,51 @@ pub async fn import_target(
     Ok((context, env_ctx, name.to_string()))
 }
 
+/// Whether `tags` mark a child of `component` in environment `environment`: what an
+/// import may take.
+pub fn owned_by(tags: &BTreeMap<String, String>, environment: &str, component: &str) -> bool {
+    tags.get(naming::TAG_ENVIRONMENT).map(String::as_str) == Some(environment)
+        && tags.get(naming::TAG_COMPONENT).map(String::as_str) == Some(component)
+}
+
+/// The error of an import that found nothing of ours: `what` names what was looked for
+/// (``"queue `prod-jobs`"``), `id_shape` the import ID (`<environment>/<queue>`), `more`
+/// ends the sentence.
+pub fn not_found(
+    summary: &str,
+    what: &str,
+    environment: &str,
+    id_shape: &str,
+    more: &str,
+) -> Diagnostics {
+    Diagnostics::from_error(Diagnostic::error(
+        summary,
+        format!(
+            "There is no {what} made by terraform-provider-platform for environment `{environment}`, with the credentials configured. Check the import ID (`{id_shape}`){more}."
+        ),
+    ))
+}
+
+/// The configuration an import rebuilds: the environment's context, the name, the inputs
+/// recorded in the `spec` record of `found` (the main child's tags), and the tags the
+/// resource itself set.
+pub fn imported_config(
+    context: Value,
+    name: &str,
+    spec_fields: &[super::spec::Field],
+    found: &BTreeMap<String, String>,
+    environment: &EnvironmentContext,
+    ctx: &CallContext,
+) -> Vec<(&'static str, Value)> {
+    let mut fields = vec![("environment", context), ("name", s(name))];
+    fields.extend(super::spec::decode(
+        spec_fields,
+        &super::spec::from_tags(TAG_SPEC, found),
+    ));
+    fields.push(("tags", imported_tags(found, environment, ctx)));
+    fields
+}
+
 /// The `tags` an import restores from the tags found on the main child.
 pub fn imported_tags(
     found: &BTreeMap<String, String>,

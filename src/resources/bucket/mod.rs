@@ -542,26 +542,21 @@ impl Composite for BucketResource {
                 );
             }
         };
-        let Some(seen) = found.filter(|f| {
-            f.tags.get(crate::planner::naming::TAG_ENVIRONMENT) == Some(&env.name)
-                && f.tags
-                    .get(crate::planner::naming::TAG_COMPONENT)
-                    .map(String::as_str)
-                    == Some(planner::COMPONENT)
-        }) else {
+        let Some(seen) =
+            found.filter(|f| component::owned_by(&f.tags, &env.name, planner::COMPONENT))
+        else {
             return (
                 None,
-                Diagnostics::from_error(Diagnostic::error(
+                component::not_found(
                     "Bucket Not Found",
-                    format!(
-                        "There is no bucket `{derived}` made by terraform-provider-platform for environment `{}`, with the credentials configured. Check the import ID (`<environment>/<bucket>`); a bucket with its own `bucket_name` cannot be imported yet.",
-                        env.name
-                    ),
-                )),
+                    &format!("bucket `{derived}`"),
+                    &env.name,
+                    "<environment>/<bucket>",
+                    "; a bucket with its own `bucket_name` cannot be imported yet",
+                ),
             );
         };
-        let mut fields = vec![("environment", context), ("name", s(name))];
-        fields.extend(spec::decode(SPEC, &spec::from_tags(TAG_SPEC, &seen.tags)));
+        let fields = component::imported_config(context, &name, SPEC, &seen.tags, &env, ctx);
         let fields: Vec<(&str, Value)> = fields
             .into_iter()
             .chain([
@@ -615,7 +610,6 @@ impl Composite for BucketResource {
                         ])
                     })),
                 ),
-                ("tags", component::imported_tags(&seen.tags, &env, ctx)),
             ])
             .collect();
         let config = Value::object(fields);

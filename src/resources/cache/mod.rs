@@ -682,27 +682,21 @@ impl Composite for CacheResource {
                     );
                 }
             };
-        let Some(group) = found.filter(|g| {
-            g.tags.get(crate::planner::naming::TAG_ENVIRONMENT) == Some(&env.name)
-                && g.tags
-                    .get(crate::planner::naming::TAG_COMPONENT)
-                    .map(String::as_str)
-                    == Some(planner::COMPONENT)
-        }) else {
+        let Some(group) =
+            found.filter(|g| component::owned_by(&g.tags, &env.name, planner::COMPONENT))
+        else {
             return (
                 None,
-                Diagnostics::from_error(Diagnostic::error(
+                component::not_found(
                     "Cache Not Found",
-                    format!(
-                        "There is no replication group `{group_id}` made by terraform-provider-platform for environment `{}`, with the credentials configured. Check the import ID (`<environment>/<cache>`).",
-                        env.name
-                    ),
-                )),
+                    &format!("replication group `{group_id}`"),
+                    &env.name,
+                    "<environment>/<cache>",
+                    "",
+                ),
             );
         };
-        let mut fields = vec![("environment", context), ("name", s(name))];
-        fields.extend(spec::decode(SPEC, &spec::from_tags(TAG_SPEC, &group.tags)));
-        fields.push(("tags", component::imported_tags(&group.tags, &env, ctx)));
+        let fields = component::imported_config(context, &name, SPEC, &group.tags, &env, ctx);
         let config = Value::object(fields);
         let plan = match input(&config, ctx).map(|i| planner::plan(&i)) {
             Ok(Ok(p)) => p,

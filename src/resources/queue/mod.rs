@@ -508,27 +508,20 @@ impl Composite for QueueResource {
                 }
             }
         }
-        let Some(q) = found.filter(|q| {
-            q.tags.get(crate::planner::naming::TAG_ENVIRONMENT) == Some(&env.name)
-                && q.tags
-                    .get(crate::planner::naming::TAG_COMPONENT)
-                    .map(String::as_str)
-                    == Some(planner::COMPONENT)
-        }) else {
+        let Some(q) = found.filter(|q| component::owned_by(&q.tags, &env.name, planner::COMPONENT))
+        else {
             return (
                 None,
-                Diagnostics::from_error(crate::diagnostics::Diagnostic::error(
+                component::not_found(
                     "Queue Not Found",
-                    format!(
-                        "There is no queue `{base}` (or `{base}.fifo`) made by terraform-provider-platform for environment `{}`, with the credentials configured. Check the import ID (`<environment>/<queue>`).",
-                        env.name
-                    ),
-                )),
+                    &format!("queue `{base}` (or `{base}.fifo`)"),
+                    &env.name,
+                    "<environment>/<queue>",
+                    "",
+                ),
             );
         };
-        let mut fields = vec![("environment", context), ("name", s(name))];
-        fields.extend(spec::decode(SPEC, &spec::from_tags(TAG_SPEC, &q.tags)));
-        fields.push(("tags", component::imported_tags(&q.tags, &env, ctx)));
+        let fields = component::imported_config(context, &name, SPEC, &q.tags, &env, ctx);
         let config = Value::object(fields);
         let plan = match input(&config, ctx).map(|i| planner::plan(&i)) {
             Ok(Ok(p)) => p,

@@ -473,27 +473,20 @@ impl Composite for SecretResource {
             }
         };
         let Some(seen) = found.filter(|f| {
-            !f.scheduled_for_deletion
-                && f.tags.get(crate::planner::naming::TAG_ENVIRONMENT) == Some(&env.name)
-                && f.tags
-                    .get(crate::planner::naming::TAG_COMPONENT)
-                    .map(String::as_str)
-                    == Some(planner::COMPONENT)
+            !f.scheduled_for_deletion && component::owned_by(&f.tags, &env.name, planner::COMPONENT)
         }) else {
             return (
                 None,
-                Diagnostics::from_error(Diagnostic::error(
+                component::not_found(
                     "Secret Not Found",
-                    format!(
-                        "There is no secret `{secret_name}` made by terraform-provider-platform for environment `{}`, with the credentials configured. Check the import ID (`<environment>/<secret>`).",
-                        env.name
-                    ),
-                )),
+                    &format!("secret `{secret_name}`"),
+                    &env.name,
+                    "<environment>/<secret>",
+                    "",
+                ),
             );
         };
-        let mut fields = vec![("environment", context), ("name", s(name))];
-        fields.extend(spec::decode(SPEC, &spec::from_tags(TAG_SPEC, &seen.tags)));
-        fields.push(("tags", component::imported_tags(&seen.tags, &env, ctx)));
+        let fields = component::imported_config(context, &name, SPEC, &seen.tags, &env, ctx);
         let config = Value::object(fields);
         let plan = match input(&config, ctx).map(|i| planner::plan(&i)) {
             Ok(Ok(p)) => p,
