@@ -127,6 +127,8 @@ pub struct Endpoints {
     pub fly: Option<String>,
     /// Cloudflare API URL.
     pub cloudflare: Option<String>,
+    /// Vercel API URL.
+    pub vercel: Option<String>,
 }
 
 /// Fly.io settings.
@@ -151,6 +153,15 @@ pub struct CloudflareConfig {
     pub api_token: Option<Secret>,
 }
 
+/// Vercel settings.
+#[derive(Debug, Clone, Default)]
+pub struct VercelConfig {
+    /// Team projects are created in (`VERCEL_TEAM_ID`); none means the token's personal account.
+    pub team_id: Option<String>,
+    /// API token (`VERCEL_API_TOKEN`).
+    pub api_token: Option<Secret>,
+}
+
 /// The provider block, resolved.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderConfig {
@@ -166,4 +177,6 @@ pub struct ProviderConfig {
     pub fly: FlyConfig,
     /// Cloudflare settings.
     pub cloudflare: CloudflareConfig,
+    /// Vercel settings.
+    pub vercel: VercelConfig,
 }

@@ -4,7 +4,7 @@
 use crate::backends::aws::{self, AwsClients};
 use crate::config::{
     AssumeRole, AwsSettings, CloudflareConfig, Endpoints, FlyConfig, ProviderConfig, RetryStyle,
-    Secret,
+    Secret, VercelConfig,
 };
 use crate::context::CallContext;
 use crate::data_sources::{self, DataSource};
@@ -91,6 +91,7 @@ pub fn schema() -> Schema {
                         url("sts", "AWS STS (used by `assume_role`)"),
                         url("fly", "Fly.io Machines (or `PLATFORM_ENDPOINT_FLY`)"),
                         url("cloudflare", "Cloudflare (or `PLATFORM_ENDPOINT_CLOUDFLARE`)"),
+                        url("vercel", "Vercel (or `PLATFORM_ENDPOINT_VERCEL`)"),
                     ],
                 ),
                 single_block(
@@ -118,6 +119,14 @@ pub fn schema() -> Schema {
                         text("zone_id", "Zone for Worker routes (set with `zone_name`); without it a service gets a workers.dev subdomain."),
                         text("zone_name", "Name of the `zone_id` zone, e.g. `example.com`: a Worker answers on `<environment>-<service>.<zone_name>`."),
                         text("api_token", "Cloudflare API token. Defaults to `CLOUDFLARE_API_TOKEN`; prefer the variable so the token stays out of configuration.").sensitive(),
+                    ],
+                ),
+                single_block(
+                    "vercel",
+                    "Vercel settings for static sites placed on Vercel.",
+                    vec![
+                        text("team_id", "Vercel team projects are created in (`team_...`). Defaults to `VERCEL_TEAM_ID`; without either, the token's personal account."),
+                        text("api_token", "Vercel API token. Defaults to `VERCEL_API_TOKEN`; prefer the variable so the token stays out of configuration.").sensitive(),
                     ],
                 ),
             ],
@@ -279,6 +288,8 @@ pub fn config_from_value_with(
             .or_else(|| (env.var)("PLATFORM_ENDPOINT_FLY")),
         cloudflare: string(e.get("cloudflare"), p("cloudflare"), &mut diags)
             .or_else(|| (env.var)("PLATFORM_ENDPOINT_CLOUDFLARE")),
+        vercel: string(e.get("vercel"), p("vercel"), &mut diags)
+            .or_else(|| (env.var)("PLATFORM_ENDPOINT_VERCEL")),
     };
     for (name, url) in [
         ("ecs", &endpoints.ecs),
@@ -302,6 +313,7 @@ pub fn config_from_value_with(
         ("sts", &endpoints.sts),
         ("fly", &endpoints.fly),
         ("cloudflare", &endpoints.cloudflare),
+        ("vercel", &endpoints.vercel),
     ] {
         if let Some(u) = url
             && !(u.starts_with("http://") || u.starts_with("https://"))
@@ -388,6 +400,15 @@ pub fn config_from_value_with(
             .at(cp(if cloudflare.zone_id.is_some() { "zone_name" } else { "zone_id" })),
         );
     }
+    let v = block("vercel");
+    let vp = |n: &str| AttributePath::attr("vercel").then_attr(n);
+    let vercel = VercelConfig {
+        team_id: string(v.get("team_id"), vp("team_id"), &mut diags)
+            .or_else(|| (env.var)("VERCEL_TEAM_ID")),
+        api_token: string(v.get("api_token"), vp("api_token"), &mut diags)
+            .or_else(|| (env.var)("VERCEL_API_TOKEN"))
+            .map(Secret::new),
+    };
     if diags.has_errors() {
         return Err(diags);
     }
@@ -409,6 +430,7 @@ pub fn config_from_value_with(
         aws_settings,
         fly,
         cloudflare,
+        vercel,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod cloudflare;
 pub mod fly;
 pub mod http;
 pub mod ownership;
+pub mod site;
 pub mod wait;
 
 use std::future::Future;

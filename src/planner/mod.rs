@@ -48,6 +48,7 @@ pub mod queue;
 pub mod render;
 pub mod schedule;
 pub mod secret;
+pub mod static_site;
 pub mod tier;
 pub mod units;
 

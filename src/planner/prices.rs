@@ -430,6 +430,99 @@ pub fn workers_paid_monthly(requests: f64, cpu_ms: f64) -> f64 {
         + extra_cpu_ms / 1e6 * p.cpu_ms_per_million
 }
 
+// ---- Static sites: Cloudflare Pages, Vercel, Cloudflare Access ------------------------------
+
+const SITE_PRICES_JSON: &str = include_str!("../../data/prices/sites.json");
+
+/// The plans a static site is priced on (`data/prices/sites.json`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitePriceTable {
+    /// The date the figures were taken, `YYYY-MM-DD`.
+    pub as_of: String,
+    /// The currency of every figure.
+    pub currency: String,
+    /// Where the figures come from.
+    pub source: String,
+    /// How sure each figure is and what it leaves out.
+    pub notes: Vec<String>,
+    /// Cloudflare plans a Pages site is served on.
+    pub cloudflare_pages: PagesPrices,
+    /// Vercel plans.
+    pub vercel: VercelPrices,
+    /// Cloudflare Access (Zero Trust) seats.
+    pub cloudflare_access: AccessPrices,
+}
+
+/// Cloudflare plans, as they bear on a Pages site.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesPrices {
+    /// The Free plan, a month.
+    pub free_month: f64,
+    /// The Pro plan, a month, billed annually.
+    pub pro_month: f64,
+}
+
+/// Vercel plans.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VercelPrices {
+    /// Hobby, a month.
+    pub hobby_month: f64,
+    /// Pro, per deploying seat a month.
+    pub pro_seat_month: f64,
+}
+
+/// Cloudflare Access seats.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessPrices {
+    /// Users Zero Trust Free covers.
+    pub free_users: u32,
+    /// Standard, per user a month.
+    pub standard_user_month: f64,
+}
+
+/// The site price table, parsed on first use.
+pub fn site_table() -> &'static SitePriceTable {
+    static TABLE: OnceLock<SitePriceTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        serde_json::from_str(SITE_PRICES_JSON).expect("data/prices/sites.json must parse")
+    })
+}
+
+/// The monthly fee of a Pages site on `plan` (`free`, `pro`); `None` for another plan.
+pub fn pages_plan_month(plan: &str) -> Option<f64> {
+    let p = &site_table().cloudflare_pages;
+    match plan {
+        "free" => Some(p.free_month),
+        "pro" => Some(p.pro_month),
+        _ => None,
+    }
+}
+
+/// The monthly fee of a Vercel site on `plan` (`hobby`, `pro`: one seat).
+pub fn vercel_plan_month(plan: &str) -> Option<f64> {
+    let p = &site_table().vercel;
+    match plan {
+        "hobby" => Some(p.hobby_month),
+        "pro" => Some(p.pro_seat_month),
+        _ => None,
+    }
+}
+
+/// The monthly Access charge for `users` named users: free up to the Free plan's seats,
+/// else Standard for every one of them.
+pub fn access_monthly(users: usize) -> f64 {
+    let p = &site_table().cloudflare_access;
+    if users <= p.free_users as usize {
+        0.0
+    } else {
+        users as f64 * p.standard_user_month
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,5 +688,18 @@ mod tests {
         assert!(close(workers_paid_monthly(9e6, 2e7), 5.0));
         // 20 M requests and 50 M CPU ms: 10 M × $0.30/M + 20 M × $0.02/M on top.
         assert!(close(workers_paid_monthly(2e7, 5e7), 5.0 + 3.0 + 0.4));
+    }
+
+    #[test]
+    fn site_plans_are_priced_from_the_table() {
+        assert_eq!(pages_plan_month("free"), Some(0.0));
+        assert_eq!(pages_plan_month("pro"), Some(20.0));
+        assert_eq!(pages_plan_month("business"), None);
+        assert_eq!(vercel_plan_month("hobby"), Some(0.0));
+        assert_eq!(vercel_plan_month("pro"), Some(20.0));
+        assert_eq!(access_monthly(3), 0.0);
+        assert_eq!(access_monthly(50), 0.0);
+        assert!((access_monthly(51) - 357.0).abs() < 1e-9);
+        assert!(site_table().as_of.len() == 10);
     }
 }

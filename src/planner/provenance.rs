@@ -64,6 +64,7 @@ fn tier_value(kind: &str, setting: &str, d: &TierDefaults) -> Option<String> {
         ("secretsmanager_secret", "recovery_window_days") => {
             d.secret_recovery_window_days.to_string()
         }
+        ("vercel_project", "plan") => d.site_vercel_plan.to_string(),
         _ => return None,
     })
 }
@@ -235,6 +236,13 @@ fn expansions(tier: Tier) -> Vec<(String, Vec<Child>)> {
     })
     .expect("valid bucket");
     out.push(("platform_bucket".to_string(), bucket.children));
+    for host in ["cloudflare_pages", "vercel"] {
+        let site = crate::planner::static_site::plan(
+            &crate::planner::static_site::tests::site_input(tier, host),
+        )
+        .expect("valid site");
+        out.push((format!("platform_static_site on {host}"), site.children));
+    }
     let cache = crate::planner::cache::plan(&crate::planner::cache::CacheInput {
         environment: crate::planner::component::test_context(tier),
         name: "sessions".to_string(),

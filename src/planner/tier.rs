@@ -137,6 +137,9 @@ pub struct TierDefaults {
     pub cache_snapshot_retention_days: i64,
     /// Whether destroying a cache takes a final snapshot first.
     pub cache_final_snapshot: bool,
+    /// The Vercel plan a site on Vercel is priced on: Hobby is for personal,
+    /// non-commercial use only, so staging and production assume Pro.
+    pub site_vercel_plan: &'static str,
 }
 
 // The table gives cooldowns only for production. They are properties of how fast ECS
@@ -174,6 +177,7 @@ pub const DEVELOPMENT: TierDefaults = TierDefaults {
     cache_multi_az: false,
     cache_snapshot_retention_days: 0,
     cache_final_snapshot: false,
+    site_vercel_plan: "hobby",
 };
 
 /// `staging`: on-demand FARGATE, Container Insights, a final snapshot on destroy, failed
@@ -205,6 +209,7 @@ pub const STAGING: TierDefaults = TierDefaults {
     cache_multi_az: false,
     cache_snapshot_retention_days: 1,
     cache_final_snapshot: false,
+    site_vercel_plan: "pro",
 };
 
 /// `production`: Multi-AZ, deletion protection, 30-day backups and logs, failed
@@ -236,6 +241,7 @@ pub const PRODUCTION: TierDefaults = TierDefaults {
     cache_multi_az: true,
     cache_snapshot_retention_days: 7,
     cache_final_snapshot: true,
+    site_vercel_plan: "pro",
 };
 
 #[cfg(test)]
