@@ -7,6 +7,7 @@ use super::DataSource;
 use crate::context::CallContext;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::planner::placement::{self, Placement, Requirements};
+use crate::planner::static_site::placement::{self as site_placement, Framework, SiteNeeds};
 use crate::schema::{Attribute, Block, Mode, NestedBlock, Schema};
 use crate::value::{AttributePath, Type, Value};
 
@@ -45,15 +46,28 @@ fn schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
-            description: "The hosting matrix as data: where `platform_api_service` with `host = \"auto\"` places a service with the given `requirements`, and why; and the placement of each component kind found in typical hosting plans (edge gateways, realtime and multi-region APIs, ML inference, workers, APIs next to RDS). Computed by the same rules as placement.".into(),
+            description: "The hosting matrix as data: where `platform_api_service` with `host = \"auto\"` places a service with the given `requirements`, and why; where `platform_static_site` places a frontend (`site`); and the placement of each component kind found in typical hosting plans (edge gateways, realtime and multi-region APIs, ML inference, workers, APIs next to RDS, static frontends, dashboards behind a login, server-rendered Next.js). Computed by the same rules as placement.".into(),
             attributes: vec![
                 computed("id", Type::String, "Always `hosting-matrix`."),
                 computed("resolved_host", Type::String, "The host for `requirements`: `aws_fargate`, `fly` or `cloudflare_workers` (null without a `requirements` block)."),
                 computed("placement_reason", Type::String, "Why, in one line, as `platform_api_service` shows it."),
                 computed("rule", Type::String, "The placement rule that decided: `edge_script`, `multi_region`, `private_network`, `background_work`, `heavy_cpu`, `long_lived_connections` or `container`."),
-                computed("rows", Type::list(row_type()), "For each component kind of typical hosting plans: the component, an example of it, its requirements, the host and the reason."),
+                computed("site_host", Type::String, "The host for `site`: `cloudflare_pages` or `vercel` (null without a `site` block)."),
+                computed("site_placement_reason", Type::String, "Why, in one line, as `platform_static_site` shows it."),
+                computed("rows", Type::list(row_type()), "For each component kind of typical hosting plans, services and frontends: the component, an example of it, its requirements, the host and the reason."),
             ],
             blocks: vec![NestedBlock {
+                repeated: false,
+                name: "site".into(),
+                block: Block {
+                    description: "What a frontend is, as in `platform_static_site`.".into(),
+                    attributes: vec![
+                        opt("framework", Type::String, "`static` (a static export, the default) or `nextjs` (server-rendered Next.js)."),
+                        opt("access_policy", Type::Bool, "Sits behind a login (Cloudflare Access)."),
+                    ],
+                    blocks: vec![],
+                },
+            }, NestedBlock {
                 repeated: false,
                 name: "requirements".into(),
                 block: Block {
@@ -128,6 +142,59 @@ fn row(component: &str, example: &str, req: &Requirements, p: &Placement) -> Val
     ])
 }
 
+fn site_needs(v: &Value) -> Result<Option<SiteNeeds>, Diagnostic> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let given = v
+        .get("framework")
+        .and_then(Value::as_str)
+        .unwrap_or("static");
+    let framework = given.parse::<Framework>().map_err(|()| {
+        Diagnostic::error(
+            "Invalid Framework",
+            format!("`{given}` is not a framework. Write `framework = \"static\"` for a static export or `\"nextjs\"` for server-rendered Next.js."),
+        )
+        .at(AttributePath::attr("site").then_attr("framework"))
+    })?;
+    Ok(Some(SiteNeeds {
+        framework,
+        access_policy: v
+            .get("access_policy")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }))
+}
+
+fn site_row(r: &site_placement::SiteRow) -> Value {
+    let needs = format!(
+        "{}{}",
+        match r.needs.framework {
+            Framework::Static => "static export",
+            Framework::Nextjs => "server-rendered Next.js",
+        },
+        if r.needs.access_policy {
+            ", behind a login"
+        } else {
+            ""
+        }
+    );
+    Value::object([
+        ("component", Value::string(r.component)),
+        ("example", Value::string(r.seed_component)),
+        ("requirements", Value::string(needs)),
+        ("resolved_host", Value::string(r.placement.host.as_str())),
+        (
+            "placement_reason",
+            Value::string(r.placement.reason.clone()),
+        ),
+        (
+            "rule",
+            Value::string(format!("site_{}", r.needs.framework.as_str())),
+        ),
+    ])
+}
+
 /// The data source's value for a configuration (pure).
 pub fn read(config: &Value) -> Result<Value, Diagnostic> {
     let req = requirements(config.get("requirements").unwrap_or(&Value::Null))?;
@@ -138,9 +205,11 @@ pub fn read(config: &Value) -> Result<Value, Diagnostic> {
             .map(|p| Value::string(f(p)))
             .unwrap_or(Value::Null)
     };
+    let site = site_needs(config.get("site").unwrap_or(&Value::Null))?.map(site_placement::place);
     let rows = placement::matrix()
         .iter()
         .map(|r| row(r.component, r.seed_component, &r.requirements, &r.placement))
+        .chain(site_placement::matrix().iter().map(site_row))
         .collect::<Vec<_>>();
     let mut out = config.clone();
     if let Value::Object(m) = &mut out {
@@ -151,6 +220,16 @@ pub fn read(config: &Value) -> Result<Value, Diagnostic> {
         );
         m.insert("placement_reason".into(), text(|p| p.reason.clone()));
         m.insert("rule".into(), text(|p| p.rule.as_str().to_string()));
+        m.insert(
+            "site_host".into(),
+            site.as_ref()
+                .map_or(Value::Null, |p| Value::string(p.host.as_str())),
+        );
+        m.insert(
+            "site_placement_reason".into(),
+            site.as_ref()
+                .map_or(Value::Null, |p| Value::string(p.reason.clone())),
+        );
         m.insert("rows".into(), Value::list(rows));
     }
     Ok(out)
@@ -170,7 +249,9 @@ impl DataSource for HostingMatrix {
         if !config.is_wholly_known() {
             return Diagnostics::new();
         }
-        match requirements(config.get("requirements").unwrap_or(&Value::Null)) {
+        match requirements(config.get("requirements").unwrap_or(&Value::Null))
+            .and_then(|_| site_needs(config.get("site").unwrap_or(&Value::Null)))
+        {
             Ok(_) => Diagnostics::new(),
             Err(d) => Diagnostics::from_error(d),
         }
@@ -236,7 +317,10 @@ mod tests {
         let v = read(&Value::object([("requirements", Value::Null)])).unwrap();
         assert!(v.get("resolved_host").unwrap().is_null());
         let rows = v.get("rows").and_then(Value::as_list).unwrap();
-        assert_eq!(rows.len(), placement::matrix().len());
+        assert_eq!(
+            rows.len(),
+            placement::matrix().len() + site_placement::matrix().len()
+        );
         for (row, m) in rows.iter().zip(placement::matrix()) {
             assert_eq!(
                 row.get("resolved_host").and_then(Value::as_str),
@@ -257,5 +341,48 @@ mod tests {
             Some(AttributePath::attr("requirements").then_attr("artifact"))
         );
         assert!(e.detail.contains("\"image\""));
+    }
+
+    #[test]
+    fn answers_for_sites_by_the_site_placement_rules() {
+        let next = read(&Value::object([(
+            "site",
+            Value::object([("framework", Value::string("nextjs"))]),
+        )]))
+        .unwrap();
+        assert_eq!(
+            next.get("site_host").and_then(Value::as_str),
+            Some("vercel")
+        );
+        let dashboard = read(&Value::object([(
+            "site",
+            Value::object([("access_policy", Value::Bool(true))]),
+        )]))
+        .unwrap();
+        assert_eq!(
+            dashboard.get("site_host").and_then(Value::as_str),
+            Some("cloudflare_pages")
+        );
+        assert!(
+            dashboard
+                .get("site_placement_reason")
+                .and_then(Value::as_str)
+                .unwrap()
+                .contains("Access")
+        );
+        let rows = dashboard.get("rows").and_then(Value::as_list).unwrap();
+        assert!(rows.iter().any(
+            |r| r.get("rule").and_then(Value::as_str) == Some("site_nextjs")
+                && r.get("resolved_host").and_then(Value::as_str) == Some("vercel")
+        ));
+        let e = read(&Value::object([(
+            "site",
+            Value::object([("framework", Value::string("gatsby"))]),
+        )]))
+        .unwrap_err();
+        assert_eq!(
+            e.path,
+            Some(AttributePath::attr("site").then_attr("framework"))
+        );
     }
 }
