@@ -6,6 +6,9 @@
 //! Every answer is Cloudflare's envelope `{success, errors, messages, result}`; errors
 //! are quoted with their codes, e.g. `code 10007: This Worker does not exist on your
 //! account.`. Secret binding values go into the upload and nowhere else.
+//!
+//! Pages (direct upload, domains) and Access (applications and their policies) are
+//! further `impl Cloudflare` blocks in [`pages`] and [`access`], on the same client.
 
 use super::http::{ApiClient, Part, Reply, Request, RetryPolicy, segment};
 use super::{BackendError, Cloud};
@@ -16,6 +19,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use tokio_util::sync::CancellationToken;
+
+pub mod access;
+pub mod pages;
 
 /// The public Cloudflare API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.cloudflare.com/client/v4";

@@ -95,6 +95,10 @@ enum Body {
     Empty,
     Json(Vec<u8>),
     Multipart(Vec<Part>),
+    Raw {
+        content_type: &'static str,
+        bytes: Vec<u8>,
+    },
 }
 
 /// A request, kept whole so that each retry sends it again.
@@ -105,6 +109,8 @@ pub struct Request {
     path: String,
     query: Vec<(String, String)>,
     body: Body,
+    bearer: Option<Secret>,
+    headers: Vec<(&'static str, String)>,
 }
 
 impl std::fmt::Debug for Request {
@@ -127,6 +133,8 @@ impl Request {
             path: path.into(),
             query: Vec::new(),
             body: Body::Empty,
+            bearer: None,
+            headers: Vec::new(),
         }
     }
 
@@ -167,6 +175,28 @@ impl Request {
     /// Sets a `multipart/form-data` body.
     pub fn multipart(mut self, parts: Vec<Part>) -> Self {
         self.body = Body::Multipart(parts);
+        self
+    }
+
+    /// Sets a raw body (a file upload; `Content-Length` follows from it).
+    pub fn bytes(mut self, content_type: &'static str, bytes: Vec<u8>) -> Self {
+        self.body = Body::Raw {
+            content_type,
+            bytes,
+        };
+        self
+    }
+
+    /// Adds a request header (e.g. the digest an upload API checks the body against).
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Sends this request with `token` as the bearer instead of the client's own (a
+    /// short-lived token an API hands out for one job, e.g. the Pages upload JWT).
+    pub fn bearer(mut self, token: Secret) -> Self {
+        self.bearer = Some(token);
         self
     }
 
@@ -522,7 +552,7 @@ impl ApiClient {
         let mut builder = self
             .http
             .request(request.method.clone(), url)
-            .bearer_auth(self.token.expose())
+            .bearer_auth(request.bearer.as_ref().unwrap_or(&self.token).expose())
             .timeout(self.policy.attempt_timeout);
         builder = match &request.body {
             Body::Empty => builder,
@@ -536,7 +566,16 @@ impl ApiClient {
                     message: format!("cannot build the upload: {e}"),
                 })
             })?),
+            Body::Raw {
+                content_type,
+                bytes,
+            } => builder
+                .header(reqwest::header::CONTENT_TYPE, *content_type)
+                .body(bytes.clone()),
         };
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value.as_str());
+        }
         let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => {

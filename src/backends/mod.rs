@@ -7,6 +7,7 @@ pub mod fly;
 pub mod http;
 pub mod ownership;
 pub mod site;
+pub mod vercel;
 pub mod wait;
 
 use std::future::Future;
@@ -78,6 +79,8 @@ pub enum Cloud {
     Fly,
     /// Cloudflare Workers.
     Cloudflare,
+    /// Vercel (projects and deployments of static sites).
+    Vercel,
 }
 
 impl Cloud {
@@ -86,6 +89,7 @@ impl Cloud {
         match service {
             fly::SERVICE => Cloud::Fly,
             cloudflare::SERVICE => Cloud::Cloudflare,
+            vercel::SERVICE => Cloud::Vercel,
             _ => Cloud::Aws,
         }
     }
@@ -97,6 +101,7 @@ impl std::fmt::Display for Cloud {
             Cloud::Aws => "AWS",
             Cloud::Fly => "Fly.io",
             Cloud::Cloudflare => "Cloudflare",
+            Cloud::Vercel => "Vercel",
         })
     }
 }

@@ -176,6 +176,14 @@ pub const QUEUE_ROWS: &[TierRow] = &[QUEUE_DEAD_LETTER];
 /// What a secret inherits.
 pub const SECRET_ROWS: &[TierRow] = &[SECRET_RECOVERY];
 
+/// The Vercel plan a site's estimate assumes.
+pub const SITE_VERCEL_PLAN: TierRow = TierRow {
+    setting: "Vercel plan priced (sites on Vercel)",
+    value: |d| d.site_vercel_plan.into(),
+};
+/// What a static site inherits.
+pub const SITE_ROWS: &[TierRow] = &[SITE_VERCEL_PLAN];
+
 /// Everything an environment's policy carries.
 pub const ENVIRONMENT_ROWS: &[TierRow] = &[
     CONTAINER_INSIGHTS,

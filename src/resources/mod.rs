@@ -16,6 +16,7 @@ pub mod job;
 pub mod queue;
 pub mod secret;
 mod spec;
+pub mod static_site;
 pub mod upgrade;
 
 use crate::context::CallContext;
@@ -178,6 +179,9 @@ pub(crate) fn backend_diagnostic(
                 Some(Cloud::Cloudflare) => {
                     "Check the Cloudflare API token (`CLOUDFLARE_API_TOKEN` or the provider's `cloudflare { api_token }`), the account and zone in the provider's `cloudflare` block"
                 }
+                Some(Cloud::Vercel) => {
+                    "Check the Vercel API token (`VERCEL_API_TOKEN` or the provider's `vercel { api_token }`), the team (`VERCEL_TEAM_ID` or `vercel { team_id }`)"
+                }
                 _ => "Check the AWS credentials, region",
             };
             Diagnostic::error(
@@ -230,6 +234,7 @@ pub fn all() -> Vec<Arc<dyn Resource>> {
         Arc::new(secret::SecretResource::new()),
         Arc::new(bucket::BucketResource::new()),
         Arc::new(cache::CacheResource::new()),
+        Arc::new(static_site::StaticSiteResource::new()),
     ]
 }
 

@@ -7,6 +7,10 @@
 //!   400 code 6003 with an `error_chain` of 6111; a well-formed but unknown token →
 //!   403 code 10000 `Authentication error`, what Workers endpoints answer.
 //!   `GET /user/tokens/verify` answers an unknown token with 401 code 1000.
+//!   The Pages asset endpoints (`/pages/assets/*`) take the project's upload JWT instead
+//!   of the API token; they pass here and `pages.rs` checks the JWT.
+//! - Vercel: a missing or unknown bearer token → 403 `{"error": {"code": "forbidden",
+//!   "message": "Not authorized"}}` (vercel.com/docs/rest-api/errors).
 
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +19,7 @@ use serde_json::json;
 use crate::cloudflare::{self, CfError};
 use crate::fly::{self, FlyError};
 use crate::server::Api;
+use crate::vercel::{self, VercelError};
 
 /// A request turned away, in the shape of the API it was for.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +28,8 @@ pub enum Refusal {
     Fly(FlyError),
     /// Refused by the Cloudflare API.
     Cloudflare(CfError),
+    /// Refused by the Vercel API.
+    Vercel(VercelError),
 }
 
 impl IntoResponse for Refusal {
@@ -30,6 +37,7 @@ impl IntoResponse for Refusal {
         match self {
             Self::Fly(e) => e.into_response(),
             Self::Cloudflare(e) => e.into_response(),
+            Self::Vercel(e) => e.into_response(),
         }
     }
 }
@@ -55,6 +63,22 @@ pub fn check(tokens: &[String], api: Api, headers: &HeaderMap, path: &str) -> Re
                 ))),
             }
         }
+        Api::Vercel => {
+            let token = authorization
+                .and_then(|value| value.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim());
+            match token {
+                Some(t) if tokens.iter().any(|known| known == t) => Ok(()),
+                _ => Err(Refusal::Vercel(vercel::error(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "Not authorized",
+                ))),
+            }
+        }
+        // The Pages asset endpoints take the upload JWT, checked by `pages.rs`.
+        Api::Cloudflare if crate::pages::is_asset_path(path) => Ok(()),
         Api::Cloudflare => {
             let Some(value) = authorization else {
                 return Err(Refusal::Cloudflare(cloudflare::failure(

@@ -94,6 +94,8 @@ pub fn router() -> Router<Sim> {
             "/zones/{zone}/workers/routes/{id}",
             get(get_route).put(update_route).delete(delete_route),
         )
+        .merge(crate::pages::router())
+        .merge(crate::access::router())
         .fallback(|| async { no_route(StatusCode::NOT_FOUND) })
         .method_not_allowed_fallback(|| async { no_route(StatusCode::METHOD_NOT_ALLOWED) })
 }

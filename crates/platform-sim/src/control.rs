@@ -11,6 +11,11 @@
 //!   `POST /_sim/cloudflare/accounts/{account}/scripts/{name}/content` replaces the
 //!   main module's source with the request body.
 //! - `POST /_sim/cloudflare/zones` adds a zone `{"id": ..., "name": ...}`.
+//! - `/_sim/vercel/...`: a project's deployments with their files, the upload count,
+//!   failing a deployment, verifying a domain (`vercel.rs`, `control_router`).
+//! - `/_sim/pages/...`: a Pages project's deployments with their manifests and the
+//!   count of assets uploaded; an upload token issued already expired (`pages.rs`,
+//!   `control_router`).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -46,6 +51,8 @@ pub fn router() -> Router<Sim> {
             post(drift_script_content),
         )
         .route("/cloudflare/zones", post(add_zone))
+        .nest("/vercel", crate::vercel::control_router())
+        .merge(crate::pages::control_router())
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such control endpoint") })
 }
 

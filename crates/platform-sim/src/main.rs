@@ -8,6 +8,7 @@
 //! the world; `auth`, `faults`, `ids` and `wire` are the shared pieces.
 //! See `docs/simulator.md`.
 
+mod access;
 mod auth;
 mod cli;
 mod cloudflare;
@@ -17,8 +18,10 @@ mod fly;
 mod guest;
 mod ids;
 mod multipart;
+mod pages;
 mod server;
 mod state;
+mod vercel;
 mod wire;
 
 #[cfg(test)]

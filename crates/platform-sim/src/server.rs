@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::faults::{Injected, Phase};
 use crate::state::{LogEntry, Sim};
-use crate::{auth, cloudflare, control, fly, wire};
+use crate::{auth, cloudflare, control, fly, vercel, wire};
 
 /// Path prefix of the simulated Fly Machines API (the provider's base URL is
 /// `http://HOST:PORT/fly`).
@@ -23,6 +23,10 @@ pub const FLY_PREFIX: &str = "/fly/v1";
 
 /// Path prefix of the simulated Cloudflare API (the provider's base URL).
 pub const CLOUDFLARE_PREFIX: &str = "/cloudflare/client/v4";
+
+/// Path prefix of the simulated Vercel API (the provider's base URL is
+/// `http://HOST:PORT/vercel`; Vercel's paths carry their own version, `/v13/...`).
+pub const VERCEL_PREFIX: &str = "/vercel";
 
 /// Worker bundles may be up to 10 MB compressed; leave room above axum's 2 MB default.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -34,12 +38,16 @@ pub enum Api {
     Fly,
     /// The Cloudflare v4 API: `{success, errors, messages, result}`.
     Cloudflare,
+    /// The Vercel REST API: `{"error": {"code", "message"}}`.
+    Vercel,
 }
 
 impl Api {
     fn of(path: &str) -> Self {
         if path.starts_with(CLOUDFLARE_PREFIX) {
             Self::Cloudflare
+        } else if path == VERCEL_PREFIX || path.starts_with("/vercel/") {
+            Self::Vercel
         } else {
             Self::Fly
         }
@@ -70,6 +78,18 @@ impl Api {
                 let message = fault.message.clone().unwrap_or_else(|| default.to_owned());
                 cloudflare::failure(status, code, &message).into_response()
             }
+            Self::Vercel => {
+                // Vercel's documented codes: `rate_limited` (429), `internal_server_error`.
+                let (code, default) = match fault.status {
+                    429 => ("rate_limited", "Rate limit exceeded"),
+                    _ => (
+                        "internal_server_error",
+                        "An unexpected internal error occurred",
+                    ),
+                };
+                let message = fault.message.clone().unwrap_or_else(|| default.to_owned());
+                vercel::error(status, code, message).into_response()
+            }
         };
         if let Some(seconds) = fault.retry_after {
             response
@@ -85,6 +105,7 @@ pub fn router(sim: Sim) -> Router {
     let apis = Router::new()
         .nest(FLY_PREFIX, fly::router())
         .nest(CLOUDFLARE_PREFIX, cloudflare::router())
+        .nest(VERCEL_PREFIX, vercel::router())
         .layer(middleware::from_fn_with_state(sim.clone(), edge));
     Router::new()
         .merge(apis)
@@ -93,7 +114,7 @@ pub fn router(sim: Sim) -> Router {
             wire::json(
                 StatusCode::NOT_FOUND,
                 &json!({"error": format!(
-                    "platform-sim serves {FLY_PREFIX}/..., {CLOUDFLARE_PREFIX}/... and /_sim/..."
+                    "platform-sim serves {FLY_PREFIX}/..., {CLOUDFLARE_PREFIX}/..., {VERCEL_PREFIX}/... and /_sim/..."
                 )}),
             )
         })

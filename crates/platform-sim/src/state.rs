@@ -85,6 +85,12 @@ impl Sim {
 pub struct World {
     /// Fly apps by name.
     pub fly_apps: BTreeMap<String, FlyApp>,
+    /// Cloudflare Pages projects, assets and upload tokens.
+    pub pages: crate::pages::PagesWorld,
+    /// Cloudflare Access applications and their policies.
+    pub access: crate::access::AccessWorld,
+    /// Vercel projects, deployments and uploaded files.
+    pub vercel: crate::vercel::VercelWorld,
     /// Cloudflare accounts by ID, created on first use.
     pub accounts: BTreeMap<String, Account>,
     /// Cloudflare zones by ID.
@@ -114,6 +120,9 @@ impl World {
             .collect();
         Self {
             fly_apps: BTreeMap::new(),
+            pages: Default::default(),
+            access: Default::default(),
+            vercel: Default::default(),
             accounts: BTreeMap::new(),
             zones,
             faults: Faults::default(),
@@ -147,6 +156,9 @@ impl World {
                 "accounts": self.accounts.values().map(Account::dump).collect::<Vec<_>>(),
                 "zones": self.zones.values().map(Zone::dump).collect::<Vec<_>>(),
             },
+            "pages": self.pages.dump(),
+            "access": self.access.dump(),
+            "vercel": self.vercel.dump(),
             "faults": self.faults.dump(),
         })
     }

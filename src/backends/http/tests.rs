@@ -347,6 +347,22 @@ async fn sends_bearer_auth_json_and_query_then_reads_json() {
 }
 
 #[tokio::test]
+async fn a_request_may_carry_its_own_bearer_token() {
+    let (base, seen) = server(vec![(200, vec![], r#"{"ok":true}"#)]).await;
+    let c = client(&base, QUICK);
+    let cancel = CancellationToken::new();
+    let req = Request::post("Upload", "/v1/assets").bearer(Secret::new("jwt-456"));
+    assert!(!format!("{req:?}").contains("jwt-456"));
+    c.call(&cancel, &req).await.unwrap();
+    c.call(&cancel, &Request::get("Read", "/v1/assets"))
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].authorization.as_deref(), Some("Bearer jwt-456"));
+    assert_eq!(seen[1].authorization.as_deref(), Some("Bearer tok-123"));
+}
+
+#[tokio::test]
 async fn a_throttled_request_is_sent_again_after_retry_after() {
     let (base, seen) = server(vec![
         (
