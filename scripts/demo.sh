@@ -82,7 +82,8 @@ REGION=$(sed -n '/^variable "region"/,/^}/s/.*default *= *"\(.*\)".*/\1/p' "$EXA
 REGION=${REGION:-eu-west-1}
 export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
 export PLATFORM_ENDPOINT_FLY="$SIM/fly" PLATFORM_ENDPOINT_CLOUDFLARE="$SIM/cloudflare/client/v4"
-export FLY_API_TOKEN=sim-token CLOUDFLARE_API_TOKEN=sim-token
+export PLATFORM_ENDPOINT_VERCEL="$SIM/vercel"
+export FLY_API_TOKEN=sim-token CLOUDFLARE_API_TOKEN=sim-token VERCEL_API_TOKEN=sim-token
 export CLOUDFLARE_ACCOUNT_ID=0123456789abcdef0123456789abcdef
 PY="$ROOT/.tools/venv/bin/python"
 
@@ -206,6 +207,14 @@ for app in state["fly"]["apps"]:
 for account in state["cloudflare"]["accounts"]:
     for s in account["scripts"]:
         print(f"  worker        {s['name']:<28} workers.dev={s['workers_dev']}")
+access = {a.get("name"): a for a in state.get("access", {}).get("apps", [])}
+for p in state.get("pages", {}).get("projects", []):
+    domains = ",".join(d["name"] for d in p["domains"]) or "-"
+    guard = f" access={len(access[p['name']].get('policies', []))} policy" if p["name"] in access else ""
+    print(f"  pages project {p['name']:<28} https://{p['name']}.pages.dev deployments={p['deployments']} domains={domains}{guard}")
+for p in state.get("vercel", {}).get("projects", []):
+    domains = ",".join(d["name"] for d in p["domains"]) or "-"
+    print(f"  vercel project {p['name']:<27} framework={p['framework']} deployments={len(p['deployments'])} domains={domains}")
 PY
 echo "demo: a second plan is empty:" >&2
 "$TF" plan -no-color -detailed-exitcode >/dev/null && echo "  no changes" >&2

@@ -1,6 +1,7 @@
 # A Next.js product with its backend split in two: an HTTP API on Fly.io and a background
 # worker, both on one PostgreSQL database secured with row-level security.
 #
+#   Next.js frontend              -> Vercel (server-rendered; previews in staging)
 #   Backend API                   -> Fly.io Machines (or AWS ECS Fargate: var.api_host)
 #   Worker services (jobs)        -> AWS ECS Fargate
 #   PostgreSQL (RLS, pooling)     -> AWS RDS
@@ -109,8 +110,21 @@ resource "platform_environment" "this" {
   }
 }
 
-# Not yet expressible: the Next.js frontend on Vercel (CDN, edge optimisation, preview
-# deployments for staging). There is no frontend hosting component yet.
+# The Next.js frontend, server-rendered: `auto` places it on Vercel, which builds the app
+# in ./web and runs its server side. Staging also gets a preview deployment of the
+# `develop` branch, the plan's "Vercel Preview".
+resource "platform_static_site" "web" {
+  for_each = local.environments
+
+  environment      = platform_environment.this[each.key].context
+  name             = "web"
+  framework        = "nextjs"
+  source_dir       = "${path.module}/web"
+  preview_branches = each.key == "staging" ? ["develop"] : []
+  env = {
+    NEXT_PUBLIC_API_URL = coalesce(platform_api_service.api[each.key].url, "https://api.invalid")
+  }
+}
 
 # The backend API. It reads the database, so `auto` would choose Fargate; the hosting
 # plan names Fly.io, so `host` says so, and `terraform plan` warns that Fly.io reaches
@@ -198,6 +212,11 @@ resource "platform_database" "main" {
   deletion_protection = var.decommission ? false : null
 }
 
+output "web_urls" {
+  description = "Where the Next.js frontend answers, known at plan time."
+  value       = { for env, site in platform_static_site.web : env => site.url }
+}
+
 output "api_urls" {
   description = "Where the API answers (Fly.io); null on Fargate, which has no load balancer here."
   value       = { for env, svc in platform_api_service.api : env => svc.url }
@@ -209,6 +228,7 @@ output "placement" {
     for env in keys(local.environments) : env => {
       api    = "${platform_api_service.api[env].resolved_host}: ${platform_api_service.api[env].placement_reason}"
       worker = "${platform_api_service.worker[env].resolved_host}: ${platform_api_service.worker[env].placement_reason}"
+      web    = "${platform_static_site.web[env].resolved_host}: ${platform_static_site.web[env].placement_reason}"
     }
   }
 }
@@ -222,6 +242,7 @@ output "monthly_cost_usd" {
       platform_api_service.worker[env].estimated_monthly_cost_cents,
       platform_queue.jobs[env].estimated_monthly_cost_cents,
       platform_database.main[env].estimated_monthly_cost_cents,
+      platform_static_site.web[env].estimated_monthly_cost_cents,
     ]) / 100
   }
 }

@@ -185,9 +185,28 @@ resource "platform_environment" "this" {
   }
 }
 
-# Not yet expressible: infrar-web, the Next.js static export on Cloudflare Pages
-# (infrar.io, preview deployments per pull request; Vercel for staging). There is no
-# static frontend hosting component yet.
+# infrar-web: the Next.js static export (`next build` with `output: "export"` writes
+# infrar-web/out). `auto` puts a static export on Cloudflare Pages, free, as production
+# and development have it; staging is on Vercel, as the hosting plan says (the plan shows
+# that `auto` would have chosen Pages, and prices Vercel Pro). Production answers at
+# infrar.io and www.infrar.io; development gets a preview deployment per branch listed.
+resource "platform_static_site" "web" {
+  for_each = local.environments
+
+  environment = platform_environment.this[each.key].context
+  name        = "infrar-web"
+  host        = each.key == "staging" ? "vercel" : "auto"
+  source_dir  = "${path.module}/infrar-web/out"
+  domains = {
+    development = []
+    staging     = ["staging.${var.domain}"]
+    production  = [var.domain, "www.${var.domain}"]
+  }[each.key]
+  preview_branches = each.key == "development" ? ["next"] : []
+  env = {
+    NEXT_PUBLIC_API_URL = platform_api_service.platform[each.key].url
+  }
+}
 
 # The infrar-platform API reaches RDS, Redis and Secrets Manager inside the VPC, so
 # `auto` places it on ECS Fargate. Autoscaling tracks 70 % CPU with the tier's cooldowns
@@ -407,10 +426,16 @@ output "api_urls" {
   value       = { for env, svc in platform_api_service.platform : env => svc.url }
 }
 
+output "web_urls" {
+  description = "Where infrar-web answers, known at plan time."
+  value       = { for env, site in platform_static_site.web : env => site.url }
+}
+
 output "placement" {
   description = "Where each service runs, and why."
   value = merge(
     { for env, svc in platform_api_service.platform : "${env}/platform-api" => "${svc.resolved_host}: ${svc.placement_reason}" },
+    { for env, site in platform_static_site.web : "${env}/infrar-web" => "${site.resolved_host}: ${site.placement_reason}" },
   )
 }
 
@@ -453,6 +478,7 @@ output "monthly_cost_usd" {
       platform_secret.jwt_signing_key[env].estimated_monthly_cost_cents,
       platform_cache.sessions[env].estimated_monthly_cost_cents,
       env == "production" ? platform_queue.executor_jobs.estimated_monthly_cost_cents : 0,
+      platform_static_site.web[env].estimated_monthly_cost_cents,
     ]) / 100
   }
 }

@@ -120,9 +120,31 @@ resource "platform_environment" "this" {
   }
 }
 
-# Not yet expressible: the Ops Dashboard (static Vite bundle) on Cloudflare Pages, with
-# branch preview deploys and Cloudflare Zero Trust in front of it. There is no static
-# frontend hosting component yet.
+# Ops Dashboard: the static Vite bundle of apps/ops-dashboard (`npm run build` writes
+# ops-dashboard/dist). `auto` puts a static export on Cloudflare Pages; in staging and
+# production Cloudflare Access (Zero Trust) lets only the on-call team in, on every
+# hostname the dashboard answers on, previews included. Branch previews, as the plan
+# asks: each `preview_branches` entry gets its own deployment of the same build.
+resource "platform_static_site" "ops_dashboard" {
+  for_each = local.environments
+
+  environment = platform_environment.this[each.key].context
+  name        = "ops-dashboard"
+  source_dir  = "${path.module}/ops-dashboard/dist"
+
+  preview_branches = each.key == "development" ? ["feature-preview"] : []
+  env = {
+    VITE_SCORING_API_URL = platform_api_service.scoring[each.key].url
+  }
+
+  dynamic "access_policy" {
+    for_each = each.key == "development" ? [] : [1]
+    content {
+      email_domains = ["phishsentry.example"]
+      emails        = ["oncall@pager.example"]
+    }
+  }
+}
 
 # Scoring API: a long-running Node service. Production runs it active-active in two
 # regions, which only Fly.io does, so `auto` places it there. It reads the shared
@@ -233,11 +255,12 @@ resource "platform_database" "shared" {
 }
 
 output "urls" {
-  description = "Where the Fly.io and Workers services answer, by environment."
+  description = "Where the Fly.io and Workers services and the Ops Dashboard answer, by environment."
   value = {
     for env in keys(local.environments) : env => {
       scoring_api       = platform_api_service.scoring[env].url
       telemetry_ingress = platform_api_service.telemetry_ingress[env].url
+      ops_dashboard     = platform_static_site.ops_dashboard[env].url
     }
   }
 }
@@ -249,6 +272,7 @@ output "placement" {
       scoring_api       = "${platform_api_service.scoring[env].resolved_host}: ${platform_api_service.scoring[env].placement_reason}"
       model_engine      = "${platform_api_service.model_engine[env].resolved_host}: ${platform_api_service.model_engine[env].placement_reason}"
       telemetry_ingress = "${platform_api_service.telemetry_ingress[env].resolved_host}: ${platform_api_service.telemetry_ingress[env].placement_reason}"
+      ops_dashboard     = "${platform_static_site.ops_dashboard[env].resolved_host}: ${platform_static_site.ops_dashboard[env].placement_reason}"
     }
   }
 }
@@ -262,6 +286,7 @@ output "monthly_cost_usd" {
       platform_api_service.model_engine[env].estimated_monthly_cost_cents,
       platform_api_service.telemetry_ingress[env].estimated_monthly_cost_cents,
       platform_database.shared[env].estimated_monthly_cost_cents,
+      platform_static_site.ops_dashboard[env].estimated_monthly_cost_cents,
     ]) / 100
   }
 }

@@ -17,6 +17,8 @@ const TIERS: [&str; 3] = ["development", "staging", "production"];
 const FARGATE: Option<&str> = Some("aws_fargate");
 const FLY: Option<&str> = Some("fly");
 const WORKERS: Option<&str> = Some("cloudflare_workers");
+const PAGES: Option<&str> = Some("cloudflare_pages");
+const VERCEL: Option<&str> = Some("vercel");
 
 /// Warnings a plan of an example may show: Terraform's own about `dev_overrides`, and the
 /// provider's about Fly.io services that reach RDS through WireGuard peering. Any other
@@ -79,6 +81,7 @@ fn expected(example: &str) -> Vec<Case> {
                 .per_tier("platform_api_service.scoring", FLY)
                 .per_tier("platform_api_service.model_engine", FARGATE)
                 .per_tier("platform_api_service.telemetry_ingress", WORKERS)
+                .per_tier("platform_static_site.ops_dashboard", PAGES)
                 .per_tier("platform_database.shared", None),
         ],
         // Everything on Fargate and RDS; the executor and the pricing sync, jobs, in
@@ -95,6 +98,9 @@ fn expected(example: &str) -> Vec<Case> {
                 .per_tier("platform_bucket.logs", None)
                 .per_tier("platform_secret.jwt_signing_key", None)
                 .per_tier("platform_cache.sessions", None)
+                .one("platform_static_site.web[\"development\"]", PAGES)
+                .one("platform_static_site.web[\"staging\"]", VERCEL)
+                .one("platform_static_site.web[\"production\"]", PAGES)
                 .per_tier("platform_database.main", None),
         ],
         "ai-community-platform" => vec![
@@ -120,6 +126,7 @@ fn expected(example: &str) -> Vec<Case> {
                     .per_tier("platform_api_service.api", Some(api_host))
                     .per_tier("platform_api_service.worker", FARGATE)
                     .per_tier("platform_queue.jobs", None)
+                    .per_tier("platform_static_site.web", VERCEL)
                     .per_tier("platform_database.main", None)
             })
             .collect(),
@@ -197,7 +204,8 @@ fn workdir(example: &str, moto: &Moto) -> Workdir {
     wd.use_moto(moto)
         .set_env("FLY_API_TOKEN", "fo1_dummy-token-for-plans")
         .set_env("CLOUDFLARE_API_TOKEN", "dummy-token-for-plans")
-        .set_env("CLOUDFLARE_ACCOUNT_ID", "0123456789abcdef0123456789abcdef");
+        .set_env("CLOUDFLARE_ACCOUNT_ID", "0123456789abcdef0123456789abcdef")
+        .set_env("VERCEL_API_TOKEN", "dummy-token-for-plans");
     wd
 }
 
