@@ -382,6 +382,9 @@ fn vercel_site() -> String {
   preview_branches = ["develop"]
   env = {
     NEXT_PUBLIC_API_URL = "https://api.example.com"
+  }
+  secrets = {
+    SESSION_KEY = "secret://SESSION_KEY"
   }"#
     .to_string()
 }
@@ -411,13 +414,45 @@ fn vercel_lifecycle(tf: &Terraform) {
             "\"https://web.example.com\"",
         ],
     );
-    wd.run(tf, &["apply", "-no-color", "-auto-approve"])
-        .expect_success();
+    let applied = wd.run(tf, &["apply", "-no-color", "-auto-approve"]);
+    applied.expect_success();
+    assert_contains(
+        tf,
+        &format!("{}{}", applied.stdout, applied.stderr),
+        &["Secret Not Set", "vercel env add SESSION_KEY"],
+    );
 
     let project = block_on(v.find_project(&cancel, &name))
         .unwrap()
         .unwrap_or_else(|| panic!("{tf}: project {name}"));
     assert_eq!(project.framework.as_deref(), Some("nextjs"));
+    // The secret is set the way the reference says: outside Terraform. The warning goes,
+    // its value never reaches the state, and the provider's own variable sync leaves it
+    // alone.
+    const SESSION_VALUE: &str = "session-value-never-in-state";
+    block_on(v.set_env(
+        &cancel,
+        &project.id,
+        "SESSION_KEY",
+        SESSION_VALUE,
+        &["production", "preview"],
+    ))
+    .unwrap();
+    let set = wd.run(tf, &["plan", "-no-color", "-detailed-exitcode"]);
+    set.expect_code(0);
+    assert!(
+        !format!("{}{}", set.stdout, set.stderr).contains("Secret Not Set"),
+        "{tf}: the secret is set now:\n{set}"
+    );
+    wd.run(
+        tf,
+        &["apply", "-no-color", "-auto-approve", "-refresh-only"],
+    )
+    .expect_success();
+    assert!(
+        !wd.state_json(tf).to_string().contains(SESSION_VALUE),
+        "{tf}: a secret's value in the state"
+    );
     let vars: BTreeMap<String, Option<String>> = block_on(v.list_env(&cancel, &project.id))
         .unwrap()
         .into_iter()
@@ -428,6 +463,10 @@ fn vercel_lifecycle(tf: &Terraform) {
         Some("https://api.example.com")
     );
     assert_eq!(vars["PLATFORM_ENVIRONMENT"].as_deref(), Some(env.as_str()));
+    assert!(
+        vars.contains_key("SESSION_KEY"),
+        "{tf}: the secret is kept: {vars:?}"
+    );
     assert!(!vars.contains_key("PLATFORM_LIFECYCLE"), "{tf}: {vars:?}");
     let listed = block_on(vercel_control(
         &sim,
@@ -584,4 +623,41 @@ fn a_project_someone_else_made_is_refused_and_left_alone() {
         site_state(&wd, &tf).is_null(),
         "their project is not recorded in our state"
     );
+}
+
+#[test]
+fn a_project_an_interrupted_create_left_is_adopted_and_finished() {
+    let tf = crate::harness::newest_terraform();
+    let moto = Moto::start();
+    let sim = Sim::start(&[]);
+    let cf = cloudflare(&sim);
+    let cancel = CancellationToken::new();
+    // What a create killed after its first call leaves: the project, marked unfinished.
+    let left = PagesProjectSpec {
+        name: "crashed-ops".into(),
+        production_branch: "main".into(),
+        env: BTreeMap::from([
+            ("PLATFORM_ENVIRONMENT".to_string(), "crashed".to_string()),
+            ("PLATFORM_COMPONENT".to_string(), "static_site".to_string()),
+            ("PLATFORM_LIFECYCLE".to_string(), "creating".to_string()),
+        ]),
+    };
+    block_on(cf.create_pages_project(&cancel, &left)).unwrap();
+    let site = r#"  name       = "ops"
+  source_dir = "${path.module}/site""#;
+    let wd = workdir(&stack(&sim, "crashed", site), &moto);
+    wd.run(&tf, &["apply", "-no-color", "-auto-approve"])
+        .expect_success();
+    let project = block_on(cf.find_pages_project(&cancel, "crashed-ops"))
+        .unwrap()
+        .unwrap();
+    assert!(
+        !project.env.contains_key("PLATFORM_LIFECYCLE"),
+        "the adopted create is finished: {:?}",
+        project.env
+    );
+    assert!(project.canonical_deployment.is_some(), "deployed");
+    assert_eq!(site_state(&wd, &tf)["project_name"], "crashed-ops");
+    wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
+        .expect_code(0);
 }

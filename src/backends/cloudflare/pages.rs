@@ -54,6 +54,8 @@ pub struct PagesProject {
     pub env: BTreeMap<String, String>,
     /// The deployment production serves, if any.
     pub canonical_deployment: Option<PagesDeployment>,
+    /// Names of the production `secret_text` variables (their values are never returned).
+    pub secret_names: std::collections::BTreeSet<String>,
 }
 
 /// What a project should be.
@@ -136,7 +138,19 @@ impl From<ProjectJson> for PagesProject {
                     .collect()
             })
             .unwrap_or_default();
+        let secret_names = p
+            .deployment_configs
+            .pointer("/production/env_vars")
+            .and_then(Value::as_object)
+            .map(|vars| {
+                vars.iter()
+                    .filter(|(_, v)| v.get("type").and_then(Value::as_str) == Some("secret_text"))
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
         PagesProject {
+            secret_names,
             subdomain: p
                 .subdomain
                 .unwrap_or_else(|| format!("{}.pages.dev", p.name)),

@@ -50,6 +50,14 @@ pub const DEFAULT_SESSION_DURATION: &str = "24h";
 /// markers and the import record) and cannot be set in `env`.
 pub const RESERVED_ENV_PREFIX: &str = "PLATFORM_";
 
+/// How `secrets` name a variable set on the project outside Terraform.
+pub const SECRET_SCHEME: &str = "secret://";
+
+/// The setting a secret variable shows in the plan (never its value).
+pub fn secret_setting(name: &str) -> String {
+    format!("{SECRET_SCHEME}{name}, set on the project outside Terraform")
+}
+
 /// Custom domains per site: Pages allows 100 per project, Vercel 50 on Hobby; the
 /// smaller one is the limit for both.
 pub const MAX_DOMAINS: usize = 50;
@@ -121,6 +129,8 @@ pub struct StaticSiteInput {
     pub preview_branches: Vec<String>,
     /// Plain-text environment variables.
     pub env: BTreeMap<String, String>,
+    /// Secret variables set on the project outside Terraform: name → `secret://<name>`.
+    pub secrets: BTreeMap<String, String>,
     /// Cloudflare Access in front of the site.
     pub access_policy: Option<AccessPolicyInput>,
     /// The host account's plan, for the estimate.
@@ -171,6 +181,8 @@ pub struct StaticSitePlan {
     pub default_domain: String,
     /// The environment variables.
     pub env: BTreeMap<String, String>,
+    /// Names of the secret variables the project keeps (set outside Terraform).
+    pub secret_names: Vec<String>,
     /// Cloudflare Access, when configured.
     pub access: Option<AccessPlan>,
     /// The built site.
@@ -268,6 +280,26 @@ pub fn plan(input: &StaticSiteInput) -> Result<StaticSitePlan, Vec<Violation>> {
     for key in input.env.keys() {
         check_env_key(key, &mut out);
     }
+    for (key, reference) in &input.secrets {
+        check_env_key(key, &mut out);
+        let path = AttributePath::attr("secrets").then_key(key);
+        if reference != &format!("{SECRET_SCHEME}{key}") {
+            // The value is not quoted: it may be the secret itself, written by mistake.
+            out.push(Violation::new(
+                path,
+                "Invalid Secret Reference",
+                format!(
+                    "`secrets` takes references, not values: write `{key} = \"{SECRET_SCHEME}{key}\"` and set the value on the project itself (`wrangler pages secret put {key}` or `vercel env add {key}`), so it never reaches Terraform's plan or state."
+                ),
+            ));
+        } else if input.env.contains_key(key) {
+            out.push(Violation::new(
+                path,
+                "Variable Set Twice",
+                format!("`{key}` is in both `env` and `secrets`. Keep it in one of them: `secrets` for a value that must stay out of Terraform."),
+            ));
+        }
+    }
     let session_duration = match &input.access_policy {
         Some(a) => check_access(a, &mut out),
         None => DEFAULT_SESSION_DURATION.to_string(),
@@ -330,6 +362,9 @@ pub fn plan(input: &StaticSiteInput) -> Result<StaticSitePlan, Vec<Violation>> {
         .set("pricing", pricing(host, &account_plan), Source::Derived);
     for (k, v) in &input.env {
         s.set(&format!("env.{k}"), v, Source::Config);
+    }
+    for k in input.secrets.keys() {
+        s.set(&format!("secret.{k}"), secret_setting(k), Source::Config);
     }
     let project_kind = match host {
         SiteHost::CloudflarePages => "pages_project",
@@ -479,6 +514,7 @@ pub fn plan(input: &StaticSiteInput) -> Result<StaticSitePlan, Vec<Violation>> {
         url,
         default_domain,
         env: input.env.clone(),
+        secret_names: input.secrets.keys().cloned().collect(),
         access,
         source: input.source.clone(),
         account_plan,

@@ -24,6 +24,7 @@ pub(crate) fn site_input(tier: Tier, host: &str) -> StaticSiteInput {
         production_branch: None,
         preview_branches: vec![],
         env: BTreeMap::new(),
+        secrets: BTreeMap::new(),
         access_policy: None,
         plan: None,
     }
@@ -279,4 +280,42 @@ fn hostnames() {
     assert!(!is_hostname("Ops.example.com"));
     assert!(!is_hostname("-a.example.com"));
     assert!(!is_hostname("1.2.3.4"));
+}
+
+#[test]
+fn secrets_are_references_the_plan_shows_without_values() {
+    let p = plan(&StaticSiteInput {
+        secrets: BTreeMap::from([("STRIPE_KEY".to_string(), "secret://STRIPE_KEY".to_string())]),
+        ..site_input(Tier::Production, "vercel")
+    })
+    .expect("valid");
+    assert_eq!(p.secret_names, ["STRIPE_KEY"]);
+    assert_eq!(
+        p.children[0].settings["secret.STRIPE_KEY"],
+        "secret://STRIPE_KEY, set on the project outside Terraform"
+    );
+    let e = errors(&StaticSiteInput {
+        env: BTreeMap::from([("A".to_string(), "1".to_string())]),
+        secrets: BTreeMap::from([
+            ("A".to_string(), "secret://A".to_string()),
+            ("B".to_string(), "sk_live_123".to_string()),
+        ]),
+        ..site_input(Tier::Production, "vercel")
+    });
+    let text: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("secrets[\"A\"]: Variable Set Twice")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("secrets[\"B\"]: Invalid Secret Reference")
+                && t.contains("secret://B")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter().all(|t| !t.contains("sk_live_123")),
+        "a value written by mistake is never repeated: {text:#?}"
+    );
 }

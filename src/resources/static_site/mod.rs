@@ -58,6 +58,7 @@ const SPEC: &[Field] = &[
     field("production_branch", Kind::Text),
     field("preview_branches", Kind::List),
     field("env", Kind::Map),
+    field("secrets", Kind::Map),
     field("plan", Kind::Text),
     field(
         "access_policy",
@@ -139,6 +140,11 @@ fn schema() -> Schema {
             "env",
             Type::map(Type::String),
             "Plain-text environment variables (Vercel: build and runtime, production and preview; Pages: Functions). Shown in the plan: do not put secrets here. Names starting `PLATFORM_` are reserved.",
+        ),
+        opt(
+            "secrets",
+            Type::map(Type::String),
+            "Secret variables the site reads, as references: `{ STRIPE_KEY = \"secret://STRIPE_KEY\" }`. The value is set on the project outside Terraform (`wrangler pages secret put`, `vercel env add`) and never reaches plan or state; the provider keeps the variable and the plan shows whether it is set.",
         ),
         opt(
             "plan",
@@ -271,6 +277,7 @@ fn input(v: &Value, ctx: &CallContext) -> Result<StaticSiteInput, Diagnostics> {
         production_branch: attrs::opt_string(get(v, "production_branch")),
         preview_branches: attrs::strings(get(v, "preview_branches")),
         env: attrs::string_map(get(v, "env")),
+        secrets: attrs::string_map(get(v, "secrets")),
         access_policy: (!ap.is_null()).then(|| AccessPolicyInput {
             emails: attrs::strings(get(ap, "emails")),
             email_domains: attrs::strings(get(ap, "email_domains")),
@@ -380,6 +387,8 @@ struct Seen {
     previews: BTreeMap<String, SeenDeployment>,
     /// Custom domains and their status.
     domains: BTreeMap<String, String>,
+    /// Names of every variable on the project, secret ones included.
+    variable_names: BTreeSet<String>,
     /// Access, when an application of the site's name exists.
     access: Option<SeenAccess>,
 }
@@ -561,6 +570,25 @@ fn state_value(config: &Value, plan: &StaticSitePlan, kept: Option<&Value>) -> V
     )
 }
 
+/// A warning for each secret `secrets` names that the project does not hold: the
+/// provider cannot set it (its value stays out of Terraform), so it says how.
+fn unset_secrets(plan: &StaticSitePlan, seen: &Seen) -> Diagnostics {
+    plan.secret_names
+        .iter()
+        .filter(|k| !seen.variable_names.contains(*k))
+        .map(|k| {
+            Diagnostic::warning(
+                "Secret Not Set",
+                format!(
+                    "`secrets` names `{k}`, but the project `{}` has no variable `{k}`. Set it on the project (`vercel env add {k}`, or `wrangler pages secret put {k} --project-name {}`); the site reads nothing until then.",
+                    plan.project_name, plan.project_name
+                ),
+            )
+            .at(AttributePath::attr("secrets").then_key(k))
+        })
+        .collect()
+}
+
 /// The diagnostic of a failed call to the host.
 fn diagnostic(action: &str, e: BackendError) -> Diagnostic {
     super::backend_diagnostic("Site Project Name Already Taken", action, e)
@@ -689,7 +717,10 @@ impl Composite for StaticSiteResource {
         }
         let planned = state_value(config, plan, None);
         match super::read_back(ctx, |fresh| async move { read(plan, &fresh).await }).await {
-            Ok(seen) if seen.project.is_some() => (observe(planned, plan, &seen), diags),
+            Ok(seen) if seen.project.is_some() => {
+                diags.extend(unset_secrets(plan, &seen));
+                (observe(planned, plan, &seen), diags)
+            }
             Ok(_) => (prior, diags),
             Err(e) => {
                 diags.push(diagnostic("Read The Site", e));
@@ -724,7 +755,10 @@ impl Composite for StaticSiteResource {
                 tracing::info!(project = %plan.project_name, "site project is gone; it will be planned for creation");
                 (Value::Null, Diagnostics::new())
             }
-            Ok(seen) => (observe(state, &plan, &seen), Diagnostics::new()),
+            Ok(seen) => {
+                let warnings = unset_secrets(&plan, &seen);
+                (observe(state, &plan, &seen), warnings)
+            }
             Err(e) => (
                 state,
                 Diagnostics::from_error(diagnostic("Read The Site", e)),

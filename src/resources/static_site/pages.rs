@@ -67,6 +67,12 @@ pub(super) async fn read(plan: &StaticSitePlan, ctx: &CallContext) -> Result<See
             policy,
         });
     }
+    seen.variable_names = project
+        .env
+        .keys()
+        .chain(&project.secret_names)
+        .cloned()
+        .collect();
     seen.project = Some((project.production_branch, project.env));
     Ok(seen)
 }

@@ -87,7 +87,12 @@ pub(super) async fn read(plan: &StaticSitePlan, ctx: &CallContext) -> Result<See
         }
     }
     // Vercel has no production branch without git: the one recorded in the markers.
-    let env = plain_env(&v, &project.id, ctx).await?;
+    let all = v.list_env(cancel, &project.id).await?;
+    seen.variable_names = all.iter().map(|e| e.key.clone()).collect();
+    let env: BTreeMap<String, String> = all
+        .into_iter()
+        .filter_map(|e| e.value.map(|value| (e.key, value)))
+        .collect();
     let branch = production_branch(&env).unwrap_or_else(|| plan.production_branch.clone());
     seen.project = Some((branch, env));
     Ok(seen)
@@ -138,8 +143,9 @@ pub(super) async fn apply(
                     v.set_env(cancel, &project.id, k, value, &targets).await?;
                 }
             }
+            // Variables no longer wanted go; the secrets named in `secrets` stay.
             for e in v.list_env(cancel, &project.id).await? {
-                if !spec.env.contains_key(&e.key) {
+                if !spec.env.contains_key(&e.key) && !plan.secret_names.contains(&e.key) {
                     v.delete_env(cancel, &project.id, &e.id).await?;
                 }
             }
