@@ -393,6 +393,9 @@ impl std::fmt::Debug for ApiClient {
     }
 }
 
+/// Operations whose answers hold secrets: a body the provider cannot read is not quoted.
+pub const SECRET_ANSWERS: &[&str] = &["ListEnvironmentVariables", "GetPagesUploadToken"];
+
 impl ApiClient {
     /// A client of `service` (e.g. `Fly.io`) at `base_url`. `auth_hint` is appended to
     /// 401/403 errors and says where the token comes from.
@@ -497,11 +500,20 @@ impl ApiClient {
         serde_json::from_slice(&reply.body).map_err(|e| BackendError::Api {
             service: self.service,
             operation,
-            message: format!(
-                "the API answered HTTP {} with a body the provider cannot read ({e}): {}",
-                reply.status.as_u16(),
-                excerpt(&reply.body)
-            ),
+            message: if SECRET_ANSWERS.contains(&operation) {
+                // The body holds secrets (decrypted variables, an upload token): neither
+                // it nor the parser's message, which can quote it, is repeated.
+                format!(
+                    "the API answered HTTP {} with a body the provider cannot read (not shown: it holds secrets)",
+                    reply.status.as_u16()
+                )
+            } else {
+                format!(
+                    "the API answered HTTP {} with a body the provider cannot read ({e}): {}",
+                    reply.status.as_u16(),
+                    excerpt(&reply.body)
+                )
+            },
         })
     }
 

@@ -53,9 +53,11 @@ pub const READY_WAIT: WaitPolicy = WaitPolicy {
 /// File uploads in flight at once.
 pub const UPLOAD_CONCURRENCY: usize = 6;
 
-/// The `type` environment variables are created with: stored encrypted, readable back
-/// with `?decrypt=true` (the marker variables must be read back).
-const ENV_TYPE: &str = "encrypted";
+/// The `type` environment variables are created with: `plain`, returned as they are by
+/// the list (an `encrypted` one may come back as ciphertext, vercel/sdk#118, and the
+/// marker variables must be read back). `env` holds no secrets: those are `secrets`
+/// references, set outside Terraform.
+const ENV_TYPE: &str = "plain";
 
 /// Reads Vercel's `{"error": {"code", "message"}}` (or the same fields unwrapped) into
 /// "message (`code`)".
@@ -424,7 +426,7 @@ impl Vercel {
                 "environmentVariables": spec.env.iter().map(|(k, v)| json!({
                     "key": k,
                     "value": v,
-                    "type": "encrypted",
+                    "type": ENV_TYPE,
                     "target": ["production", "preview"],
                 })).collect::<Vec<_>>(),
             })),

@@ -660,4 +660,20 @@ fn a_project_an_interrupted_create_left_is_adopted_and_finished() {
     assert_eq!(site_state(&wd, &tf)["project_name"], "crashed-ops");
     wd.run(&tf, &["plan", "-no-color", "-detailed-exitcode"])
         .expect_code(0);
+
+    // A site rebuilt between a saved plan and its apply is refused before anything is
+    // uploaded: Terraform plans again at apply and finds another content digest.
+    write_site(&wd, "console.log('planned')");
+    wd.run(&tf, &["plan", "-no-color", "-out=p"])
+        .expect_success();
+    write_site(&wd, "console.log('rebuilt after the plan')");
+    let before = block_on(pages_control(&sim, "crashed-ops"))["assets_uploaded"].clone();
+    let apply = wd.run(&tf, &["apply", "-no-color", "p"]);
+    assert!(!apply.success(), "{apply}");
+    assert_contains(&tf, &apply.stderr, &["content_digest"]);
+    assert_eq!(
+        block_on(pages_control(&sim, "crashed-ops"))["assets_uploaded"],
+        before,
+        "nothing uploaded"
+    );
 }

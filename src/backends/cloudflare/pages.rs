@@ -583,6 +583,8 @@ impl Cloudflare {
         project: &str,
         deployment_id: &str,
     ) -> Result<(), BackendError> {
+        // `force`: the newest deployment of a branch is aliased
+        // (`<branch>.<project>.pages.dev`); Cloudflare deletes an aliased one only forced.
         let req = Request::delete(
             "DeletePagesDeployment",
             format!(
@@ -590,7 +592,8 @@ impl Cloudflare {
                 self.project_path(project),
                 segment(deployment_id)
             ),
-        );
+        )
+        .query("force", "true");
         self.remove(cancel, &req).await
     }
 

@@ -225,6 +225,13 @@ pub fn check_explicit(host: SiteHost, needs: SiteNeeds) -> Vec<Violation> {
                 "Cloudflare Pages serves the uploaded files as they are; server-rendered Next.js needs a server side. Set `host = \"vercel\"` (or `\"auto\"`), or export the app statically (`output: \"export\"` in next.config) and set `framework = \"static\"`.",
             ));
         }
+        SiteHost::Vercel if needs.access_policy && needs.framework == Framework::Nextjs => {
+            out.push(Violation::new(
+                AttributePath::attr("access_policy"),
+                "Access Policy Needs A Static Export",
+                "`access_policy` puts Cloudflare Access in front of a site served by Cloudflare Pages, which serves static files; server-rendered Next.js runs on Vercel. Export the app statically (`output: \"export\"` in next.config) and set `framework = \"static\"`, or remove `access_policy` and use Vercel's own deployment protection.",
+            ));
+        }
         SiteHost::Vercel if needs.access_policy => {
             out.push(Violation::new(
                 AttributePath::attr("access_policy"),
@@ -338,6 +345,12 @@ mod tests {
         );
         let v = check_explicit(SiteHost::Vercel, needs(Framework::Static, true));
         assert_eq!(v[0].path, AttributePath::attr("access_policy"));
+        let auto_next = check_explicit(SiteHost::Vercel, needs(Framework::Nextjs, true));
+        assert!(
+            auto_next[0].detail.contains("framework = \"static\""),
+            "{}",
+            auto_next[0].detail
+        );
         assert!(check_explicit(SiteHost::Vercel, needs(Framework::Nextjs, false)).is_empty());
         assert!(
             check_explicit(SiteHost::CloudflarePages, needs(Framework::Static, true)).is_empty()

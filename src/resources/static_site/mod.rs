@@ -344,6 +344,12 @@ fn marker_tags(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     tags
 }
 
+/// Whether a project's variables mark it as this site's (finished or not): a project
+/// without them is someone else's and is never read into the state.
+fn is_ours(plan: &StaticSitePlan, env: &BTreeMap<String, String>) -> bool {
+    ownership::claim(&marker_tags(env), owner(plan, false).tag) != ownership::Claim::Stranger
+}
+
 /// The owner of a site's project.
 fn owner(plan: &StaticSitePlan, creating: bool) -> Owner<'_> {
     Owner {
@@ -528,11 +534,12 @@ fn state_value(config: &Value, plan: &StaticSitePlan, kept: Option<&Value>) -> V
                 .collect();
             before != plan.preview_branches.iter().cloned().collect()
         });
+    // A status still settling (`pending`, `initializing`, `unverified`) may change by
+    // itself before the apply reads it back: only final ones are kept.
     let domains_change = kept.is_none_or(|k| {
-        let before: BTreeSet<String> = attrs::string_map(get(k, "domain_status"))
-            .into_keys()
-            .collect();
-        before != plan.domains.iter().cloned().collect()
+        let before = attrs::string_map(get(k, "domain_status"));
+        before.keys().cloned().collect::<BTreeSet<_>>() != plan.domains.iter().cloned().collect()
+            || before.values().any(|s| s != "active" && s != "verified")
     });
     with(
         config.clone(),
@@ -786,10 +793,17 @@ impl Composite for StaticSiteResource {
                 _ => Ok(None),
             };
             match vars {
-                Ok(Some(vars)) => {
+                // Only a project of this site counts: a stranger's of the same name on
+                // one host does not hide ours on the other.
+                Ok(Some(vars))
+                    if vars.get(markers::ENVIRONMENT) == Some(&env.name)
+                        && vars.get(markers::COMPONENT).map(String::as_str)
+                            == Some(planner::COMPONENT) =>
+                {
                     found = Some((host, vars));
                     break;
                 }
+                Ok(Some(_)) => {}
                 Ok(None) => {}
                 Err(e) => {
                     return (
@@ -904,7 +918,7 @@ const EXPANSION: &str = "\
 - `domain:<name>`: each custom domain; `domain_status` reads its verification back.
 - `access_application` and `access_policy` (Pages, with `access_policy`): a self-hosted Cloudflare Access application guarding every hostname of the site (custom domains, `<project>.pages.dev`, `*.<project>.pages.dev`) and its allow policy.
 
-Drift shown in the plan: a domain removed, the production branch or a variable changed, and the production deployment replaced or rolled back outside Terraform (its digest differs, or it is `made outside Terraform`); the next apply restores each. A changed site is uploaded at apply; a site rebuilt between plan and apply is refused.";
+Drift shown in the plan: a domain removed, the production branch or a variable changed, and the production deployment replaced or rolled back outside Terraform (its digest differs, or it is `made outside Terraform`); the next apply restores each. A changed site is uploaded at apply. A site rebuilt between a saved plan and its apply is refused before anything is uploaded: Terraform re-plans at apply, sees a different `content_digest` and stops.";
 
 #[cfg(test)]
 mod tests {

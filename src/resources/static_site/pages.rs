@@ -2,8 +2,16 @@
 
 use super::*;
 use crate::backends::cloudflare::Cloudflare;
-use crate::backends::cloudflare::access::AccessAppSpec;
+use crate::backends::cloudflare::access::{AccessApp, AccessAppSpec};
 use crate::backends::cloudflare::pages::{PagesDeployment, PagesProjectSpec};
+use crate::backends::wait::{self, Poll, WaitPolicy};
+
+/// How long a production deployment may take to go live.
+const PRODUCTION_WAIT: WaitPolicy = WaitPolicy {
+    initial: std::time::Duration::from_millis(500),
+    max_interval: std::time::Duration::from_secs(5),
+    timeout: std::time::Duration::from_secs(600),
+};
 
 fn seen_deployment(d: &PagesDeployment) -> SeenDeployment {
     SeenDeployment {
@@ -14,6 +22,30 @@ fn seen_deployment(d: &PagesDeployment) -> SeenDeployment {
             .as_deref()
             .and_then(recorded_digest)
             .map(str::to_string),
+    }
+}
+
+/// The Access application named after the site, if it guards the project's own
+/// `<project>.pages.dev`: only an application in front of this site's host is this
+/// site's. `Err` when one of that name guards other hosts (someone else's).
+async fn our_app(
+    cf: &Cloudflare,
+    plan: &StaticSitePlan,
+    ctx: &CallContext,
+) -> Result<Option<AccessApp>, BackendError> {
+    let name = plan.project_name.as_str();
+    match cf.find_access_app(&ctx.cancel, name).await? {
+        None => Ok(None),
+        Some(app)
+            if app.domain == plan.default_domain
+                || app.self_hosted_domains.contains(&plan.default_domain) =>
+        {
+            Ok(Some(app))
+        }
+        Some(app) => Err(BackendError::Refused(format!(
+            "An Access application named `{name}` exists in the account, guarding `{}`, not this site's `{}`; it is not this site's, so it is left alone. Rename or remove it, or give the site another `name`",
+            app.domain, plan.default_domain
+        ))),
     }
 }
 
@@ -34,7 +66,11 @@ pub(super) async fn read(plan: &StaticSitePlan, ctx: &CallContext) -> Result<See
     let cancel = &ctx.cancel;
     let name = plan.project_name.as_str();
     let mut seen = Seen::default();
-    let Some(project) = cf.find_pages_project(cancel, name).await? else {
+    let Some(project) = cf
+        .find_pages_project(cancel, name)
+        .await?
+        .filter(|p| is_ours(plan, &p.env))
+    else {
         return Ok(seen);
     };
     seen.production = project.canonical_deployment.as_ref().map(seen_deployment);
@@ -47,7 +83,7 @@ pub(super) async fn read(plan: &StaticSitePlan, ctx: &CallContext) -> Result<See
     for d in cf.list_pages_domains(cancel, name).await? {
         seen.domains.insert(d.name, d.status);
     }
-    if let Some(app) = cf.find_access_app(cancel, name).await? {
+    if let Some(app) = our_app(&cf, plan, ctx).await.ok().flatten() {
         let policy = cf
             .list_access_policies(cancel, &app.id)
             .await?
@@ -138,6 +174,27 @@ pub(super) async fn apply(
             files = site.count(),
             "production deployment made"
         );
+        // A direct upload goes live once its deploy stage ends: wait for that, so the
+        // state read back is the new deployment.
+        let id = up.deployment.id.clone();
+        wait::until(
+            &format!("Cloudflare Pages deployment `{id}` of `{name}` going live"),
+            PRODUCTION_WAIT,
+            cancel,
+            || async {
+                let live = cf
+                    .find_pages_project(cancel, name)
+                    .await?
+                    .and_then(|p| p.canonical_deployment)
+                    .map(|d| d.id);
+                Ok(match live {
+                    Some(live) if live == id => Poll::Ready(()),
+                    Some(live) => Poll::Pending(format!("production is still `{live}`")),
+                    None => Poll::Pending("no production deployment yet".into()),
+                })
+            },
+        )
+        .await?;
     }
     let deployments = cf.list_pages_deployments(cancel, name).await?;
     for branch in &plan.preview_branches {
@@ -197,8 +254,7 @@ async fn apply_access(
     ctx: &CallContext,
 ) -> Result<(), BackendError> {
     let cancel = &ctx.cancel;
-    let name = plan.project_name.as_str();
-    let existing = cf.find_access_app(cancel, name).await?;
+    let existing = our_app(cf, plan, ctx).await?;
     let Some(access) = &plan.access else {
         if let Some(app) = existing {
             cf.delete_access_app(cancel, &app.id).await?;
@@ -255,7 +311,7 @@ pub(super) async fn delete(plan: &StaticSitePlan, ctx: &CallContext) -> Result<(
     let cancel = &ctx.cancel;
     let name = plan.project_name.as_str();
     let Some(project) = cf.find_pages_project(cancel, name).await? else {
-        if let Some(app) = cf.find_access_app(cancel, name).await? {
+        if let Ok(Some(app)) = our_app(&cf, plan, ctx).await {
             cf.delete_access_app(cancel, &app.id).await?;
         }
         return Ok(());
@@ -268,7 +324,7 @@ pub(super) async fn delete(plan: &StaticSitePlan, ctx: &CallContext) -> Result<(
             plan.identity.environment
         )));
     }
-    if let Some(app) = cf.find_access_app(cancel, name).await? {
+    if let Ok(Some(app)) = our_app(&cf, plan, ctx).await {
         cf.delete_access_app(cancel, &app.id).await?;
     }
     for d in cf.list_pages_domains(cancel, name).await? {

@@ -81,7 +81,7 @@ pub(super) async fn read(plan: &StaticSitePlan, ctx: &CallContext) -> Result<See
         }
     }
     for d in v.list_domains(cancel, &project.id).await? {
-        if d.name != plan.default_domain {
+        if !d.name.ends_with(".vercel.app") {
             let status = if d.verified { "verified" } else { "unverified" };
             seen.domains.insert(d.name, status.to_string());
         }
@@ -93,6 +93,10 @@ pub(super) async fn read(plan: &StaticSitePlan, ctx: &CallContext) -> Result<See
         .into_iter()
         .filter_map(|e| e.value.map(|value| (e.key, value)))
         .collect();
+    if !is_ours(plan, &env) {
+        // Someone else's project under this name: never read into the state.
+        return Ok(Seen::default());
+    }
     let branch = production_branch(&env).unwrap_or_else(|| plan.production_branch.clone());
     seen.project = Some((branch, env));
     Ok(seen)
@@ -184,6 +188,12 @@ pub(super) async fn apply(
             files = site.count(),
             "production deployment made"
         );
+        // After a rollback made elsewhere Vercel stops moving production to new
+        // deployments: promote ours if it did not become production.
+        let now = v.find_project(cancel, &project.id).await?;
+        if now.and_then(|p| p.production_deployment_id) != Some(up.deployment.id.clone()) {
+            v.promote(cancel, &project.id, &up.deployment.id).await?;
+        }
     }
     let deployments = v.list_deployments(cancel, &project.id).await?;
     for branch in &plan.preview_branches {
@@ -223,7 +233,8 @@ pub(super) async fn apply(
         }
     }
     for d in &domains {
-        if !plan.domains.contains(&d.name) && d.name != plan.default_domain {
+        // Vercel's own `*.vercel.app` names stay: they are the project's, not `domains`.
+        if !plan.domains.contains(&d.name) && !d.name.ends_with(".vercel.app") {
             v.delete_domain(cancel, &project.id, &d.name).await?;
         }
     }
