@@ -534,14 +534,13 @@ fn state_value(config: &Value, plan: &StaticSitePlan, kept: Option<&Value>) -> V
                 .collect();
             before != plan.preview_branches.iter().cloned().collect()
         });
-    // A status still settling (`pending`, `initializing`, `unverified`) may change by
-    // itself before the apply reads it back: only final ones are kept.
     let domains_change = kept.is_none_or(|k| {
-        let before = attrs::string_map(get(k, "domain_status"));
-        before.keys().cloned().collect::<BTreeSet<_>>() != plan.domains.iter().cloned().collect()
-            || before.values().any(|s| s != "active" && s != "verified")
+        let before: BTreeSet<String> = attrs::string_map(get(k, "domain_status"))
+            .into_keys()
+            .collect();
+        before != plan.domains.iter().cloned().collect()
     });
-    with(
+    let state = with(
         config.clone(),
         [
             (
@@ -574,7 +573,22 @@ fn state_value(config: &Value, plan: &StaticSitePlan, kept: Option<&Value>) -> V
                 attrs::cents(plan.estimated_monthly_cost_usd),
             ),
         ],
-    )
+    );
+    // A status still settling (`pending`, `initializing`, `unverified`) may change by
+    // itself before an apply reads it back: when this plan applies anything, it is
+    // unknown; when it changes nothing, it is kept, so the plan stays empty.
+    match kept {
+        Some(k)
+            if attrs::string_map(get(k, "domain_status"))
+                .values()
+                .any(|s| s != "active" && s != "verified")
+                && with(state.clone(), [("domain_status", Value::Null)])
+                    != with(k.clone(), [("domain_status", Value::Null)]) =>
+        {
+            with(state, [("domain_status", Value::Unknown)])
+        }
+        _ => state,
+    }
 }
 
 /// A warning for each secret `secrets` names that the project does not hold: the
