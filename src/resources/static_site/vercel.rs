@@ -1,7 +1,9 @@
 //! Vercel: apply, read and delete.
 
 use super::*;
-use crate::backends::vercel::{Vercel, VercelDeployment, VercelProjectSpec, VercelTarget};
+use crate::backends::vercel::{
+    Vercel, VercelDeployment, VercelEnv, VercelProjectSpec, VercelTarget,
+};
 
 /// The `meta` key a deployment records its digest under.
 pub const META_DIGEST: &str = "platformDigest";
@@ -48,11 +50,14 @@ async fn plain_env(
     project_id: &str,
     ctx: &CallContext,
 ) -> Result<BTreeMap<String, String>, BackendError> {
-    Ok(v.list_env(&ctx.cancel, project_id)
-        .await?
-        .into_iter()
-        .filter_map(|e| e.value.map(|value| (e.key, value)))
-        .collect())
+    Ok(values(&v.list_env(&ctx.cancel, project_id).await?))
+}
+
+/// The variables whose values Vercel returns, by name.
+fn values(all: &[VercelEnv]) -> BTreeMap<String, String> {
+    all.iter()
+        .filter_map(|e| Some((e.key.clone(), e.value.clone()?)))
+        .collect()
 }
 
 pub(super) async fn read(plan: &StaticSitePlan, ctx: &CallContext) -> Result<Seen, BackendError> {
@@ -89,10 +94,7 @@ pub(super) async fn read(plan: &StaticSitePlan, ctx: &CallContext) -> Result<See
     // Vercel has no production branch without git: the one recorded in the markers.
     let all = v.list_env(cancel, &project.id).await?;
     seen.variable_names = all.iter().map(|e| e.key.clone()).collect();
-    let env: BTreeMap<String, String> = all
-        .into_iter()
-        .filter_map(|e| e.value.map(|value| (e.key, value)))
-        .collect();
+    let env = values(&all);
     if !is_ours(plan, &env) {
         // Someone else's project under this name: never read into the state.
         return Ok(Seen::default());
@@ -132,7 +134,9 @@ pub(super) async fn apply(
     // The project is the anchor: made with its markers, finished last.
     let project = match v.find_project(cancel, name).await? {
         Some(existing) => {
-            let current = plain_env(&v, &existing.id, ctx).await?;
+            // One list serves the owner check, the changed values and the removals.
+            let all = v.list_env(cancel, &existing.id).await?;
+            let current = values(&all);
             owner.check(
                 || format!("The Vercel project `{name}`"),
                 &marker_tags(&current),
@@ -148,7 +152,7 @@ pub(super) async fn apply(
                 }
             }
             // Variables no longer wanted go; the secrets named in `secrets` stay.
-            for e in v.list_env(cancel, &project.id).await? {
+            for e in &all {
                 if !spec.env.contains_key(&e.key) && !plan.secret_names.contains(&e.key) {
                     v.delete_env(cancel, &project.id, &e.id).await?;
                 }
